@@ -110,3 +110,18 @@ def is_safe_site_path(path: str) -> bool:
     if not path or path.startswith("/") or "\\" in path or "\x00" in path:
         return False
     return all(part not in ("", ".", "..") for part in path.split("/"))
+
+
+def page_path(path: str, page: int) -> str:
+    """Page ``page`` (1-based) of a paged list page: page 1 is ``path`` itself, later pages
+    insert ``.page-N`` before ``.html`` (``authors/wei-li.html`` -> ``authors/wei-li.page-2.html``).
+    Slugs never contain '.', so a page never collides with another author's or topic's page."""
+    if page <= 1:
+        return path
+    stem, dot, ext = path.rpartition(".")
+    return f"{stem}.page-{page}.{ext}" if dot else f"{path}.page-{page}"
+
+
+def authors_letter_path(letter: str) -> str:
+    """One letter of the A-Z authors index, used when the index is too long for one page."""
+    return f"authors-{letter}.html"
