@@ -1,0 +1,202 @@
+"""Catalog: authors, topics, listings and every cross-page list, complete before rendering.
+
+Identity decisions live here: which spellings are one person (``generator.people``), which
+papers a configured split assigns to which person, what a listing is called, and each
+author's and listing's URL id (slugs decided once, collisions resolved in sorted order).
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from generator.config import SiteConfig
+from generator.diagnostics import Diagnostic, warning
+from generator.groups import group_papers
+from generator.model import Author, Catalog, Group, Listing, Paper, SeedFile, Topic
+from generator.people import name_key, normalise_name
+from generator.topics import TopicResult
+from generator.urls import slugify
+
+# A name whose papers span at least this many papers is checked for several research areas.
+MIN_PAPERS_TO_GROUP = 3
+
+
+@dataclass(frozen=True, slots=True)
+class _Person:
+    key: str  # identity: name key, or name key + split label
+    name: str  # display name
+
+
+def _unique_ids(labels: Sequence[tuple[str, str]]) -> dict[str, str]:
+    """(identity, display) pairs -> identity -> unique slug, decided in identity order."""
+    taken: set[str] = set()
+    out: dict[str, str] = {}
+    for ident, display in sorted(labels):
+        base = slugify(display)
+        slug, n = base, 1
+        while slug in taken:
+            n += 1
+            slug = f"{base}-{n}"
+        taken.add(slug)
+        out[ident] = slug
+    return out
+
+
+def _resolve_people(
+    papers: Sequence[Paper], config: SiteConfig
+) -> tuple[dict[str, tuple[str, ...]], dict[str, str], tuple[Diagnostic, ...]]:
+    """paper id -> person keys (in author order), person key -> display name."""
+    diags: list[Diagnostic] = []
+    aliases = {name_key(normalise_name(a)): normalise_name(c) for a, c in config.author_aliases.items()}
+    split_of: dict[tuple[str, str], str] = {}  # (name key, paper id) -> split label
+    known_ids = {p.id for p in papers}
+    for name, people in config.author_splits.items():
+        nk = name_key(normalise_name(aliases.get(name_key(normalise_name(name)), name)))
+        for label, ids in people:
+            for pid in ids:
+                if pid not in known_ids:
+                    diags.append(warning("config", 1, f"authors.splits.{name}.{label}: "
+                                         f"no paper with id {pid!r}"))
+                split_of[(nk, pid)] = label
+
+    spellings: dict[str, Counter[str]] = defaultdict(Counter)
+    paper_people: dict[str, tuple[str, ...]] = {}
+    for paper in papers:
+        keys: list[str] = []
+        for raw in paper.authors:
+            display = normalise_name(raw)
+            if not display:
+                continue
+            display = aliases.get(name_key(display), display)
+            nk = name_key(display)
+            label = split_of.get((nk, paper.id))
+            key = f"{nk}\x00{label}" if label else nk
+            if key in keys:
+                continue
+            keys.append(key)
+            spellings[key][label or display] += 1
+        paper_people[paper.id] = tuple(keys)
+    # The display name is the spelling used most, ties broken by the longest (fuller) form.
+    names = {
+        key: sorted(c.items(), key=lambda kv: (-kv[1], -len(kv[0]), kv[0]))[0][0]
+        for key, c in spellings.items()
+    }
+    return paper_people, names, tuple(diags)
+
+
+def _listing_name(
+    seed: SeedFile, paper_ids: Sequence[str], paper_people: Mapping[str, tuple[str, ...]],
+    names: Mapping[str, str], config: SiteConfig,
+) -> str:
+    stem = Path(seed.path).stem
+    if stem in config.listing_names:
+        return config.listing_names[stem]
+    counts = Counter(k for pid in paper_ids for k in paper_people.get(pid, ()))
+    if counts:
+        key, n = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0]
+        if n * 2 > len(paper_ids):
+            return names[key]
+    return stem
+
+
+def build_catalog(
+    papers: Sequence[Paper],
+    seed_files: Sequence[SeedFile],
+    topics: TopicResult,
+    similar: Mapping[str, tuple[tuple[str, float], ...]],
+    config: SiteConfig,
+) -> tuple[Catalog, tuple[Diagnostic, ...]]:
+    paper_people, names, diags = _resolve_people(papers, config)
+    person_ids = _unique_ids([(k, names[k]) for k in names])
+    by_id = {p.id: p for p in papers}
+    paper_topics = topics.paper_topics
+
+    # Listings: one per seed file, in file order; ids from their names.
+    listing_rows: list[tuple[SeedFile, str, str, tuple[str, ...]]] = []
+    for seed in seed_files:
+        stem = Path(seed.path).stem
+        ids = tuple(dict.fromkeys(p.id for p in papers if stem in p.listings))
+        listing_rows.append((seed, stem, _listing_name(seed, ids, paper_people, names, config), ids))
+    listing_ids = _unique_ids([(f"{i:06d}{stem}", name) for i, (_, stem, name, _) in
+                               enumerate(listing_rows)])
+    stem_to_listing = {
+        stem: listing_ids[f"{i:06d}{stem}"] for i, (_, stem, _, _) in enumerate(listing_rows)
+    }
+
+    # Papers now carry listing ids instead of file stems.
+    papers = tuple(
+        replace(p, listings=tuple(stem_to_listing.get(s, s) for s in p.listings)) for p in papers
+    )
+    by_id = {p.id: p for p in papers}
+    topic_by_id = {t.id: t for t in topics.topics}
+
+    def topic_counts(ids: Sequence[str]) -> tuple[str, ...]:
+        c = Counter(t for pid in ids for t in paper_topics.get(pid, ()))
+        return tuple(t for t, _ in sorted(c.items(), key=lambda kv: (-kv[1], kv[0])))
+
+    def groups_of(ids: Sequence[str]) -> tuple[tuple[Group, ...], bool]:
+        if len(ids) < MIN_PAPERS_TO_GROUP:
+            return (), False
+        return group_papers([by_id[i] for i in ids], paper_topics, topics.topics)
+
+    listings: list[Listing] = []
+    for i, (seed, stem, name, ids) in enumerate(listing_rows):
+        groups, mixed = groups_of(ids)
+        listings.append(Listing(
+            id=listing_ids[f"{i:06d}{stem}"], file=seed.path, name=name, paper_ids=ids,
+            topics=topic_counts(ids)[:12], groups=groups, mixed=mixed,
+        ))
+
+    # Authors.
+    person_papers: dict[str, list[str]] = defaultdict(list)
+    co: dict[str, Counter[str]] = defaultdict(Counter)
+    for p in papers:  # newest first
+        keys = paper_people[p.id]
+        for k in keys:
+            person_papers[k].append(p.id)
+            for other in keys:
+                if other != k:
+                    co[k][other] += 1
+    authors: list[Author] = []
+    for key, ids in person_papers.items():
+        groups, mixed = groups_of(ids)
+        years = sorted({by_id[i].year for i in ids if by_id[i].year is not None})
+        authors.append(Author(
+            id=person_ids[key], name=names[key], paper_ids=tuple(ids),
+            coauthors=tuple(
+                (person_ids[o], n)
+                for o, n in sorted(co[key].items(), key=lambda kv: (-kv[1], names[kv[0]]))
+            ),
+            topics=topic_counts(ids)[:10], years=tuple(y for y in years if y is not None),
+            groups=groups if mixed else (),
+        ))
+    authors.sort(key=lambda a: (_sort_name(a.name), a.id))
+    paper_authors = {pid: tuple(person_ids[k] for k in keys) for pid, keys in paper_people.items()}
+
+    # Topics get their most frequent authors.
+    full_topics: list[Topic] = []
+    for t in topics.topics:
+        c = Counter(a for pid in t.paper_ids for a in paper_authors.get(pid, ()))
+        top = tuple(sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))[:10])
+        full_topics.append(replace(t, top_authors=top))
+    del topic_by_id
+
+    return Catalog(
+        papers=papers,
+        authors=tuple(authors),
+        topics=tuple(full_topics),
+        listings=tuple(listings),
+        paper_topics=dict(paper_topics),
+        similar=dict(similar),
+        paper_authors=paper_authors,
+    ), diags
+
+
+def _sort_name(name: str) -> tuple[str, str]:
+    """Authors index order: by last name, then full name (folded)."""
+    parts = name.split()
+    last = parts[-1] if parts else name
+    return (name_key(last), name_key(name))
