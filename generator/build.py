@@ -83,8 +83,12 @@ def run_build(options: BuildOptions) -> BuildResult:
     except ValueError as exc:
         return BuildResult(False, sort_diagnostics(all_diags), "", failure=str(exc))
     if not options.seeds.is_dir():
-        return BuildResult(False, sort_diagnostics(all_diags), "",
-                           failure=f"seed folder not found: {options.seeds}")
+        return BuildResult(
+            False,
+            sort_diagnostics(all_diags),
+            "",
+            failure=f"seed folder not found: {options.seeds}",
+        )
 
     seed_files, diags = read_seed_paths([options.seeds], today=today)
     all_diags += diags
@@ -119,9 +123,13 @@ def run_build(options: BuildOptions) -> BuildResult:
         write_site(files, options.out, before_swap=search_step)
         t = lap("write+search" if search_step else "write", t)
     except (OSError, BuildError) as exc:
-        return BuildResult(False, sort_diagnostics(all_diags), "",
-                           failure=f"build failed, previous site kept: {exc}",
-                           stages=tuple(stages))
+        return BuildResult(
+            False,
+            sort_diagnostics(all_diags),
+            "",
+            failure=f"build failed, previous site kept: {exc}",
+            stages=tuple(stages),
+        )
 
     elapsed = time.perf_counter() - started
     pages = sum(1 for f in files if f.path.endswith(".html"))
@@ -136,9 +144,15 @@ def run_build(options: BuildOptions) -> BuildResult:
 
 def options_from_args(args: argparse.Namespace) -> BuildOptions:
     return BuildOptions(
-        seeds=args.seeds, out=args.out, config=args.config, base_url=args.base_url,
-        strict=args.strict, no_search=args.no_search, today=args.today,
-        quiet=args.quiet, verbose=args.verbose,
+        seeds=args.seeds,
+        out=args.out,
+        config=args.config,
+        base_url=args.base_url,
+        strict=args.strict,
+        no_search=args.no_search,
+        today=args.today,
+        quiet=args.quiet,
+        verbose=args.verbose,
     )
 
 

@@ -50,7 +50,9 @@ def _resolve_people(
 ) -> tuple[dict[str, tuple[str, ...]], dict[str, str], tuple[Diagnostic, ...]]:
     """paper id -> person keys (in author order), person key -> display name."""
     diags: list[Diagnostic] = []
-    aliases = {name_key(normalise_name(a)): normalise_name(c) for a, c in config.author_aliases.items()}
+    aliases = {
+        name_key(normalise_name(a)): normalise_name(c) for a, c in config.author_aliases.items()
+    }
     split_of: dict[tuple[str, str], str] = {}  # (name key, paper id) -> split label
     known_ids = {p.id for p in papers}
     for name, people in config.author_splits.items():
@@ -58,8 +60,11 @@ def _resolve_people(
         for label, ids in people:
             for pid in ids:
                 if pid not in known_ids:
-                    diags.append(warning("config", 1, f"authors.splits.{name}.{label}: "
-                                         f"no paper with id {pid!r}"))
+                    diags.append(
+                        warning(
+                            "config", 1, f"authors.splits.{name}.{label}: no paper with id {pid!r}"
+                        )
+                    )
                 split_of[(nk, pid)] = label
 
     spellings: dict[str, Counter[str]] = defaultdict(Counter)
@@ -88,8 +93,11 @@ def _resolve_people(
 
 
 def _listing_name(
-    seed: SeedFile, paper_ids: Sequence[str], paper_people: Mapping[str, tuple[str, ...]],
-    names: Mapping[str, str], config: SiteConfig,
+    seed: SeedFile,
+    paper_ids: Sequence[str],
+    paper_people: Mapping[str, tuple[str, ...]],
+    names: Mapping[str, str],
+    config: SiteConfig,
 ) -> str:
     stem = Path(seed.path).stem
     if stem in config.listing_names:
@@ -119,9 +127,12 @@ def build_catalog(
     for seed in seed_files:
         stem = Path(seed.path).stem
         ids = tuple(dict.fromkeys(p.id for p in papers if stem in p.listings))
-        listing_rows.append((seed, stem, _listing_name(seed, ids, paper_people, names, config), ids))
-    listing_ids = _unique_ids([(f"{i:06d}{stem}", name) for i, (_, stem, name, _) in
-                               enumerate(listing_rows)])
+        listing_rows.append(
+            (seed, stem, _listing_name(seed, ids, paper_people, names, config), ids)
+        )
+    listing_ids = _unique_ids(
+        [(f"{i:06d}{stem}", name) for i, (_, stem, name, _) in enumerate(listing_rows)]
+    )
     stem_to_listing = {
         stem: listing_ids[f"{i:06d}{stem}"] for i, (_, stem, _, _) in enumerate(listing_rows)
     }
@@ -145,10 +156,17 @@ def build_catalog(
     listings: list[Listing] = []
     for i, (seed, stem, name, ids) in enumerate(listing_rows):
         groups, mixed = groups_of(ids)
-        listings.append(Listing(
-            id=listing_ids[f"{i:06d}{stem}"], file=seed.path, name=name, paper_ids=ids,
-            topics=topic_counts(ids)[:12], groups=groups, mixed=mixed,
-        ))
+        listings.append(
+            Listing(
+                id=listing_ids[f"{i:06d}{stem}"],
+                file=seed.path,
+                name=name,
+                paper_ids=ids,
+                topics=topic_counts(ids)[:12],
+                groups=groups,
+                mixed=mixed,
+            )
+        )
 
     # Authors.
     person_papers: dict[str, list[str]] = defaultdict(list)
@@ -164,15 +182,20 @@ def build_catalog(
     for key, ids in person_papers.items():
         groups, mixed = groups_of(ids)
         years = sorted({by_id[i].year for i in ids if by_id[i].year is not None})
-        authors.append(Author(
-            id=person_ids[key], name=names[key], paper_ids=tuple(ids),
-            coauthors=tuple(
-                (person_ids[o], n)
-                for o, n in sorted(co[key].items(), key=lambda kv: (-kv[1], names[kv[0]]))
-            ),
-            topics=topic_counts(ids)[:10], years=tuple(y for y in years if y is not None),
-            groups=groups if mixed else (),
-        ))
+        authors.append(
+            Author(
+                id=person_ids[key],
+                name=names[key],
+                paper_ids=tuple(ids),
+                coauthors=tuple(
+                    (person_ids[o], n)
+                    for o, n in sorted(co[key].items(), key=lambda kv: (-kv[1], names[kv[0]]))
+                ),
+                topics=topic_counts(ids)[:10],
+                years=tuple(y for y in years if y is not None),
+                groups=groups if mixed else (),
+            )
+        )
     authors.sort(key=lambda a: (_sort_name(a.name), a.id))
     paper_authors = {pid: tuple(person_ids[k] for k in keys) for pid, keys in paper_people.items()}
 

@@ -56,7 +56,9 @@ def _str_map(
     return out
 
 
-def _str_list(value: object, where: str, file: str, line: int, diags: list[Diagnostic]) -> tuple[str, ...]:
+def _str_list(
+    value: object, where: str, file: str, line: int, diags: list[Diagnostic]
+) -> tuple[str, ...]:
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return tuple(value)
     diags.append(error(file, line, f"{where}: expected a list of strings, found {value!r}"))
@@ -72,8 +74,13 @@ def parse_config(file: str, text: str) -> tuple[SiteConfig, tuple[Diagnostic, ..
         return SiteConfig(), (error(file, int(m.group(1)) if m else 1, f"invalid TOML: {exc}"),)
 
     for key in sorted(set(data) - _TOP_KEYS):
-        diags.append(warning(file, _line_of(text, key), f"unknown key {key!r} (known: "
-                             + ", ".join(sorted(_TOP_KEYS)) + ")"))
+        diags.append(
+            warning(
+                file,
+                _line_of(text, key),
+                f"unknown key {key!r} (known: " + ", ".join(sorted(_TOP_KEYS)) + ")",
+            )
+        )
 
     def text_value(key: str, default: str | None) -> str | None:
         v = data.get(key, default)
@@ -86,12 +93,18 @@ def parse_config(file: str, text: str) -> tuple[SiteConfig, tuple[Diagnostic, ..
     description = text_value("description", SiteConfig.description) or SiteConfig.description
     base_url = text_value("base_url", None)
     if base_url is not None and not re.match(r"^https?://[^\s/]+", base_url):
-        diags.append(error(file, _line_of(text, "base_url"),
-                           f"base_url: expected an http(s) URL, found {base_url!r}"))
+        diags.append(
+            error(
+                file,
+                _line_of(text, "base_url"),
+                f"base_url: expected an http(s) URL, found {base_url!r}",
+            )
+        )
         base_url = None
 
-    listing_names = _str_map(data.get("listings", {}), "listings", file,
-                             _line_of(text, "listings"), diags)
+    listing_names = _str_map(
+        data.get("listings", {}), "listings", file, _line_of(text, "listings"), diags
+    )
 
     topics_raw = data.get("topics", {})
     tline = _line_of(text, "topics")
@@ -101,8 +114,11 @@ def parse_config(file: str, text: str) -> tuple[SiteConfig, tuple[Diagnostic, ..
     pin: dict[str, tuple[str, ...]] = {}
     if isinstance(topics_raw, dict):
         for key in sorted(set(topics_raw) - {"rename", "merge", "block", "pin"}):
-            diags.append(warning(file, tline, f"topics.{key}: unknown key "
-                                 "(known: block, merge, pin, rename)"))
+            diags.append(
+                warning(
+                    file, tline, f"topics.{key}: unknown key (known: block, merge, pin, rename)"
+                )
+            )
         rename = _str_map(topics_raw.get("rename", {}), "topics.rename", file, tline, diags)
         merge = _str_map(topics_raw.get("merge", {}), "topics.merge", file, tline, diags)
         if "block" in topics_raw:
@@ -122,21 +138,33 @@ def parse_config(file: str, text: str) -> tuple[SiteConfig, tuple[Diagnostic, ..
     splits: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {}
     if isinstance(authors_raw, dict):
         for key in sorted(set(authors_raw) - {"aliases", "splits"}):
-            diags.append(warning(file, aline, f"authors.{key}: unknown key (known: aliases, splits)"))
+            diags.append(
+                warning(file, aline, f"authors.{key}: unknown key (known: aliases, splits)")
+            )
         aliases = _str_map(authors_raw.get("aliases", {}), "authors.aliases", file, aline, diags)
         raw_splits = authors_raw.get("splits", {})
         if isinstance(raw_splits, dict):
             for name, people in sorted(raw_splits.items()):
                 if not isinstance(people, dict):
-                    diags.append(error(file, aline, f"authors.splits.{name}: expected a table "
-                                       "of label = [paper ids]"))
+                    diags.append(
+                        error(
+                            file,
+                            aline,
+                            f"authors.splits.{name}: expected a table of label = [paper ids]",
+                        )
+                    )
                     continue
                 splits[str(name)] = tuple(
-                    (str(label), _str_list(ids, f"authors.splits.{name}.{label}", file, aline, diags))
+                    (
+                        str(label),
+                        _str_list(ids, f"authors.splits.{name}.{label}", file, aline, diags),
+                    )
                     for label, ids in sorted(people.items())
                 )
         else:
-            diags.append(error(file, aline, f"authors.splits: expected a table, found {raw_splits!r}"))
+            diags.append(
+                error(file, aline, f"authors.splits: expected a table, found {raw_splits!r}")
+            )
     else:
         diags.append(error(file, aline, f"authors: expected a table, found {authors_raw!r}"))
 

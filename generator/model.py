@@ -1,11 +1,11 @@
 """The data that flows between pipeline stages: frozen, declared, tuples not lists.
 
-    read seeds -> Record (+ Diagnostic)          generator.readers
-    read .bib  -> BibEntry (+ Diagnostic)        generator.bibtex
-    records + entries -> Paper                   generator.papers
-    papers -> Catalog (authors, topics, similar, listings, URLs)   generator.catalog
-    catalog -> OutputFile (in memory)            generator.render
-    output files -> site/ (atomic)               generator.write
+read seeds -> Record (+ Diagnostic)          generator.readers
+read .bib  -> BibEntry (+ Diagnostic)        generator.bibtex
+records + entries -> Paper                   generator.papers
+papers -> Catalog (authors, topics, similar, listings, URLs)   generator.catalog
+catalog -> OutputFile (in memory)            generator.render
+output files -> site/ (atomic)               generator.write
 """
 
 from __future__ import annotations

@@ -15,8 +15,24 @@ _NON_WORD = re.compile(r"[^a-z0-9]+")
 
 # Letters NFKD does not decompose into ASCII.
 _TRANSLITERATE = str.maketrans(
-    {"ß": "ss", "æ": "ae", "Æ": "ae", "ø": "o", "Ø": "o", "đ": "d", "Đ": "d", "ł": "l",
-     "Ł": "l", "þ": "th", "Þ": "th", "ð": "d", "Ð": "d", "œ": "oe", "Œ": "oe", "ı": "i"}
+    {
+        "ß": "ss",
+        "æ": "ae",
+        "Æ": "ae",
+        "ø": "o",
+        "Ø": "o",
+        "đ": "d",
+        "Đ": "d",
+        "ł": "l",
+        "Ł": "l",
+        "þ": "th",
+        "Þ": "th",
+        "ð": "d",
+        "Ð": "d",
+        "œ": "oe",
+        "Œ": "oe",
+        "ı": "i",
+    }
 )
 
 

@@ -1,0 +1,43 @@
+"""Shared fixtures: the real seeds built once per test session (per xdist worker)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+TODAY = "2026-11-22"  # reference date for listing dates without a year (README: "Dates")
+
+
+def build_site(seeds: Path, out: Path, *extra: str) -> int:
+    """Run the real CLI build in-process; return its exit code."""
+    from generator.cli import main
+
+    return main(["build", "--seeds", str(seeds), "--out", str(out), "--today", TODAY, "-q", *extra])
+
+
+@pytest.fixture(scope="session")
+def seed_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The site built from seeds/ with its search indexes (read-only: copy before changing)."""
+    out = tmp_path_factory.mktemp("seed-site") / "site"
+    cwd = os.getcwd()
+    os.chdir(ROOT)  # papersite.toml, templates/ and static/ resolve from the project
+    try:
+        code = build_site(SEEDS, out)
+    finally:
+        os.chdir(cwd)
+    assert code in (0, 1), f"build exited {code}"
+    assert (out / "index.html").is_file()
+    return out
+
+
+@pytest.fixture()
+def seeds_copy(tmp_path: Path) -> Path:
+    """A writable copy of seeds/."""
+    dst = tmp_path / "seeds"
+    shutil.copytree(SEEDS, dst)
+    return dst
