@@ -12,14 +12,17 @@ site exactly as it was.
 from __future__ import annotations
 
 import argparse
+import io
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from generator.diagnostics import Diagnostic, count, sort_diagnostics
+from generator.progress import Progress, mode_from_flags
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +36,7 @@ class BuildOptions:
     today: str | None = None
     quiet: bool = False
     verbose: bool = False
+    timings: Path | None = None  # write per-stage wall/CPU/memory figures here as JSON
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +45,7 @@ class BuildResult:
     diagnostics: tuple[Diagnostic, ...]
     summary: str
     failure: str | None = None  # one readable line when the build itself failed
-    stages: tuple[tuple[str, float], ...] = field(default=())
+    timings: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def errors(self) -> int:
@@ -56,7 +60,7 @@ class BuildError(Exception):
     """A failure of the build itself (not of the input): reported in one line."""
 
 
-def run_build(options: BuildOptions) -> BuildResult:
+def run_build(options: BuildOptions, progress: Progress | None = None) -> BuildResult:
     from generator.bibtex import read_bib_paths
     from generator.catalog import build_catalog
     from generator.config import load_config
@@ -67,15 +71,8 @@ def run_build(options: BuildOptions) -> BuildResult:
     from generator.topics import assign_topics
     from generator.write import write_site
 
+    progress = progress or Progress("quiet", stream=io.StringIO())
     started = time.perf_counter()
-    stages: list[tuple[str, float]] = []
-
-    def lap(name: str, t0: float) -> float:
-        now = time.perf_counter()
-        stages.append((name, now - t0))
-        return now
-
-    t = started
     config, diags = load_config(options.config, options.base_url)
     all_diags: list[Diagnostic] = list(diags)
     try:
@@ -90,45 +87,55 @@ def run_build(options: BuildOptions) -> BuildResult:
             failure=f"seed folder not found: {options.seeds}",
         )
 
-    seed_files, diags = read_seed_paths([options.seeds], today=today)
-    all_diags += diags
-    records = [r for f in seed_files for r in f.records]
-    all_diags += find_duplicates(records)
-    entries, diags = read_bib_paths([options.seeds])
-    all_diags += diags
-    t = lap("read", t)
+    with progress.stage("read") as st:
+        seed_files, diags = read_seed_paths([options.seeds], today=today)
+        all_diags += diags
+        records = [r for f in seed_files for r in f.records]
+        all_diags += find_duplicates(records)
+        entries, diags = read_bib_paths([options.seeds])
+        all_diags += diags
+        st.advance(len(records) + len(entries))
+        st.note(
+            f"{len(seed_files)} seed files, {len(records)} records, {len(entries)} BibTeX entries"
+        )
 
-    papers, diags = build_papers(records, entries)
-    all_diags += diags
-    t = lap("papers", t)
+    with progress.stage("papers") as st:
+        papers, diags = build_papers(records, entries)
+        all_diags += diags
+        st.advance(len(papers))
 
-    topic_result = assign_topics(papers, config.topics)
-    similar = find_similar(papers, topic_result.paper_topics)
-    t = lap("topics+similar", t)
+    with progress.stage("topics+similar") as st:
+        topic_result = assign_topics(papers, config.topics)
+        similar = find_similar(papers, topic_result.paper_topics)
+        st.advance(len(papers))
 
-    catalog, diags = build_catalog(papers, seed_files, topic_result, similar, config)
-    all_diags += diags
-    t = lap("catalog", t)
+    with progress.stage("catalog") as st:
+        catalog, diags = build_catalog(papers, seed_files, topic_result, similar, config)
+        all_diags += diags
+        st.advance(len(catalog.authors) + len(catalog.topics) + len(catalog.listings))
 
     try:
-        files = render_site(catalog, config)
-        t = lap("render", t)
+        with progress.stage("render") as st:
+            files = render_site(catalog, config)
+            st.advance(len(files))
         search_step = None
         if not options.no_search:
             from generator.search import build_search_index
 
             def search_step(staging: Path) -> None:
-                build_search_index(staging, catalog, config)
+                with progress.stage("search index"):
+                    build_search_index(staging, catalog, config)
 
-        write_site(files, options.out, before_swap=search_step)
-        t = lap("write+search" if search_step else "write", t)
+        with progress.stage("write") as st:
+            write_site(files, options.out, before_swap=search_step)
+            st.advance(len(files))
     except (OSError, BuildError) as exc:
         return BuildResult(
             False,
             sort_diagnostics(all_diags),
             "",
             failure=f"build failed, previous site kept: {exc}",
-            stages=tuple(stages),
+            timings=progress.timings(),
         )
 
     elapsed = time.perf_counter() - started
@@ -139,7 +146,7 @@ def run_build(options: BuildOptions) -> BuildResult:
         f"{pages} pages written to {options.out} in {elapsed:.2f} s"
         + ("" if not options.no_search else " (no search index)")
     )
-    return BuildResult(True, sort_diagnostics(all_diags), summary, stages=tuple(stages))
+    return BuildResult(True, sort_diagnostics(all_diags), summary, timings=progress.timings())
 
 
 def options_from_args(args: argparse.Namespace) -> BuildOptions:
@@ -153,26 +160,26 @@ def options_from_args(args: argparse.Namespace) -> BuildOptions:
         today=args.today,
         quiet=args.quiet,
         verbose=args.verbose,
+        timings=getattr(args, "timings", None),
     )
 
 
-def report(result: BuildResult, options: BuildOptions, stream: object = None) -> int:
+def report(result: BuildResult, options: BuildOptions, progress: Progress) -> int:
     """Print diagnostics and the summary; return the exit code."""
-    out = sys.stderr if stream is None else stream
+    shown = (
+        {"error"}
+        | (set() if options.quiet else {"warning"})
+        | ({"note"} if options.verbose else set())
+    )
     for d in result.diagnostics:
-        if options.quiet and d.severity != "error":
-            continue
-        if d.severity == "note" and not options.verbose:
-            continue
-        print(d, file=out)  # type: ignore[call-overload]
-    if options.verbose:
-        for name, secs in result.stages:
-            print(f"  {name:<16} {secs:8.3f} s", file=out)  # type: ignore[call-overload]
+        if d.severity in shown:
+            progress.error(str(d))
+    if options.timings is not None:
+        progress.write_timings(options.timings)
     if result.failure:
-        print(f"papersite: {result.failure}", file=out)  # type: ignore[call-overload]
+        progress.error(f"papersite: {result.failure}")
         return 1
-    tail = f"; {result.errors} errors, {result.warnings} warnings"
-    print(result.summary + tail, file=out)  # type: ignore[call-overload]
+    progress.summary(f"{result.summary}; {result.errors} errors, {result.warnings} warnings")
     if result.errors or (options.strict and result.warnings):
         return 1
     return 0
@@ -180,12 +187,13 @@ def report(result: BuildResult, options: BuildOptions, stream: object = None) ->
 
 def cmd_build(args: argparse.Namespace) -> int:
     options = options_from_args(args)
+    progress = Progress(mode_from_flags(options.quiet, options.verbose))
     try:
-        result = run_build(options)
+        result = run_build(options, progress)
     except KeyboardInterrupt:
         print("papersite: interrupted, previous site kept", file=sys.stderr)
         return 130
-    return report(result, options)
+    return report(result, options, progress)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

@@ -43,6 +43,11 @@ def _build_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--today", help="reference date YYYY-MM-DD for listing dates without a year")
     p.add_argument("-q", "--quiet", action="store_true", help="print errors and the summary only")
     p.add_argument("-v", "--verbose", action="store_true", help="print every stage and note")
+    p.add_argument(
+        "--timings",
+        type=Path,
+        help="write per-stage wall/CPU/peak-memory figures to this JSON file",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
