@@ -89,6 +89,7 @@ class BibEntry:
     entry_type: str
     title: str | None = None
     authors: tuple[str, ...] = ()
+    authors_truncated: bool = False  # the author list ends in "and others"
     year: int | None = None
     month: int | None = None
     arxiv_id: str | None = None  # from eprint, an arXiv URL, or an "arXiv:" note
