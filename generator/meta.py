@@ -1,0 +1,117 @@
+"""Page metadata: Google Scholar (Highwire) tags, schema.org JSON-LD, OpenGraph, canonical
+links, and with a base URL the sitemap and robots.txt.
+
+Everything returned as Markup is built from escaped values here; JSON-LD is a data block
+(``type="application/ld+json"``), never executed, with ``<``, ``>`` and ``&`` escaped so
+no seed text can close the element.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from markupsafe import Markup, escape
+
+from generator import urls
+from generator.views import PaperView
+
+
+def _meta(name: str, content: str, attr: str = "name") -> str:
+    return f'<meta {attr}="{escape(name)}" content="{escape(content)}">'
+
+
+def json_ld(data: Any) -> Markup:
+    text = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    text = text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    return Markup(f'<script type="application/ld+json">{text}</script>')
+
+
+def highwire_date(date: str | None) -> str | None:
+    """Google Scholar wants YYYY/MM/DD (or YYYY/MM, YYYY)."""
+    return date.replace("-", "/") if date else None
+
+
+def paper_head(view: PaperView, path: str, site_title: str, base_url: str | None,
+               description: str) -> Markup:
+    """Highwire citation_* tags, OpenGraph and ScholarlyArticle JSON-LD for a paper page."""
+    card = view.card
+    tags = [_meta("citation_title", card.title_text)]
+    tags += [_meta("citation_author", a.name) for a in view.authors]
+    date = highwire_date(card.date_iso)
+    if date:
+        tags.append(_meta("citation_publication_date", date))
+    if view.arxiv_id:
+        tags.append(_meta("citation_arxiv_id", view.arxiv_id))
+    if view.pdf_url:
+        tags.append(_meta("citation_pdf_url", view.pdf_url))
+    if view.doi:
+        tags.append(_meta("citation_doi", view.doi))
+    if view.venue:
+        tags.append(_meta("citation_journal_title", view.venue))
+    tags.append(_meta("og:type", "article", "property"))
+    tags.append(_meta("og:title", card.title_text, "property"))
+    tags.append(_meta("og:description", description, "property"))
+    tags.append(_meta("og:site_name", site_title, "property"))
+    if base_url:
+        tags.append(_meta("og:url", urls.absolute_url(base_url, path), "property"))
+    article: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@type": "ScholarlyArticle",
+        "headline": card.title_text,
+        "name": card.title_text,
+        "author": [{"@type": "Person", "name": a.name} for a in view.authors],
+        "abstract": view.abstract_text,
+    }
+    if card.date_iso:
+        article["datePublished"] = card.date_iso
+    if view.abs_url:
+        article["sameAs"] = view.abs_url
+    if view.doi_url:
+        article["identifier"] = view.doi_url
+    if view.topics:
+        article["keywords"] = [t.text for t in view.topics]
+    if view.venue:
+        article["isPartOf"] = {"@type": "Periodical", "name": view.venue}
+    if base_url:
+        article["url"] = urls.absolute_url(base_url, path)
+    return Markup("\n".join(tags) + "\n") + json_ld(article)
+
+
+def page_head(title: str, description: str, site_title: str) -> Markup:
+    """OpenGraph for pages other than papers."""
+    return Markup(
+        "\n".join(
+            [
+                _meta("og:type", "website", "property"),
+                _meta("og:title", title, "property"),
+                _meta("og:description", description, "property"),
+                _meta("og:site_name", site_title, "property"),
+            ]
+        )
+    )
+
+
+def sitemap_xml(base_url: str, paths: Iterable[str]) -> bytes:
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>',
+             '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
+    for path in sorted(set(paths)):
+        loc = urls.absolute_url(base_url, "" if path == urls.INDEX else path)
+        lines.append(f"  <url><loc>{escape(loc)}</loc></url>")
+    lines.append("</urlset>")
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def robots_txt(base_url: str) -> bytes:
+    return (
+        "User-agent: *\nAllow: /\n"
+        f"Sitemap: {urls.absolute_url(base_url, 'sitemap.xml')}\n"
+    ).encode()
+
+
+def sitemap_paths(paths: Sequence[str]) -> list[str]:
+    """HTML pages worth indexing: every page except the 404 and the search page."""
+    skip = {urls.NOT_FOUND, urls.SEARCH}
+    return [p for p in paths if p.endswith(".html") and p not in skip]

@@ -1,0 +1,495 @@
+"""Render the whole site in memory: Catalog -> OutputFile (path, bytes), nothing touches disk.
+
+Every page is a (kind, key) job; jobs render independently from the read-only SiteIndex,
+so ``render_site(..., jobs=2)`` forks workers that inherit it and render chunks in parallel.
+Templates see view data (generator.views) and pre-rendered Markup only.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import multiprocessing
+import posixpath
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import jinja2
+from markupsafe import Markup
+
+from generator import urls
+from generator.bibexport import site_bibtex
+from generator.build import BuildError
+from generator.feeds import atom_feed
+from generator.meta import page_head, paper_head, robots_txt, sitemap_paths, sitemap_xml
+from generator.model import Catalog, OutputFile
+from generator.views import (
+    AUTHOR_INDEX_SPLIT,
+    HOME_NEWEST,
+    SAME_NAME_NOTE,
+    Card,
+    SiteIndex,
+    clean,
+    field_sources,
+    listing_groups,
+    shorten,
+)
+
+if TYPE_CHECKING:
+    from generator.config import SiteConfig
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATES = ROOT / "templates"
+STATIC = ROOT / "static"
+
+_A_TAG = re.compile(r"</?a\b[^>]*>")
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufdd0-\ufdef\ufffe\uffff]")
+
+
+@functools.cache
+def environment() -> jinja2.Environment:
+    """The one Jinja environment: autoescaped, strict about undefined names, loaded once."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        auto_reload=False,
+    )
+    env.filters["unlink"] = lambda m: Markup(_A_TAG.sub("", str(m)))
+    return env
+
+
+def make_rel(page_path: str, base_url: str | None = None) -> Callable[[str], str]:
+    """The page's ``rel(path)``: a site path as a relative href from this page (equal to
+    ``urls.relative_url`` for the site's pages, computed without a path walk per link);
+    absolute URLs instead when ``base_url`` is given (the 404 page, served at any URL)."""
+    if base_url:
+        return lambda target: urls.absolute_url(base_url, target)
+    prefix = urls.relative_url(page_path, "")
+    page_dir = posixpath.dirname(page_path)
+
+    def rel(target: str) -> str:
+        path, hash_, frag = target.partition("#")
+        if not path:
+            return target if hash_ else prefix
+        if page_dir and posixpath.dirname(path) == page_dir:
+            return posixpath.basename(path) + hash_ + frag
+        return prefix + target
+
+    return rel
+
+
+@dataclass(frozen=True, slots=True)
+class PageInfo:
+    path: str
+    kind: str
+    title: str
+    description: str
+    canonical: str | None = None
+    head: Markup = Markup("")
+    feed: str | None = None
+    indexed: bool = False
+
+
+class Renderer:
+    """Renders one page at a time from the shared SiteIndex."""
+
+    def __init__(self, catalog: Catalog, config: SiteConfig) -> None:
+        self.index = SiteIndex(catalog, config.title, config.base_url)
+        self.config = config
+        self.site = {
+            "title": self.index.site_title,
+            "description": clean(config.description),
+        }
+        self.env = environment()
+        self._card_html: dict[tuple[str, str], Markup] = {}
+        self._card_template = self.env.get_template("_card.html")
+
+    # -- plumbing -------------------------------------------------------------------
+    def card_html(self, prefix: str, card: Card) -> Markup:
+        """A paper's list item, rendered once per link depth and reused on every list."""
+        key = (prefix, card.id)
+        found = self._card_html.get(key)
+        if found is None:
+            found = Markup(self._card_template.render(card=card, href=prefix + card.path))
+            self._card_html[key] = found
+        return found
+
+    def page(self, template: str, info: PageInfo, **view: Any) -> OutputFile:
+        base = self.config.base_url
+        rel = make_rel(info.path, base if info.kind == "404" else None)
+        prefix = urls.relative_url(info.path, "")
+        if info.canonical is None and base and info.kind not in ("404", "search"):
+            info = _with(info, canonical=urls.absolute_url(base, info.path))
+        try:
+            html = self.env.get_template(template).render(
+                page=info,
+                site=self.site,
+                rel=rel,
+                cards=lambda cs: Markup("").join(self.card_html(prefix, c) for c in cs),
+                same_name_note=SAME_NAME_NOTE,
+                **view,
+            )
+        except jinja2.TemplateError as exc:
+            where = getattr(exc, "filename", None) or template
+            line = getattr(exc, "lineno", None)
+            raise BuildError(
+                f"template error in {where}{':' + str(line) if line else ''} "
+                f"rendering {info.path}: {exc}"
+            ) from exc
+        return OutputFile(info.path, _CONTROL.sub("", html).encode("utf-8"))
+
+    # -- pages ----------------------------------------------------------------------
+    def paper(self, paper_id: str) -> OutputFile:
+        ix = self.index
+        paper = ix.papers[paper_id]
+        view = ix.paper_view(paper)
+        path = view.card.path
+        description = ix.description(paper)
+        head = paper_head(view, path, ix.site_title, ix.base_url, description)
+        listing_names = [nav.link.text for nav in view.listings]
+        info = PageInfo(path, "paper", view.card.title_text, description, head=head, indexed=True)
+        sort_date = _sort_date(paper.date)
+        return self.page(
+            "paper.html", info, paper=view, sort_date=sort_date, listing_names=listing_names
+        )
+
+    def author(self, author_id: str) -> list[OutputFile]:
+        ix = self.index
+        author = ix.authors[author_id]
+        name = clean(author.name)
+        years = author.years or tuple(sorted({c.year for c in ix.cards(author.paper_ids) if c.year}))
+        span = f"{years[0]}–{years[-1]}" if len(years) > 1 else (str(years[0]) if years else "")
+        description = f"{len(author.paper_ids)} papers by {name}" + (
+            f", {span}" if span else ""
+        ) + "."
+        feed = urls.feed_path("authors", author.id)
+        out = []
+        pages = ix.author_pages(author)
+        for lp in pages:
+            title = name if lp.pager.page == 1 else f"{name} (page {lp.pager.page})"
+            info = PageInfo(lp.path, "author", title, description, feed=feed,
+                            head=page_head(title, description, ix.site_title),
+                            indexed=lp.pager.page == 1)
+            out.append(
+                self.page(
+                    "author.html", info, name=name, listpage=lp, years=years, span=span,
+                    coauthors=ix.coauthors(author) if lp.pager.page == 1 else (),
+                    topics=ix.topic_links(author.topics),
+                    groups=ix.author_groups(author) if lp.pager.page == 1 else (),
+                )
+            )
+        return out
+
+    def topic(self, topic_id: str) -> list[OutputFile]:
+        ix = self.index
+        topic = ix.topics[topic_id]
+        name = ix.topic_names[topic.id]
+        definition = clean(topic.definition)
+        description = shorten(f"{name}: {definition}" if definition else name)
+        feed = urls.feed_path("topics", topic.id)
+        out = []
+        for lp in ix.topic_pages(topic):
+            title = name if lp.pager.page == 1 else f"{name} (page {lp.pager.page})"
+            info = PageInfo(lp.path, "topic", title, description, feed=feed,
+                            head=page_head(title, description, ix.site_title),
+                            indexed=lp.pager.page == 1)
+            out.append(
+                self.page(
+                    "topic.html", info, name=name, definition=definition, kind=topic.kind,
+                    listpage=lp, top_authors=ix.top_authors(topic),
+                    related=ix.topic_links(topic.related),
+                )
+            )
+        return out
+
+    def listing(self, listing_id: str) -> list[OutputFile]:
+        ix = self.index
+        listing = ix.listings[listing_id]
+        name = clean(listing.name) or listing.id
+        description = f"{name}: {len(listing.paper_ids)} papers."
+        feed = urls.feed_path("listings", listing.id)
+        mixed = listing.mixed and len(listing.groups) > 1
+        out = []
+        for lp in ix.listing_pages(listing):
+            title = name if lp.pager.page == 1 else f"{name} (page {lp.pager.page})"
+            info = PageInfo(lp.path, "listing", title, description, feed=feed,
+                            head=page_head(title, description, ix.site_title))
+            out.append(
+                self.page(
+                    "listing.html", info, name=name, file=clean(listing.file), listpage=lp,
+                    topics=ix.topic_links(listing.topics), mixed=mixed,
+                )
+            )
+        return out
+
+    def year(self, year: int) -> list[OutputFile]:
+        ix = self.index
+        ids = ix.years()[year]
+        description = f"{len(ids)} papers from {year}."
+        out = []
+        for lp in ix.year_pages(year, ids):
+            title = f"Papers from {year}" + (
+                "" if lp.pager.page == 1 else f" (page {lp.pager.page})"
+            )
+            info = PageInfo(lp.path, "year", title, description,
+                            head=page_head(title, description, ix.site_title))
+            out.append(self.page("year.html", info, year=year, listpage=lp))
+        return out
+
+    def home(self) -> OutputFile:
+        ix = self.index
+        c = ix.catalog
+        description = self.site["description"]
+        info = PageInfo(urls.INDEX, "home", ix.site_title, description,
+                        head=page_head(ix.site_title, description, ix.site_title))
+        listings = [(ix.listing_link(li), len(li.paper_ids)) for li in c.listings]
+        newest = ix.cards(p.id for p in c.papers[:HOME_NEWEST])
+        years = [(y, len(ids)) for y, ids in ix.years().items()]
+        return self.page(
+            "home.html", info, listings=listings, newest=newest, topics=ix.main_topics(),
+            years=years, counts={"papers": len(c.papers), "authors": len(c.authors),
+                                 "topics": len(c.topics), "listings": len(c.listings)},
+        )
+
+    def years_index(self) -> OutputFile:
+        ix = self.index
+        years = [(y, len(ids)) for y, ids in ix.years().items()]
+        undated = sum(1 for p in ix.catalog.papers if p.year is None)
+        description = f"Papers by year: {len(years)} years."
+        info = PageInfo(urls.YEARS_INDEX, "years", "Papers by year", description,
+                        head=page_head("Papers by year", description, ix.site_title))
+        return self.page("years.html", info, years=years, undated=undated)
+
+    def authors_index(self) -> list[OutputFile]:
+        ix = self.index
+        letters = ix.author_letters()
+        total = len(ix.catalog.authors)
+        split = total > AUTHOR_INDEX_SPLIT
+        description = f"All {total} authors, A to Z."
+        letter_paths = {
+            k: (urls.authors_letter_path(k) if split else urls.AUTHORS_INDEX) for k in letters
+        }
+        info = PageInfo(urls.AUTHORS_INDEX, "authors", "Authors A–Z", description,
+                        head=page_head("Authors A–Z", description, ix.site_title))
+        out = [
+            self.page("authors.html", info, letters=letters if not split else {},
+                      letter_paths=letter_paths, letter_counts={k: len(v) for k, v in letters.items()},
+                      total=total, split=split)
+        ]
+        if split:
+            for k, entries in letters.items():
+                title = f"Authors: {k.upper()}"
+                info = PageInfo(letter_paths[k], "authors", title, description,
+                                head=page_head(title, description, ix.site_title))
+                out.append(
+                    self.page("authors.html", info, letters={k: entries}, letter_paths=letter_paths,
+                              letter_counts={k2: len(v) for k2, v in letters.items()},
+                              total=total, split=split)
+                )
+        return out
+
+    def topics_index(self) -> OutputFile:
+        ix = self.index
+        description = f"All {len(ix.catalog.topics)} topics."
+        info = PageInfo(urls.TOPICS_INDEX, "topics", "Topics", description,
+                        head=page_head("Topics", description, ix.site_title))
+        return self.page(
+            "topics.html", info, categories=ix.topic_counts("category"),
+            phrases=ix.topic_counts("phrase"),
+        )
+
+    def listings_index(self) -> OutputFile:
+        ix = self.index
+        description = f"All {len(ix.catalog.listings)} listings."
+        rows = [
+            (ix.listing_link(li), len(li.paper_ids), clean(li.file), ix.topic_links(li.topics[:5]))
+            for li in ix.catalog.listings
+        ]
+        info = PageInfo(urls.LISTINGS_INDEX, "listings", "Listings", description,
+                        head=page_head("Listings", description, ix.site_title))
+        return self.page("listings.html", info, rows=rows)
+
+    def not_found(self) -> OutputFile:
+        info = PageInfo(urls.NOT_FOUND, "404", "Page not found",
+                        "The page you asked for is not here.")
+        return self.page("404.html", info)
+
+    def search(self) -> OutputFile:
+        info = PageInfo(urls.SEARCH, "search", "Search",
+                        f"Search the papers, authors and topics of {self.index.site_title}.")
+        return self.page("search.html", info)
+
+    # -- exports ------------------------------------------------------------------------
+    def feeds(self, kind: str, item_id: str) -> OutputFile:
+        ix = self.index
+        if kind == "authors":
+            a = ix.authors[item_id]
+            return OutputFile(urls.feed_path(kind, item_id), atom_feed(
+                ix, kind, item_id, a.name, urls.author_path(item_id), a.paper_ids))
+        if kind == "topics":
+            t = ix.topics[item_id]
+            return OutputFile(urls.feed_path(kind, item_id), atom_feed(
+                ix, kind, item_id, t.name, urls.topic_path(item_id), t.paper_ids))
+        li = ix.listings[item_id]
+        return OutputFile(urls.feed_path(kind, item_id), atom_feed(
+            ix, kind, item_id, li.name, urls.listing_path(item_id), li.paper_ids))
+
+    def papers_json(self) -> OutputFile:
+        ix = self.index
+        rows = []
+        for p in ix.catalog.papers:
+            rows.append({
+                "id": p.id,
+                "url": urls.paper_path(p.id),
+                "arxiv_id": p.arxiv_id,
+                "title": p.title,
+                "title_source": p.title_source,
+                "authors": ix.author_names(p),
+                "authors_truncated": p.authors_truncated,
+                "date": p.date,
+                "date_precision": p.date_precision,
+                "year": p.year,
+                "category": p.category,
+                "topics": [t.text for t in ix.topic_links(ix.catalog.paper_topics.get(p.id, ()))],
+                "listings": list(p.listings),
+                "comments": p.comments,
+                "journal_ref": p.journal_ref,
+                "venue": p.venue,
+                "doi": p.doi,
+                "code_url": p.code_url,
+                "has_code": p.has_code,
+                "abstract": p.abstract,
+                "field_sources": field_sources(p),
+            })
+        return OutputFile("papers.json", _json_bytes(rows))
+
+    def listings_json(self) -> OutputFile:
+        rows = [
+            {"id": li.id, "file": li.file, "name": li.name, "mixed": li.mixed,
+             "papers": list(li.paper_ids), "groups": listing_groups(li)}
+            for li in self.index.catalog.listings
+        ]
+        return OutputFile("listings.json", _json_bytes(rows))
+
+    # -- jobs ---------------------------------------------------------------------------
+    def run(self, job: tuple[str, str]) -> list[OutputFile]:
+        kind, key = job
+        if kind == "paper":
+            return [self.paper(key)]
+        if kind == "author":
+            return self.author(key)
+        if kind == "topic":
+            return self.topic(key)
+        if kind == "listing":
+            return self.listing(key)
+        if kind == "year":
+            return self.year(int(key))
+        if kind == "feed":
+            feed_kind, _, item = key.partition(":")
+            return [self.feeds(feed_kind, item)]
+        singles: Mapping[str, Callable[[], OutputFile | list[OutputFile]]] = {
+            "home": self.home, "years": self.years_index, "authors-index": self.authors_index,
+            "topics-index": self.topics_index, "listings-index": self.listings_index,
+            "404": self.not_found, "search": self.search, "papers.json": self.papers_json,
+            "listings.json": self.listings_json,
+        }
+        made = singles[kind]()
+        return made if isinstance(made, list) else [made]
+
+    def jobs(self) -> list[tuple[str, str]]:
+        c = self.index.catalog
+        jobs: list[tuple[str, str]] = [(k, "") for k in (
+            "home", "years", "authors-index", "topics-index", "listings-index", "404",
+            "papers.json", "listings.json")]
+        if (TEMPLATES / "search.html").is_file():
+            jobs.append(("search", ""))
+        jobs += [("paper", p.id) for p in c.papers]
+        jobs += [("author", a.id) for a in c.authors]
+        jobs += [("topic", t.id) for t in c.topics]
+        jobs += [("listing", li.id) for li in c.listings]
+        jobs += [("year", str(y)) for y in self.index.years()]
+        jobs += [("feed", f"authors:{a.id}") for a in c.authors]
+        jobs += [("feed", f"topics:{t.id}") for t in c.topics]
+        jobs += [("feed", f"listings:{li.id}") for li in c.listings]
+        return jobs
+
+
+def _with(info: PageInfo, **changes: Any) -> PageInfo:
+    from dataclasses import replace
+
+    return replace(info, **changes)
+
+
+def _sort_date(date: str | None) -> str | None:
+    if not date:
+        return None
+    parts = (date.split("-") + ["01", "01"])[:3]
+    return "-".join(parts)
+
+
+def _json_bytes(data: Any) -> bytes:
+    return (json.dumps(data, ensure_ascii=False, indent=1, sort_keys=False) + "\n").encode()
+
+
+def static_files() -> list[OutputFile]:
+    """Every file under static/ (style, scripts, the search engineer's assets)."""
+    out = []
+    for path in sorted(STATIC.rglob("*")):
+        if path.is_file() and not path.name.startswith("."):
+            rel = path.relative_to(STATIC).as_posix()
+            out.append(OutputFile(f"static/{rel}", path.read_bytes()))
+    return out
+
+
+_WORKER: Renderer | None = None
+
+
+def _render_chunk(chunk: Sequence[tuple[str, str]]) -> list[OutputFile]:
+    assert _WORKER is not None
+    return [f for job in chunk for f in _WORKER.run(job)]
+
+
+def _chunks(jobs: Sequence[tuple[str, str]], n: int) -> Iterator[Sequence[tuple[str, str]]]:
+    size = max(1, -(-len(jobs) // n))
+    for i in range(0, len(jobs), size):
+        yield jobs[i : i + size]
+
+
+def render_site(catalog: Catalog, config: SiteConfig, jobs: int = 1) -> tuple[OutputFile, ...]:
+    """Every file of the site, sorted by path. ``jobs`` > 1 renders in forked workers."""
+    global _WORKER
+    renderer = Renderer(catalog, config)
+    work = renderer.jobs()
+    files: list[OutputFile] = []
+    if jobs > 1 and len(work) > 200 and "fork" in multiprocessing.get_all_start_methods():
+        _WORKER = renderer
+        try:
+            ctx = multiprocessing.get_context("fork")
+            with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+                for part in pool.map(_render_chunk, _chunks(work, jobs * 4)):
+                    files.extend(part)
+        finally:
+            _WORKER = None
+    else:
+        for job in work:
+            files.extend(renderer.run(job))
+    files.append(OutputFile("papers.bib", site_bibtex(catalog.papers).encode("utf-8")))
+    files.extend(static_files())
+    base = config.base_url
+    if base:
+        files.append(OutputFile("sitemap.xml", sitemap_xml(base, sitemap_paths(
+            [f.path for f in files]))))
+        files.append(OutputFile("robots.txt", robots_txt(base)))
+    files.sort(key=lambda f: f.path)
+    for a, b in zip(files, files[1:], strict=False):
+        if a.path == b.path:
+            raise BuildError(f"two pages would be written to the same path: {a.path}")
+    return tuple(files)
