@@ -241,7 +241,8 @@ for _archive in _ARCHIVE_PREFERENCE:
 
 
 def full_category(code: str) -> str | None:
-    """"CL" -> "cs.CL", "cs.cl" -> "cs.CL", "astro-ph.SR" and "hep-th" kept; unknown -> None.
+    """The full category of a code: "CL" -> "cs.CL", "cs.cl" -> "cs.CL"; "astro-ph.SR" and
+    "hep-th" are kept; an unknown code gives None.
 
     A bare subject code shared by several archives resolves in ``_ARCHIVE_PREFERENCE`` order
     ("CO" -> "stat.CO"); write the full category to choose another.
