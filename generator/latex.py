@@ -167,13 +167,13 @@ def _scan(text: str) -> tuple[str, list[_Held]]:
         elif tok in ("\\)", "\\]"):
             out.append(tok[1])
         elif tok == "$$":
-            close = _DOUBLE_DOLLAR_RE.search(text, pos, pos + MAX_MATH_CHARS + 2)
-            body = text[pos : close.start()] if close else ""
-            if close is None or not body.strip() or "\n\n" in body:
+            found = _DOUBLE_DOLLAR_RE.search(text, pos, pos + MAX_MATH_CHARS + 2)
+            body = text[pos : found.start()] if found else ""
+            if found is None or not body.strip() or "\n\n" in body:
                 out.append("\\$\\$")
             else:
                 out.append(hold(_Math(body, True)))
-                pos = close.end()
+                pos = found.end()
         elif tok == "$":
             end_i = _close_dollar(text, m.start())
             if end_i < 0:
@@ -462,15 +462,72 @@ def _macro(node: Any, held: Sequence[_Held]) -> list[_Item]:
 # Math: latex2mathml's element tree, re-serialised through an allow-list.
 
 _MATH_ELEMENTS = frozenset(
-    ["math", "mrow", "mi", "mn", "mo", "ms", "mtext", "mspace", "msub", "msup", "msubsup", "mfrac", "msqrt", "mroot", "mover", "munder", "munderover", "mtable", "mtr", "mtd", "mstyle", "mpadded", "mphantom", "menclose", "mmultiscripts", "mprescripts", "none"]
+    [
+        "math",
+        "mrow",
+        "mi",
+        "mn",
+        "mo",
+        "ms",
+        "mtext",
+        "mspace",
+        "msub",
+        "msup",
+        "msubsup",
+        "mfrac",
+        "msqrt",
+        "mroot",
+        "mover",
+        "munder",
+        "munderover",
+        "mtable",
+        "mtr",
+        "mtd",
+        "mstyle",
+        "mpadded",
+        "mphantom",
+        "menclose",
+        "mmultiscripts",
+        "mprescripts",
+        "none",
+    ]
 )
 _LENGTH_RE = re.compile(r"-?\d{0,2}(\.\d{1,4})?(em|ex|pt|px|mm|mu|%)?")
 _WORD_RE = re.compile(r"[a-z]{1,20}( [a-z]{1,20}){0,8}")
 _LENGTH_ATTRS = frozenset(
-    ["width", "height", "depth", "voffset", "lspace", "rspace", "minsize", "maxsize", "mathsize", "linethickness"]
+    [
+        "width",
+        "height",
+        "depth",
+        "voffset",
+        "lspace",
+        "rspace",
+        "minsize",
+        "maxsize",
+        "mathsize",
+        "linethickness",
+    ]
 )
 _WORD_ATTRS = frozenset(
-    ["mathvariant", "stretchy", "fence", "separator", "form", "largeop", "movablelimits", "accent", "accentunder", "symmetric", "displaystyle", "notation", "columnalign", "rowalign", "columnlines", "rowlines", "frame"]
+    [
+        "mathvariant",
+        "stretchy",
+        "fence",
+        "separator",
+        "form",
+        "largeop",
+        "movablelimits",
+        "accent",
+        "accentunder",
+        "symmetric",
+        "displaystyle",
+        "notation",
+        "columnalign",
+        "rowalign",
+        "columnlines",
+        "rowlines",
+        "frame",
+    ]
 )
 _SPACING_ATTRS = frozenset({"columnspacing", "rowspacing"})
 _SCRIPTLEVEL_RE = re.compile(r"[+-]?\d")
@@ -509,9 +566,7 @@ def _mathml(el: Element, out: list[str]) -> None:
         tag, text = "mo", "\u223c"
     if tag in _MATH_ELEMENTS:
         attrs = "".join(
-            f' {k}="{escape(v)}"'
-            for k, v in sorted(el.attrib.items())
-            if _attr_ok(tag, k, v)
+            f' {k}="{escape(v)}"' for k, v in sorted(el.attrib.items()) if _attr_ok(tag, k, v)
         )
         out.append(f"<{tag}{attrs}>")
     out.append(str(escape(text)))
@@ -523,9 +578,7 @@ def _mathml(el: Element, out: list[str]) -> None:
 
 
 _SUB = str.maketrans("0123456789+-=()aeoxhklmnpst\u2212", "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑₒₓₕₖₗₘₙₚₛₜ₋")
-_SUP = str.maketrans(
-    "0123456789+-=()in\u2212\u2032", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁱⁿ⁻\u2032"
-)
+_SUP = str.maketrans("0123456789+-=()in\u2212\u2032", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁱⁿ⁻\u2032")
 _SUB_OK = frozenset("0123456789+-=()aeoxhklmnpst\u2212")
 _SUP_OK = frozenset("0123456789+-=()in\u2212\u2032")
 
