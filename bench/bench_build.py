@@ -1,0 +1,184 @@
+"""Build benchmark corpora with papersite and print per-stage figures as a table.
+
+    python -m bench.bench_build [--sizes 1000,10000,100000] [--work /tmp/papersite-bench]
+                                [--no-search] [--runs 1]
+
+For each size N: makes the corpus (bench/corpus.py, reused when already there), then times
+
+- a cold build (output folder removed first),
+- a no-op rebuild (nothing changed),
+- a rebuild after one record changes (bench.corpus.touch_one_record),
+
+each as ``python -m generator build --seeds CORPUS/seeds --out OUT --timings FILE -q`` in a
+child process. The whole command's wall time, CPU time (user+system, children included) and
+peak memory come from ``os.wait4``; the per-stage figures come from the ``--timings`` JSON the
+build writes (generator/progress.py). Prints Markdown tables and writes every figure to
+``WORK/results.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):  # run as a script: make `bench` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.corpus import CorpusOptions, touch_one_record, write_corpus
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Run:
+    kind: str  # "cold" | "no-op" | "one record"
+    n: int
+    wall_s: float
+    cpu_s: float
+    peak_rss_mb: float
+    exit_code: int
+    pages: int
+    stages: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def pages_per_s(self) -> float:
+        return self.pages / self.wall_s if self.wall_s > 0 else 0.0
+
+
+def run_timed(cmd: Sequence[str], cwd: Path, log: Path) -> tuple[float, float, float, int]:
+    """Run ``cmd``; return (wall s, CPU s of it and its children, peak RSS MB, exit code)."""
+    env = {**os.environ, "CI": "1"}  # one line per stage in the log, no progress bar
+    with log.open("wb") as fh:
+        started = time.perf_counter()
+        proc = subprocess.Popen(list(cmd), cwd=cwd, stdout=fh, stderr=subprocess.STDOUT, env=env)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    cpu = usage.ru_utime + usage.ru_stime
+    return wall, cpu, usage.ru_maxrss / 1024, proc.returncode
+
+
+def count_pages(out: Path) -> int:
+    return sum(1 for _ in out.rglob("*.html")) if out.is_dir() else 0
+
+
+def build_once(kind: str, n: int, corpus: Path, out: Path, work: Path, search: bool) -> Run:
+    timings = work / f"timings-{n}-{kind.replace(' ', '-')}.json"
+    timings.unlink(missing_ok=True)
+    cmd = [sys.executable, "-m", "generator", "build", "--seeds", str(corpus / "seeds"),
+           "--out", str(out), "--timings", str(timings), "-q"]  # fmt: skip
+    if not search:
+        cmd.append("--no-search")
+    wall, cpu, rss, code = run_timed(cmd, ROOT, work / f"log-{n}-{kind.replace(' ', '-')}.txt")
+    stages: list[dict[str, Any]] = []
+    if timings.exists():
+        stages = list(json.loads(timings.read_text(encoding="utf-8")).get("stages", []))
+    return Run(kind, n, wall, cpu, rss, code, count_pages(out), stages)
+
+
+def stage_rows(stages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The stages as recorded, with a nested "search index" taken out of the "write" stage
+    that contains it (the build indexes the staging folder before the swap)."""
+    rows = [dict(s) for s in stages]
+    names = [r["name"] for r in rows]
+    if "search index" in names and "write" in names:
+        si, wr = rows[names.index("search index")], rows[names.index("write")]
+        if names.index("search index") < names.index("write") and wr["wall_s"] >= si["wall_s"]:
+            wr["wall_s"] -= si["wall_s"]
+            wr["cpu_s"] -= si["cpu_s"]
+            wr["cpu_children_s"] = wr.get("cpu_children_s", 0.0) - si.get("cpu_children_s", 0.0)
+            wr["name"] = "write (without search)"
+            rows.remove(si)
+            rows.append(si)
+    return rows
+
+
+def stage_table(run: Run) -> str:
+    out = [
+        f"Cold build, {run.n:,} papers: {run.pages:,} HTML pages in {run.wall_s:.2f} s "
+        f"({run.pages_per_s:,.0f} pages/s), CPU {run.cpu_s:.2f} s, peak {run.peak_rss_mb:,.0f} MB",
+        "",
+        "| stage | wall s | CPU s (self + workers) | peak RSS MB | items | items/s |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for s in stage_rows(run.stages):
+        cpu = s["cpu_s"] + s.get("cpu_children_s", 0.0)
+        rate = s["items"] / s["wall_s"] if s["wall_s"] > 0 and s["items"] else 0.0
+        out.append(
+            f"| {s['name']} | {s['wall_s']:.3f} | {cpu:.3f} | {s['peak_rss_mb']:,.0f} "
+            f"| {s['items']:,} | {rate:,.0f} |"
+        )
+    return "\n".join(out)
+
+
+def summary_table(runs: list[Run]) -> str:
+    out = [
+        "| N | build | wall s | CPU s | peak RSS MB | HTML pages | pages/s | exit |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in runs:
+        out.append(
+            f"| {r.n:,} | {r.kind} | {r.wall_s:.2f} | {r.cpu_s:.2f} | {r.peak_rss_mb:,.0f} "
+            f"| {r.pages:,} | {r.pages_per_s:,.0f} | {r.exit_code} |"
+        )
+    return "\n".join(out)
+
+
+def ensure_corpus(n: int, work: Path, seed: int) -> Path:
+    corpus = work / f"corpus-{n}"
+    stats = corpus / "stats.json"
+    if stats.exists():
+        got = json.loads(stats.read_text(encoding="utf-8"))
+        # a previous run's one-record edit is undone by regenerating the corpus
+        if got.get("n") == n and got.get("seed") == seed and not (corpus / "touched").exists():
+            return corpus
+    print(f"# making corpus N={n}", file=sys.stderr, flush=True)
+    write_corpus(corpus, CorpusOptions(n=n, seed=seed), ROOT / "seeds")
+    return corpus
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m bench.bench_build", description=__doc__)
+    ap.add_argument("--sizes", default="1000,10000", help="comma list (e.g. 1000,10000,100000)")
+    ap.add_argument("--work", type=Path, default=Path("/tmp/papersite-bench"))
+    ap.add_argument("--no-search", action="store_true", help="build without the search index")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--keep", action="store_true", help="keep the build outputs")
+    a = ap.parse_args(argv)
+    sizes = [int(s.replace("_", "")) for s in a.sizes.split(",") if s.strip()]
+    a.work.mkdir(parents=True, exist_ok=True)
+    runs: list[Run] = []
+    for n in sizes:
+        corpus = ensure_corpus(n, a.work, a.seed)
+        out = a.work / f"site-{n}"
+        shutil.rmtree(out, ignore_errors=True)
+        search = not a.no_search
+        print(f"# N={n}: cold build", file=sys.stderr, flush=True)
+        cold = build_once("cold", n, corpus, out, a.work, search)
+        runs.append(cold)
+        print(f"# N={n}: no-op rebuild", file=sys.stderr, flush=True)
+        runs.append(build_once("no-op", n, corpus, out, a.work, search))
+        touch_one_record(corpus / "seeds")
+        (corpus / "touched").write_text("one record edited; regenerate before reuse\n")
+        print(f"# N={n}: rebuild after one record changed", file=sys.stderr, flush=True)
+        runs.append(build_once("one record", n, corpus, out, a.work, search))
+        print(stage_table(cold) + "\n", flush=True)
+        if not a.keep:
+            shutil.rmtree(out, ignore_errors=True)
+    print(summary_table(runs), flush=True)
+    results = [asdict(r) | {"pages_per_s": r.pages_per_s} for r in runs]
+    (a.work / "results.json").write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
+    return 0 if all(r.exit_code == 0 for r in runs) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
