@@ -1,0 +1,485 @@
+"""The search index for pages opened from disk (file://), where Pagefind cannot run.
+
+Browsers block ES modules and ``fetch`` for file:// pages, but they still run classic
+``<script src>`` files. So the index is a set of small scripts under ``search-index/`` that
+each hand their data to one global function, the way rustdoc's and Sphinx's indexes load::
+
+    window.__papersiteSearch.register("s-di", {...})
+
+``static/search.js`` loads ``manifest.js`` first, then only the shards a query needs:
+
+- ``s-<prefix>.js``  words starting with the prefix -> (stem posting). Postings are
+  delta-encoded document numbers, each with a quantised BM25 score (title x10, authors x5,
+  abstract x1, like the Pagefind weights). Prefixes are two characters, split to three and
+  four when a shard would be too large, so every shard stays bounded.
+- ``d-<n>.js``       title, authors, year, URL and excerpt text of ``DOC_CHUNK`` documents.
+- ``f-<n>.js``       the document numbers of one filter value (topic, year, listing, ...).
+
+Documents are numbered papers first, in catalog order (newest first), so sorting by date is
+sorting by number; authors and topics follow (they have no date, and, as with Pagefind, a
+date sort leaves them out). Stop words are not indexed. Words are stemmed with the Snowball
+English stemmer (the one Pagefind uses); a query word also matches longer words it starts.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import unicodedata
+from array import array
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+
+import snowballstemmer  # type: ignore[import-untyped]
+
+from generator.model import Catalog, Paper
+from generator.urls import author_path, paper_path, topic_path
+
+INDEX_DIR = "search-index"
+REGISTER = "window.__papersiteSearch.register"
+DOC_CHUNK = 32  # documents per d-<n>.js file: a page of 20 results loads at most 20 of them
+SHARD_LIMIT = 200_000  # bytes: a prefix shard larger than this is split by a longer prefix
+MAX_PREFIX = 4
+MAX_AUTHORS_SHOWN = 12  # a 5,000-author paper shows the first ones and "et al."
+WEIGHT_TITLE, WEIGHT_AUTHORS, WEIGHT_BODY = 10, 5, 1
+BM25_K1, BM25_B = 1.2, 0.75
+SCORE_SCALE = 100  # scores are stored as integers: round(bm25 * SCORE_SCALE)
+
+# Common English words that carry no meaning for a search; kept out of the index so the
+# biggest posting lists (and the shards holding them) never exist. The client drops them too.
+STOP_WORDS: frozenset[str] = frozenset(
+    {
+        "a",
+        "about",
+        "above",
+        "after",
+        "again",
+        "against",
+        "all",
+        "also",
+        "am",
+        "an",
+        "and",
+        "any",
+        "are",
+        "as",
+        "at",
+        "be",
+        "because",
+        "been",
+        "before",
+        "being",
+        "below",
+        "between",
+        "both",
+        "but",
+        "by",
+        "can",
+        "could",
+        "did",
+        "do",
+        "does",
+        "doing",
+        "down",
+        "during",
+        "each",
+        "few",
+        "for",
+        "from",
+        "further",
+        "had",
+        "has",
+        "have",
+        "having",
+        "he",
+        "her",
+        "here",
+        "hers",
+        "herself",
+        "him",
+        "himself",
+        "his",
+        "how",
+        "i",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "itself",
+        "just",
+        "me",
+        "more",
+        "most",
+        "my",
+        "myself",
+        "no",
+        "nor",
+        "not",
+        "now",
+        "of",
+        "off",
+        "on",
+        "once",
+        "only",
+        "or",
+        "other",
+        "our",
+        "ours",
+        "ourselves",
+        "out",
+        "over",
+        "own",
+        "same",
+        "she",
+        "should",
+        "so",
+        "some",
+        "such",
+        "than",
+        "that",
+        "the",
+        "their",
+        "theirs",
+        "them",
+        "themselves",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "those",
+        "through",
+        "to",
+        "too",
+        "under",
+        "until",
+        "up",
+        "very",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "while",
+        "who",
+        "whom",
+        "why",
+        "will",
+        "with",
+        "would",
+        "you",
+        "your",
+        "yours",
+        "yourself",
+        "yourselves",
+        "via",
+        "thus",
+        "however",
+        "therefore",
+    }
+)
+
+_WORD = re.compile(r"[^\W_]+")
+_STEMMER = snowballstemmer.stemmer("english")
+
+
+def fold(text: str) -> str:
+    """Lower case without accents: the form both sides compare (search.js does the same)."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+
+
+def words(text: str) -> list[str]:
+    """The searchable words of a text, folded (``\\p{L}\\p{N}`` runs, as search.js splits)."""
+    return _WORD.findall(fold(text))
+
+
+@dataclass(frozen=True, slots=True)
+class Doc:
+    """One search result: a paper, an author or a topic page."""
+
+    url: str  # site path, e.g. papers/2106.02241.html
+    kind: str  # "paper" | "author" | "topic"
+    title: str
+    authors: str  # shown under the title (papers); "" otherwise
+    year: str
+    date: str  # ISO date the page sorts by ("" when unknown)
+    title_text: str  # indexed with WEIGHT_TITLE
+    author_text: str  # indexed with WEIGHT_AUTHORS
+    body_text: str  # indexed with WEIGHT_BODY and shown as the excerpt
+    filters: tuple[tuple[str, str], ...]  # (filter name, value)
+
+
+@dataclass(frozen=True, slots=True)
+class OfflineIndex:
+    files: tuple[tuple[str, bytes], ...]  # (path under the site root, content)
+    docs: int
+    words: int
+    shards: int
+
+    @property
+    def size(self) -> int:
+        return sum(len(data) for _, data in self.files)
+
+
+def _sort_key(paper: Paper) -> str:
+    """The date a paper page sorts by (YYYY-MM-DD; a month or year pads with 01, as the page)."""
+    parts = ((paper.date or "").split("-") + ["01", "01"])[:3]
+    return "-".join(parts)
+
+
+def catalog_docs(
+    catalog: Catalog,
+    text_of: Callable[[str], str],
+    name_of: Callable[[str], str],
+    category_of: Callable[[str], str | None],
+) -> list[Doc]:
+    """Papers (newest first), then authors, then topics, with the text the pages show.
+
+    ``text_of`` turns seed text with LaTeX into plain readable text (``latex.plain_text``);
+    ``name_of`` cleans a name as the pages show it, ``category_of`` names a category code.
+    Filter values are exactly the ones the pages give Pagefind, so one URL works on both paths.
+    """
+    topic_names = {t.id: name_of(t.name) for t in catalog.topics}
+    listing_names = {lst.id: name_of(lst.name) or lst.id for lst in catalog.listings}
+    docs: list[Doc] = []
+    # Newest first, undated last: the order of a date sort (stable: catalog order breaks ties).
+    dated = sorted((p for p in catalog.papers if p.date), key=_sort_key, reverse=True)
+    for p in [*dated, *(p for p in catalog.papers if not p.date)]:
+        filters = [("kind", "paper")]
+        filters += [("topic", topic_names[t]) for t in catalog.paper_topics.get(p.id, ())]
+        if p.year is not None:
+            filters.append(("year", str(p.year)))
+        filters += [("listing", listing_names.get(lid, lid)) for lid in p.listings]
+        category = category_of(p.category) if p.category else None
+        if category:
+            filters.append(("category", category))
+        shown = [name_of(a) for a in p.authors[:MAX_AUTHORS_SHOWN]]
+        if len(p.authors) > MAX_AUTHORS_SHOWN or p.authors_truncated:
+            shown.append("et al.")
+        docs.append(
+            Doc(
+                url=paper_path(p.id),
+                kind="paper",
+                title=name_of(text_of(p.title)),
+                authors=", ".join(shown),
+                year="" if p.year is None else str(p.year),
+                date=p.date or "",
+                title_text=text_of(p.title),
+                author_text=" ".join(p.authors),
+                body_text=text_of(p.abstract),
+                filters=tuple(filters),
+            )
+        )
+    papers = {p.id: p for p in catalog.papers}
+    for a in catalog.authors:
+        years = sorted(y for pid in a.paper_ids if (y := papers[pid].year) is not None)
+        span = f"{years[0]}–{years[-1]}" if years and years[0] != years[-1] else ""
+        span = span or (str(years[0]) if years else "")
+        count = f"{len(a.paper_ids)} paper{'s' if len(a.paper_ids) != 1 else ''}"
+        topics = ", ".join(topic_names[t] for t in a.topics[:5] if t in topic_names)
+        body = f"Author of {count}" + (f", {span}" if span else "") + "."
+        if topics:
+            body += f" Topics: {topics}."
+        docs.append(
+            Doc(
+                url=author_path(a.id),
+                kind="author",
+                title=name_of(a.name),
+                authors="",
+                year="",
+                date="",
+                title_text=a.name,
+                author_text="",
+                body_text=body,
+                filters=(("kind", "author"),),
+            )
+        )
+    for t in catalog.topics:
+        count = f"{len(t.paper_ids)} paper{'s' if len(t.paper_ids) != 1 else ''}"
+        docs.append(
+            Doc(
+                url=topic_path(t.id),
+                kind="topic",
+                title=topic_names[t.id],
+                authors="",
+                year="",
+                date="",
+                title_text=t.name,
+                author_text="",
+                body_text=f"{t.definition} {count}.".strip(),
+                filters=(("kind", "topic"),),
+            )
+        )
+    return docs
+
+
+def _script(name: str, data: object) -> bytes:
+    payload = json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=False)
+    return f'{REGISTER}("{name}",{payload});\n'.encode()
+
+
+def shard_file_key(prefix: str) -> str:
+    """A file-name-safe spelling of a word prefix: ASCII letters and digits as they are,
+    anything else as ``_`` and its code point in hex (search.js computes the same)."""
+    return "".join(c if c.isascii() and c.isalnum() else f"_{ord(c):x}" for c in prefix)
+
+
+def _delta(ids: Sequence[int]) -> list[int]:
+    out: list[int] = []
+    last = 0
+    for i in ids:
+        out.append(i - last)
+        last = i
+    return out
+
+
+class _Postings:
+    """stem -> parallel arrays of document numbers (ascending) and integer scores."""
+
+    def __init__(self) -> None:
+        self.docs: dict[str, array[int]] = {}
+        self.scores: dict[str, array[int]] = {}
+
+    def add(self, stem: str, doc: int, score: int) -> None:
+        if stem not in self.docs:
+            self.docs[stem] = array("i")
+            self.scores[stem] = array("i")
+        self.docs[stem].append(doc)
+        self.scores[stem].append(score)
+
+    def encoded(self, stem: str) -> list[int]:
+        flat: list[int] = []
+        last = 0
+        for d, s in zip(self.docs[stem], self.scores[stem], strict=True):
+            flat += (d - last, s)
+            last = d
+        return flat
+
+
+def _index_docs(docs: Sequence[Doc]) -> tuple[_Postings, dict[str, str]]:
+    """Score every (stem, doc) pair with field-weighted BM25; return postings and word -> stem."""
+    stem_of: dict[str, str] = {}
+
+    def stems(text: str) -> Iterator[tuple[str, str]]:
+        for w in words(text):
+            if w in STOP_WORDS:
+                continue
+            s = stem_of.get(w)
+            if s is None:
+                s = stem_of[w] = _STEMMER.stemWord(w)
+            yield w, s
+
+    weighted: list[Counter[str]] = []
+    lengths: list[int] = []
+    for doc in docs:
+        tf: Counter[str] = Counter()
+        length = 0
+        for text, weight in (
+            (doc.title_text, WEIGHT_TITLE),
+            (doc.author_text, WEIGHT_AUTHORS),
+            (doc.body_text, WEIGHT_BODY),
+        ):
+            for _, s in stems(text):
+                tf[s] += weight
+                length += 1
+        weighted.append(tf)
+        lengths.append(length)
+    avg = (sum(lengths) / len(lengths)) if lengths else 1.0
+    postings = _Postings()
+    for n, tf in enumerate(weighted):
+        norm = BM25_K1 * (1 - BM25_B + BM25_B * lengths[n] / max(avg, 1.0))
+        for s in sorted(tf):
+            wtf = tf[s]
+            score = wtf * (BM25_K1 + 1) / (wtf + norm)
+            postings.add(s, n, max(1, round(score * SCORE_SCALE)))
+        weighted[n] = Counter()  # free as we go: 100,000 documents must fit in memory
+    return postings, stem_of
+
+
+def _shards(stem_of: Mapping[str, str], postings: _Postings) -> dict[str, bytes]:
+    """Group words by prefix; split a prefix that would exceed SHARD_LIMIT by a longer one."""
+    by_prefix: dict[str, list[str]] = defaultdict(list)
+    for w in sorted(stem_of):
+        by_prefix[w[:2]].append(w)
+    out: dict[str, bytes] = {}
+    pending = sorted(by_prefix.items())
+    while pending:
+        prefix, ws = pending.pop(0)
+        stems = sorted({stem_of[w] for w in ws})
+        index = {s: i for i, s in enumerate(stems)}
+        name = "s-" + shard_file_key(prefix)
+        data = _script(
+            name,
+            {"w": {w: index[stem_of[w]] for w in ws}, "p": [postings.encoded(s) for s in stems]},
+        )
+        longer = [w for w in ws if len(w) > len(prefix)]
+        if len(data) > SHARD_LIMIT and len(prefix) < MAX_PREFIX and len(longer) > 1:
+            groups: dict[str, list[str]] = defaultdict(list)
+            for w in ws:
+                groups[w[: len(prefix) + 1]].append(w)
+            if len(groups) > 1:
+                pending = sorted([*pending, *groups.items()])
+                continue
+        out[prefix] = data
+    return out
+
+
+def build_offline_index(docs: Sequence[Doc]) -> OfflineIndex:
+    """Every file of ``search-index/``: manifest, prefix shards, document chunks, filters."""
+    postings, stem_of = _index_docs(docs)
+    shards = _shards(stem_of, postings)
+    files: list[tuple[str, bytes]] = []
+    for prefix, data in sorted(shards.items()):
+        files.append((f"{INDEX_DIR}/s-{shard_file_key(prefix)}.js", data))
+
+    for start in range(0, len(docs), DOC_CHUNK):
+        chunk = [
+            [d.url, d.kind, d.title, d.authors, d.year, d.body_text]
+            for d in docs[start : start + DOC_CHUNK]
+        ]
+        name = f"d-{start // DOC_CHUNK}"
+        files.append((f"{INDEX_DIR}/{name}.js", _script(name, chunk)))
+
+    members: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for n, d in enumerate(docs):
+        for key in sorted(set(d.filters)):
+            members[key].append(n)
+    filters: dict[str, list[list[object]]] = {}
+    for number, ((fname, value), ids) in enumerate(sorted(members.items())):
+        name = f"f-{number}"
+        files.append((f"{INDEX_DIR}/{name}.js", _script(name, _delta(ids))))
+        filters.setdefault(fname, []).append([value, len(ids), name])
+    for fname, values in filters.items():
+        if fname == "year":
+            values.sort(key=lambda v: str(v[0]), reverse=True)
+
+    dated = sum(1 for d in docs if d.kind == "paper" and d.date)
+    manifest = {
+        "version": 1,
+        "docs": len(docs),
+        "chunk": DOC_CHUNK,
+        "dated": dated,
+        "scale": SCORE_SCALE,
+        "shards": sorted(shards),
+        "filters": filters,
+        "stop": sorted(STOP_WORDS),
+    }
+    files.insert(0, (f"{INDEX_DIR}/manifest.js", _script("manifest", manifest)))
+    return OfflineIndex(tuple(files), len(docs), len(stem_of), len(shards))
+
+
+def stem_word(word: str) -> str:
+    """The Snowball English stem of one folded word (for tests and tools)."""
+    return str(_STEMMER.stemWord(word))
+
+
+def idf(total: int, df: int) -> float:
+    """BM25 inverse document frequency, as search.js computes it."""
+    return math.log(1 + (total - df + 0.5) / (df + 0.5))
