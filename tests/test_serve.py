@@ -166,7 +166,7 @@ def served(tmp_path: Path) -> Iterator[Served]:
     cmd = [sys.executable, "-m", "generator", "serve", "--seeds", str(seeds), "--out", str(site),
            "--port", "0", "--no-search", "--today", "2026-11-01"]  # fmt: skip
     with log.open("wb") as fh:
-        proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=fh, stderr=subprocess.STDOUT, env=env)
+        proc = subprocess.Popen(cmd, cwd=project, stdout=fh, stderr=subprocess.STDOUT, env=env)
     try:
         found: list[str] = []
 
