@@ -152,17 +152,17 @@ def parse_names(value: str) -> tuple[tuple[str, ...], bool, list[str]]:
     return tuple(names), truncated, problems
 
 
-def _year_month(fields: dict[str, str]) -> tuple[int | None, int | None, str | None]:
-    """(year, month, problem) from year/month or a biblatex ``date``."""
+def _year_month(fields: dict[str, str]) -> tuple[int | None, int | None, list[str]]:
+    """(year, month, problems) from year/month or a biblatex ``date``."""
     year: int | None = None
     month: int | None = None
-    problem: str | None = None
+    problems: list[str] = []
     if "year" in fields:
         m = _YEAR_RE.search(fields["year"])
         if m:
             year = int(m.group(1))
         else:
-            problem = f"year {fields['year']!r} is not a year; ignored"
+            problems.append(f"year {fields['year']!r} is not a year; ignored")
     date = fields.get("date", "")
     dm = re.match(r"^\s*(\d{4})(?:-(\d{1,2}))?", date)
     if year is None and dm:
@@ -175,10 +175,10 @@ def _year_month(fields: dict[str, str]) -> tuple[int | None, int | None, str | N
         elif raw in _MONTHS:
             month = _MONTHS[raw]
         else:
-            problem = f"month {fields['month']!r} is not a month; ignored"
+            problems.append(f"month {fields['month']!r} is not a month; ignored")
     if month is not None and not 1 <= month <= 12:
         month = None
-    return year, month, problem
+    return year, month, problems
 
 
 def _venue(fields: dict[str, str]) -> str | None:
@@ -338,9 +338,8 @@ def _bib_entry(
     if "author" in fields:
         authors, truncated, problems = parse_names(fields["author"])
         diags.extend(warning(name, line, f"{entry.key}: {p}") for p in problems)
-    year, month, problem = _year_month(fields)
-    if problem:
-        diags.append(warning(name, line, f"{entry.key}: {problem}"))
+    year, month, problems = _year_month(fields)
+    diags.extend(warning(name, line, f"{entry.key}: {p}") for p in problems)
     arxiv_id = _arxiv_id(fields)
     if (
         "eprint" in fields
