@@ -1,0 +1,231 @@
+"""Run-on arXiv blocks: no blank lines, no ``Created:`` line.
+
+    <abstract>
+    [<comments>]
+    arXiv:ID[ - reference]<next record's abstract>
+    [<comments>]
+    arXiv:ID ...
+
+The line ``arXiv:ID[ - reference]`` runs straight into the next abstract. A new-style id has
+4 digits after the dot before 2015 (YYMM < 1501) and 5 from then on, so where the id ends is
+known. Where a reference ends is found by scoring each *glue point* (a non-space character
+followed directly by a capital, a digit, a quote, ``$``, or a lower-case letter after a digit
+or bracket) by how much the left part looks like the end of a reference and the right part
+like the start of an abstract; the earliest point within half a point of the best wins.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from generator.diagnostics import Diagnostic, error
+from generator.model import Layout, Record
+from generator.readers.common import LOWER, OLD_ID, UPPER, clip, new_id_digits, parse_reference
+
+LAYOUT: Layout = "arxiv-run-on"
+INF = float("inf")
+_THRESHOLD = 2.5  # a boundary scoring worse than this is no boundary
+
+HEAD_RE = re.compile(rf"arXiv:(?:(?P<yymm>\d{{4}})\.(?P<num>\d{{4,5}})|(?P<old>{OLD_ID}))")
+_VERSION_RE = re.compile(r"v\d+")
+_REF_SEP_RE = re.compile(r"\s+-(?:\s+|$)")
+
+_U, _L = f"[{UPPER}]", f"[{LOWER}]"
+_GLUE_RE = re.compile(
+    rf"(?<=[^\s{UPPER}])(?={_U})"  # lower/digit/punctuation then a capital
+    rf"|(?<={_U})(?={_U}{_L})"  # DFAShaobo: a capitalised word after capitals
+    r"|(?<=\d)(?=\d)"  # digits then digits
+    rf"|(?<=[\d).\]])(?={_L})"  # 2020we, (2020).we
+    r"|(?<=\S)(?=[\"“‘`'$\\(\[])"  # quotes, math, LaTeX, brackets
+)
+_LEAD_RE = re.compile(r"[\"“‘`'(\[]+")
+_FIRST_KINDS: tuple[tuple[re.Pattern[str], float], ...] = (
+    (re.compile(rf"{_U}{_L}+(?:[-'’/][\w-]+)*[,.:;]?"), 0.0),  # Transformer, Cross-domain
+    (re.compile(r"[AI]"), 0.0),
+    (re.compile(rf"{_L}+(?:[-'’/][\w-]+)*[,.:;]?"), 0.5),  # lower-case word
+    (re.compile(r"[1-9]\d{0,3}(?:\.\d+)?(?:[A-Za-z]{1,2}|%|-[\w-]+)?[,:;]?"), 0.5),  # 3D, 12, 5G
+    (re.compile(r"\$.*"), 0.5),  # $k$-means
+    (re.compile(rf"[\w+-]*{_U}[\w+-]*{_U}[\w+./-]*[,:;]?"), 1.0),  # BERT, ViLBERT, V+L
+    (re.compile(r"\\[A-Za-z].*"), 1.0),  # \textit{...}
+)
+_YEAR_END_RE = re.compile(r"(?<!\d)(?:19|20)\d\d$")
+_BAD_REF_END = frozenset("/-&,:;([{\\+")
+
+
+def detect(lines: list[str]) -> int:
+    """arXiv lines not followed by a ``Created:`` line."""
+    score = 0
+    for k, line in enumerate(lines):
+        if line.startswith("arXiv:") and HEAD_RE.match(line):
+            nxt = lines[k + 1] if k + 1 < len(lines) else ""
+            if not nxt.startswith("Created:"):
+                score += 1
+    return score
+
+
+def abstract_penalty(text: str, i: int) -> float:
+    """How unlike an abstract's start ``text[i:]`` is (INF: cannot start one)."""
+    window = text[i : i + 160].split(None, 6)
+    if not window:
+        return INF
+    first = window[0]
+    lead = _LEAD_RE.match(first)
+    if lead:
+        first = first[lead.end() :]
+        if not first:
+            return INF
+    penalty = INF
+    for pattern, p in _FIRST_KINDS:
+        if pattern.fullmatch(first):
+            penalty = p
+            break
+    if penalty == INF:
+        return INF
+    lower = sum(1 for w in window[1:6] if w[0].islower())
+    if len(window) > 1 and lower < 2:
+        penalty += 2.0 if lower == 1 else 3.0
+    return penalty
+
+
+def boundary_penalty(text: str, i: int) -> float:
+    """Penalty of ending the reference at ``i`` and starting the abstract there."""
+    ref = text[:i].rstrip()
+    if not ref or ref[-1] in _BAD_REF_END:
+        return INF
+    prev, cur = text[i - 1], text[i]
+    if cur in "'’" and prev.isalpha():
+        return INF  # an apostrophe inside a word
+    penalty = abstract_penalty(text, i)
+    if penalty == INF:
+        return INF
+    if prev.isdigit() and cur.isdigit():
+        run = len(text[i:]) - len(text[i:].lstrip("0123456789"))
+        penalty += 0.5 * (run - 1) + (0.0 if _YEAR_END_RE.search(ref) else 1.0)
+    elif prev.islower() and cur.isupper() and i + 1 < len(text) and not text[i + 1].islower():
+        penalty += 3.0  # NeurIPS, ApJ: capitals inside a venue's name
+    return penalty
+
+
+def split_reference(text: str) -> tuple[str, str | None]:
+    """Split "ICML 2020Adaptive gradient..." -> ("ICML 2020", "Adaptive gradient...").
+
+    With no plausible boundary the whole text is the reference and no abstract follows.
+    """
+    scored: list[tuple[int, float]] = []
+    best = INF
+    for m in _GLUE_RE.finditer(text):
+        i = m.start()
+        if i == 0:
+            continue
+        p = boundary_penalty(text, i)
+        if p < INF:
+            scored.append((i, p))
+            best = min(best, p)
+    if best > _THRESHOLD:
+        return text.strip(), None
+    for i, p in scored:
+        if p <= best + 0.5:
+            return text[:i].strip(), text[i:].strip()
+    return text.strip(), None  # unreachable: the best candidate always qualifies
+
+
+def split_head(line: str) -> tuple[str, str | None, str] | str:
+    """Split "arXiv:ID[ - ref]abstract" -> (id, reference, abstract), or an error message."""
+    m = HEAD_RE.match(line)
+    if m is None:
+        return f"expected 'arXiv:ID', found '{clip(line, 40)}'"
+    if m.group("old"):
+        base, pos = m.group("old"), m.end()
+    else:
+        yymm = m.group("yymm")
+        digits = new_id_digits(yymm)
+        start = m.start("num")
+        num = line[start : start + digits]
+        if len(num) < digits or not num.isdigit():
+            return (
+                f"expected an arXiv id with {digits} digits after '{yymm}.', "
+                f"found '{clip(line[: start + digits], 40)}'"
+            )
+        base, pos = f"{yymm}.{num}", start + digits
+    version = ""
+    v = _VERSION_RE.match(line, pos)
+    if v:
+        version, pos = _best_version(line, v.start(), v.end())
+    rest = line[pos:]
+    sep = _REF_SEP_RE.match(rest)
+    if sep:
+        ref, abstract = split_reference(rest[sep.end() :])
+        return base + version, ref or None, abstract or ""
+    return base + version, None, rest.strip()
+
+
+def _best_version(line: str, start: int, end: int) -> tuple[str, int]:
+    """The version suffix, leaving a following abstract that starts with a digit intact."""
+    best, best_end = INF, end
+    for cut in range(end, start + 1, -1):
+        if cut == len(line) or line[cut] == " " or line[cut : cut + 2] == " -":
+            return line[start:cut], cut
+        p = abstract_penalty(line, cut) + 0.5 * (end - cut)
+        if p < best:
+            best, best_end = p, cut
+    return line[start:best_end], best_end
+
+
+def read(name: str, lines: list[str], today: date) -> tuple[list[Record], list[Diagnostic]]:
+    records: list[Record] = []
+    diags: list[Diagnostic] = []
+    abstract: str | None = None
+    start = 0
+    comments: list[str] = []
+    for number, line in enumerate(lines, start=1):
+        if not line:
+            continue
+        if line.startswith("arXiv:") and HEAD_RE.match(line):
+            head = split_head(line)
+            if isinstance(head, str):
+                diags.append(error(name, number, f"record not read: {head}"))
+                abstract, comments = None, []
+                continue
+            arxiv_id, ref, next_abstract = head
+            if abstract is None:
+                diags.append(
+                    error(
+                        name,
+                        number,
+                        f"record arXiv:{arxiv_id} not read: expected an "
+                        f"abstract before 'arXiv:{arxiv_id}', found none",
+                    )
+                )
+            else:
+                dois, journal_ref = parse_reference(ref) if ref else ((), None)
+                records.append(
+                    Record(
+                        file=name,
+                        line=start,
+                        index=len(records),
+                        layout=LAYOUT,
+                        arxiv_id=arxiv_id,
+                        comments="\n".join(comments) or None,
+                        journal_ref=journal_ref,
+                        doi=dois[0] if dois else None,
+                        dois=dois,
+                        abstract=abstract,
+                    )
+                )
+            abstract, comments, start = (next_abstract or None), [], number
+            continue
+        if abstract is None:
+            abstract, start = line, number
+        else:
+            comments.append(line)
+    if abstract is not None:
+        diags.append(
+            error(
+                name,
+                start,
+                f'record not read ("{clip(abstract)}"): expected an '
+                "'arXiv:ID' line after the abstract, found end of file",
+            )
+        )
+    return records, diags

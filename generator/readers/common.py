@@ -1,0 +1,184 @@
+"""Pieces every seed layout shares: decoding, arXiv ids, DOIs and references, dates.
+
+Character classes are built once at import from ``str.isupper``/``str.islower`` over the Basic
+Multilingual Plane, so "É", "Ł" and "Ö" count as capitals exactly like "E" does.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date
+
+from generator.diagnostics import Diagnostic, error
+
+
+def _char_class(pred: Callable[[str], bool]) -> str:
+    """A regex character class body (without brackets) of every BMP character matching pred."""
+    ranges: list[tuple[int, int]] = []
+    for code in range(0x10000):
+        if 0xD800 <= code <= 0xDFFF or not pred(chr(code)):
+            continue
+        if ranges and ranges[-1][1] == code - 1:
+            ranges[-1] = (ranges[-1][0], code)
+        else:
+            ranges.append((code, code))
+    parts = []
+    for lo, hi in ranges:
+        parts.append(
+            re.escape(chr(lo)) if lo == hi else f"{re.escape(chr(lo))}-{re.escape(chr(hi))}"
+        )
+    return "".join(parts)
+
+
+UPPER = _char_class(lambda c: c.isalpha() and (c.isupper() or c.istitle()))  # capitals
+# letters that are not capitals: lower case, and caseless scripts (CJK, Arabic, ...)
+LOWER = _char_class(lambda c: c.isalpha() and not c.isupper() and not c.istitle())
+
+# --- arXiv identifiers --------------------------------------------------------------------
+
+NEW_ID = r"\d{4}\.\d{4,5}"
+OLD_ID = r"[a-z]+(?:-[a-z]+)*(?:\.[A-Z]{2})?/\d{7}"
+ARXIV_ID = rf"(?:{NEW_ID}|{OLD_ID})(?:v\d+)?"
+ARXIV_ID_RE = re.compile(rf"(?P<base>{NEW_ID}|{OLD_ID})(?P<version>v\d+)?")
+ARXIV_ID_FULL_RE = re.compile(rf"(?:{NEW_ID}|{OLD_ID})(?:v\d+)?")
+
+
+def split_arxiv_id(arxiv_id: str) -> tuple[str, str | None]:
+    """Base id and version: "2106.02241v2" -> ("2106.02241", "v2"); no version -> None."""
+    m = ARXIV_ID_RE.fullmatch(arxiv_id.strip())
+    if m is None:
+        raise ValueError(f"not an arXiv id: {arxiv_id!r}")
+    return m.group("base"), m.group("version")
+
+
+def new_id_digits(yymm: str) -> int:
+    """How many digits follow the dot in a new-style id: 4 before 2015 (YYMM < 1501), else 5."""
+    return 4 if yymm < "1501" else 5
+
+
+# --- references: "doi: DOI [DOI ...] journal reference" -------------------------------------
+
+DOI_RE = re.compile(r"10\.\d{4,9}/\S+")
+_DOI_PREFIX_RE = re.compile(r"doi:\s*", re.IGNORECASE)
+_DOI_SEP_RE = re.compile(r"[\s,;]+")
+
+
+def parse_reference(ref: str) -> tuple[tuple[str, ...], str | None]:
+    """Split a reference into its DOIs and the journal reference that follows them.
+
+    "doi: 10.1051/0004-6361/202140810 Astronomy & Astrophysics, 2022" ->
+    (("10.1051/0004-6361/202140810",), "Astronomy & Astrophysics, 2022").
+    Several DOIs may follow one "doi:", separated by spaces, commas or semicolons.
+    """
+    ref = ref.strip()
+    m = _DOI_PREFIX_RE.match(ref)
+    if m is None:
+        return (), ref or None
+    pos = m.end()
+    dois: list[str] = []
+    while True:
+        d = DOI_RE.match(ref, pos)
+        if d is None:
+            break
+        doi = d.group().rstrip(",;")
+        dois.append(doi)
+        pos = d.start() + len(doi)
+        sep = _DOI_SEP_RE.match(ref, pos)
+        if sep is None:
+            pos = len(ref)
+            break
+        if DOI_RE.match(ref, sep.end()) is None:
+            break
+        pos = sep.end()
+    rest = ref[pos:].strip().lstrip(",;").strip()
+    if not dois:
+        return (), ref or None
+    return tuple(dois), rest or None
+
+
+# --- dates ---------------------------------------------------------------------------------
+
+MONTHS = {
+    "Jan": 1, "Feb": 2, "Mar": 3, "Apr": 4, "May": 5, "Jun": 6,
+    "Jul": 7, "Aug": 8, "Sep": 9, "Sept": 9, "Oct": 10, "Nov": 11, "Dec": 12,
+}  # fmt: skip
+
+ISO_DATE_RE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+
+
+def iso_date(text: str) -> str | None:
+    """The ISO date of "2021-06-04" if it is a real calendar date, else None."""
+    m = ISO_DATE_RE.fullmatch(text)
+    if m is None:
+        return None
+    try:
+        return date(int(m[1]), int(m[2]), int(m[3])).isoformat()
+    except ValueError:
+        return None
+
+
+def month_day_date(month: int, day: int, year: int | None, today: date) -> tuple[str | None, bool]:
+    """ISO date of a listing date and whether its year was inferred.
+
+    A listing omits the year for dates of the current year, so a missing year is the most
+    recent year in which that month and day falls on or before ``today`` (Feb 29 goes back
+    to the latest leap year). Returns (None, False) for an impossible date.
+    """
+    if year is not None:
+        try:
+            return date(year, month, day).isoformat(), False
+        except ValueError:
+            return None, False
+    for y in range(today.year, today.year - 8, -1):
+        try:
+            d = date(y, month, day)
+        except ValueError:
+            continue
+        if d <= today:
+            return d.isoformat(), True
+    return None, False
+
+
+# --- decoding ------------------------------------------------------------------------------
+
+
+def decode_seed(name: str, data: bytes) -> tuple[str, tuple[Diagnostic, ...]]:
+    """UTF-8 text with a byte-order mark dropped and CRLF/CR turned into LF.
+
+    Undecodable bytes become U+FFFD and an error names each line that held them.
+    """
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    diags: list[Diagnostic] = []
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        parts: list[str] = []
+        norm = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        for number, raw in enumerate(norm.split(b"\n"), start=1):
+            try:
+                parts.append(raw.decode("utf-8"))
+            except UnicodeDecodeError as exc:
+                bad = raw[exc.start : exc.start + 4]
+                diags.append(
+                    error(
+                        name,
+                        number,
+                        f"expected UTF-8 text, found undecodable byte(s) {bad!r} at column "
+                        f"{exc.start + 1}; they are shown as U+FFFD",
+                    )
+                )
+                parts.append(raw.decode("utf-8", errors="replace"))
+        text = "\n".join(parts)
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text, tuple(diags)
+
+
+def clip(text: str, width: int = 60) -> str:
+    """A short quotation of seed text for a diagnostic."""
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"

@@ -1,0 +1,144 @@
+"""Listing: three lines per record.
+
+    [score]CATEGORY Mon D[, YYYY][Code]          86.1LGJun 3   CLOct 4, 2023Code
+    TitleFirst Author, Second Author[ et al.][ · affiliation]
+    abstract
+
+The header line is the anchor: a record starts at every header, so a lost or doubled line
+costs at most the record it belongs to.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from generator.diagnostics import Diagnostic, error, warning
+from generator.model import Layout, Record
+from generator.readers.common import MONTHS, clip, month_day_date
+from generator.readers.names import split_title_line
+
+LAYOUT: Layout = "listing"
+HEADER_RE = re.compile(
+    r"(?P<score>\d{1,3}(?:\.\d+)?)?"
+    r"(?P<category>[A-Za-z][A-Za-z.-]*?)"
+    r"(?P<date>(?P<month>Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sept?|Oct|Nov|Dec) (?P<day>\d{1,2})"
+    r"(?:, (?P<year>\d{4}))?)"
+    r"(?P<code>Code)?"
+)
+
+
+def detect(lines: list[str]) -> int:
+    return sum(1 for line in lines if HEADER_RE.fullmatch(line))
+
+
+def read(name: str, lines: list[str], today: date) -> tuple[list[Record], list[Diagnostic]]:
+    records: list[Record] = []
+    diags: list[Diagnostic] = []
+    header: re.Match[str] | None = None
+    start = 0
+    body: list[tuple[int, str]] = []
+
+    def finish() -> None:
+        if header is None:
+            return
+        record = _record(name, header, start, body, len(records), today, diags)
+        if record is not None:
+            records.append(record)
+
+    for number, line in enumerate(lines, start=1):
+        if not line:
+            continue
+        m = HEADER_RE.fullmatch(line) if line[0].isalnum() else None
+        if m is not None:
+            finish()
+            header, start, body = m, number, []
+        elif header is None:
+            diags.append(
+                error(
+                    name,
+                    number,
+                    f"expected a record header like 'CLOct 4, 2023', "
+                    f"found '{clip(line, 40)}'; this line is not part of any record",
+                )
+            )
+        else:
+            body.append((number, line))
+    finish()
+    return records, diags
+
+
+def _record(
+    name: str,
+    m: re.Match[str],
+    start: int,
+    body: list[tuple[int, str]],
+    index: int,
+    today: date,
+    diags: list[Diagnostic],
+) -> Record | None:
+    head = m.group()
+    if len(body) < 2:
+        found = "end of file" if not body else f"'{clip(body[0][1], 40)}' and then no abstract"
+        diags.append(
+            error(
+                name,
+                start,
+                f"record not read ('{head}'): expected a title-and-authors "
+                f"line and an abstract line after it, found {found}",
+            )
+        )
+        return None
+    (title_no, title_line), (_, abstract) = body[0], body[1]
+    for extra_no, extra in body[2:]:
+        diags.append(
+            error(
+                name,
+                extra_no,
+                f"expected a record header like 'CLOct 4, 2023' after the "
+                f"abstract, found '{clip(extra, 40)}'; this line is not part of any record",
+            )
+        )
+    split = split_title_line(title_line)
+    if split is None:
+        diags.append(
+            error(
+                name,
+                title_no,
+                f"record not read ('{head}'): expected a title followed by "
+                f"authors ('...ModelsJing Xiong, Ye Yuan et al.'), found "
+                f"'{clip(title_line, 50)}' with no author list at its end",
+            )
+        )
+        return None
+    title, authors, truncated, affiliation = split
+    year = m.group("year")
+    iso, inferred = month_day_date(
+        MONTHS[m.group("month")], int(m.group("day")), int(year) if year else None, today
+    )
+    if iso is None:
+        diags.append(
+            warning(
+                name,
+                start,
+                f"expected a calendar date, found '{m.group('date')}'; the record has no date",
+            )
+        )
+    score = m.group("score")
+    return Record(
+        file=name,
+        line=start,
+        index=index,
+        layout=LAYOUT,
+        date=iso,
+        date_text=m.group("date"),
+        date_inferred=inferred,
+        title=title,
+        authors=authors,
+        authors_truncated=truncated,
+        affiliation=affiliation,
+        category=m.group("category"),
+        score=float(score) if score else None,
+        has_code=m.group("code") is not None,
+        abstract=abstract,
+    )
