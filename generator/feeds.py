@@ -38,8 +38,9 @@ def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) ->
     return el
 
 
-def atom_feed(index: SiteIndex, kind: str, item_id: str, title: str, page_path: str,
-              paper_ids: Sequence[str]) -> bytes:
+def atom_feed(
+    index: SiteIndex, kind: str, item_id: str, title: str, page_path: str, paper_ids: Sequence[str]
+) -> bytes:
     """The Atom feed of one author, topic or listing (``kind`` is the feed folder name)."""
     path = urls.feed_path(kind, item_id)
     base = index.base_url
@@ -79,4 +80,5 @@ def atom_feed(index: SiteIndex, kind: str, item_id: str, title: str, page_path: 
             _sub(entry, "category", term=topic.text)
         _sub(entry, "summary", index.summary(paper.id) or card.title_text)
     ET.indent(feed, space="  ")
-    return ET.tostring(feed, encoding="utf-8", xml_declaration=True) + b"\n"
+    data: bytes = ET.tostring(feed, encoding="utf-8", xml_declaration=True)
+    return data + b"\n"

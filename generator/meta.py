@@ -34,8 +34,9 @@ def highwire_date(date: str | None) -> str | None:
     return date.replace("-", "/") if date else None
 
 
-def paper_head(view: PaperView, path: str, site_title: str, base_url: str | None,
-               description: str) -> Markup:
+def paper_head(
+    view: PaperView, path: str, site_title: str, base_url: str | None, description: str
+) -> Markup:
     """Highwire citation_* tags, OpenGraph and ScholarlyArticle JSON-LD for a paper page."""
     card = view.card
     tags = [_meta("citation_title", card.title_text)]
@@ -95,8 +96,10 @@ def page_head(title: str, description: str, site_title: str) -> Markup:
 
 
 def sitemap_xml(base_url: str, paths: Iterable[str]) -> bytes:
-    lines = ['<?xml version="1.0" encoding="UTF-8"?>',
-             '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
+    lines = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">',
+    ]
     for path in sorted(set(paths)):
         loc = urls.absolute_url(base_url, "" if path == urls.INDEX else path)
         lines.append(f"  <url><loc>{escape(loc)}</loc></url>")
@@ -106,8 +109,7 @@ def sitemap_xml(base_url: str, paths: Iterable[str]) -> bytes:
 
 def robots_txt(base_url: str) -> bytes:
     return (
-        "User-agent: *\nAllow: /\n"
-        f"Sitemap: {urls.absolute_url(base_url, 'sitemap.xml')}\n"
+        f"User-agent: *\nAllow: /\nSitemap: {urls.absolute_url(base_url, 'sitemap.xml')}\n"
     ).encode()
 
 

@@ -165,22 +165,35 @@ class Renderer:
         ix = self.index
         author = ix.authors[author_id]
         name = clean(author.name)
-        years = author.years or tuple(sorted({c.year for c in ix.cards(author.paper_ids) if c.year}))
+        years = author.years or tuple(
+            sorted({c.year for c in ix.cards(author.paper_ids) if c.year})
+        )
         span = f"{years[0]}–{years[-1]}" if len(years) > 1 else (str(years[0]) if years else "")
-        description = f"{len(author.paper_ids)} papers by {name}" + (
-            f", {span}" if span else ""
-        ) + "."
+        description = (
+            f"{len(author.paper_ids)} papers by {name}" + (f", {span}" if span else "") + "."
+        )
         feed = urls.feed_path("authors", author.id)
         out = []
         pages = ix.author_pages(author)
         for lp in pages:
             title = name if lp.pager.page == 1 else f"{name} (page {lp.pager.page})"
-            info = PageInfo(lp.path, "author", title, description, feed=feed,
-                            head=page_head(title, description, ix.site_title),
-                            indexed=lp.pager.page == 1)
+            info = PageInfo(
+                lp.path,
+                "author",
+                title,
+                description,
+                feed=feed,
+                head=page_head(title, description, ix.site_title),
+                indexed=lp.pager.page == 1,
+            )
             out.append(
                 self.page(
-                    "author.html", info, name=name, listpage=lp, years=years, span=span,
+                    "author.html",
+                    info,
+                    name=name,
+                    listpage=lp,
+                    years=years,
+                    span=span,
                     coauthors=ix.coauthors(author) if lp.pager.page == 1 else (),
                     topics=ix.topic_links(author.topics),
                     groups=ix.author_groups(author) if lp.pager.page == 1 else (),
@@ -198,13 +211,24 @@ class Renderer:
         out = []
         for lp in ix.topic_pages(topic):
             title = name if lp.pager.page == 1 else f"{name} (page {lp.pager.page})"
-            info = PageInfo(lp.path, "topic", title, description, feed=feed,
-                            head=page_head(title, description, ix.site_title),
-                            indexed=lp.pager.page == 1)
+            info = PageInfo(
+                lp.path,
+                "topic",
+                title,
+                description,
+                feed=feed,
+                head=page_head(title, description, ix.site_title),
+                indexed=lp.pager.page == 1,
+            )
             out.append(
                 self.page(
-                    "topic.html", info, name=name, definition=definition, kind=topic.kind,
-                    listpage=lp, top_authors=ix.top_authors(topic),
+                    "topic.html",
+                    info,
+                    name=name,
+                    definition=definition,
+                    kind=topic.kind,
+                    listpage=lp,
+                    top_authors=ix.top_authors(topic),
                     related=ix.topic_links(topic.related),
                 )
             )
@@ -220,12 +244,23 @@ class Renderer:
         out = []
         for lp in ix.listing_pages(listing):
             title = name if lp.pager.page == 1 else f"{name} (page {lp.pager.page})"
-            info = PageInfo(lp.path, "listing", title, description, feed=feed,
-                            head=page_head(title, description, ix.site_title))
+            info = PageInfo(
+                lp.path,
+                "listing",
+                title,
+                description,
+                feed=feed,
+                head=page_head(title, description, ix.site_title),
+            )
             out.append(
                 self.page(
-                    "listing.html", info, name=name, file=clean(listing.file), listpage=lp,
-                    topics=ix.topic_links(listing.topics), mixed=mixed,
+                    "listing.html",
+                    info,
+                    name=name,
+                    file=clean(listing.file),
+                    listpage=lp,
+                    topics=ix.topic_links(listing.topics),
+                    mixed=mixed,
                 )
             )
         return out
@@ -239,8 +274,13 @@ class Renderer:
             title = f"Papers from {year}" + (
                 "" if lp.pager.page == 1 else f" (page {lp.pager.page})"
             )
-            info = PageInfo(lp.path, "year", title, description,
-                            head=page_head(title, description, ix.site_title))
+            info = PageInfo(
+                lp.path,
+                "year",
+                title,
+                description,
+                head=page_head(title, description, ix.site_title),
+            )
             out.append(self.page("year.html", info, year=year, listpage=lp))
         return out
 
@@ -248,15 +288,29 @@ class Renderer:
         ix = self.index
         c = ix.catalog
         description = self.site["description"]
-        info = PageInfo(urls.INDEX, "home", ix.site_title, description,
-                        head=page_head(ix.site_title, description, ix.site_title))
+        info = PageInfo(
+            urls.INDEX,
+            "home",
+            ix.site_title,
+            description,
+            head=page_head(ix.site_title, description, ix.site_title),
+        )
         listings = [(ix.listing_link(li), len(li.paper_ids)) for li in c.listings]
         newest = ix.cards(p.id for p in c.papers[:HOME_NEWEST])
         years = [(y, len(ids)) for y, ids in ix.years().items()]
         return self.page(
-            "home.html", info, listings=listings, newest=newest, topics=ix.main_topics(),
-            years=years, counts={"papers": len(c.papers), "authors": len(c.authors),
-                                 "topics": len(c.topics), "listings": len(c.listings)},
+            "home.html",
+            info,
+            listings=listings,
+            newest=newest,
+            topics=ix.main_topics(),
+            years=years,
+            counts={
+                "papers": len(c.papers),
+                "authors": len(c.authors),
+                "topics": len(c.topics),
+                "listings": len(c.listings),
+            },
         )
 
     def years_index(self) -> OutputFile:
@@ -264,8 +318,13 @@ class Renderer:
         years = [(y, len(ids)) for y, ids in ix.years().items()]
         undated = sum(1 for p in ix.catalog.papers if p.year is None)
         description = f"Papers by year: {len(years)} years."
-        info = PageInfo(urls.YEARS_INDEX, "years", "Papers by year", description,
-                        head=page_head("Papers by year", description, ix.site_title))
+        info = PageInfo(
+            urls.YEARS_INDEX,
+            "years",
+            "Papers by year",
+            description,
+            head=page_head("Papers by year", description, ix.site_title),
+        )
         return self.page("years.html", info, years=years, undated=undated)
 
     def authors_index(self) -> list[OutputFile]:
@@ -277,32 +336,61 @@ class Renderer:
         letter_paths = {
             k: (urls.authors_letter_path(k) if split else urls.AUTHORS_INDEX) for k in letters
         }
-        info = PageInfo(urls.AUTHORS_INDEX, "authors", "Authors A–Z", description,
-                        head=page_head("Authors A–Z", description, ix.site_title))
+        info = PageInfo(
+            urls.AUTHORS_INDEX,
+            "authors",
+            "Authors A–Z",
+            description,
+            head=page_head("Authors A–Z", description, ix.site_title),
+        )
         out = [
-            self.page("authors.html", info, letters=letters if not split else {},
-                      letter_paths=letter_paths, letter_counts={k: len(v) for k, v in letters.items()},
-                      total=total, split=split)
+            self.page(
+                "authors.html",
+                info,
+                letters=letters if not split else {},
+                letter_paths=letter_paths,
+                letter_counts={k: len(v) for k, v in letters.items()},
+                total=total,
+                split=split,
+            )
         ]
         if split:
             for k, entries in letters.items():
                 title = f"Authors: {k.upper()}"
-                info = PageInfo(letter_paths[k], "authors", title, description,
-                                head=page_head(title, description, ix.site_title))
+                info = PageInfo(
+                    letter_paths[k],
+                    "authors",
+                    title,
+                    description,
+                    head=page_head(title, description, ix.site_title),
+                )
                 out.append(
-                    self.page("authors.html", info, letters={k: entries}, letter_paths=letter_paths,
-                              letter_counts={k2: len(v) for k2, v in letters.items()},
-                              total=total, split=split)
+                    self.page(
+                        "authors.html",
+                        info,
+                        letters={k: entries},
+                        letter_paths=letter_paths,
+                        letter_counts={k2: len(v) for k2, v in letters.items()},
+                        total=total,
+                        split=split,
+                    )
                 )
         return out
 
     def topics_index(self) -> OutputFile:
         ix = self.index
         description = f"All {len(ix.catalog.topics)} topics."
-        info = PageInfo(urls.TOPICS_INDEX, "topics", "Topics", description,
-                        head=page_head("Topics", description, ix.site_title))
+        info = PageInfo(
+            urls.TOPICS_INDEX,
+            "topics",
+            "Topics",
+            description,
+            head=page_head("Topics", description, ix.site_title),
+        )
         return self.page(
-            "topics.html", info, categories=ix.topic_counts("category"),
+            "topics.html",
+            info,
+            categories=ix.topic_counts("category"),
             phrases=ix.topic_counts("phrase"),
         )
 
@@ -313,18 +401,28 @@ class Renderer:
             (ix.listing_link(li), len(li.paper_ids), clean(li.file), ix.topic_links(li.topics[:5]))
             for li in ix.catalog.listings
         ]
-        info = PageInfo(urls.LISTINGS_INDEX, "listings", "Listings", description,
-                        head=page_head("Listings", description, ix.site_title))
+        info = PageInfo(
+            urls.LISTINGS_INDEX,
+            "listings",
+            "Listings",
+            description,
+            head=page_head("Listings", description, ix.site_title),
+        )
         return self.page("listings.html", info, rows=rows)
 
     def not_found(self) -> OutputFile:
-        info = PageInfo(urls.NOT_FOUND, "404", "Page not found",
-                        "The page you asked for is not here.")
+        info = PageInfo(
+            urls.NOT_FOUND, "404", "Page not found", "The page you asked for is not here."
+        )
         return self.page("404.html", info)
 
     def search(self) -> OutputFile:
-        info = PageInfo(urls.SEARCH, "search", "Search",
-                        f"Search the papers, authors and topics of {self.index.site_title}.")
+        info = PageInfo(
+            urls.SEARCH,
+            "search",
+            "Search",
+            f"Search the papers, authors and topics of {self.index.site_title}.",
+        )
         return self.page("search.html", info)
 
     # -- exports ------------------------------------------------------------------------
@@ -332,49 +430,65 @@ class Renderer:
         ix = self.index
         if kind == "authors":
             a = ix.authors[item_id]
-            return OutputFile(urls.feed_path(kind, item_id), atom_feed(
-                ix, kind, item_id, a.name, urls.author_path(item_id), a.paper_ids))
+            return OutputFile(
+                urls.feed_path(kind, item_id),
+                atom_feed(ix, kind, item_id, a.name, urls.author_path(item_id), a.paper_ids),
+            )
         if kind == "topics":
             t = ix.topics[item_id]
-            return OutputFile(urls.feed_path(kind, item_id), atom_feed(
-                ix, kind, item_id, t.name, urls.topic_path(item_id), t.paper_ids))
+            return OutputFile(
+                urls.feed_path(kind, item_id),
+                atom_feed(ix, kind, item_id, t.name, urls.topic_path(item_id), t.paper_ids),
+            )
         li = ix.listings[item_id]
-        return OutputFile(urls.feed_path(kind, item_id), atom_feed(
-            ix, kind, item_id, li.name, urls.listing_path(item_id), li.paper_ids))
+        return OutputFile(
+            urls.feed_path(kind, item_id),
+            atom_feed(ix, kind, item_id, li.name, urls.listing_path(item_id), li.paper_ids),
+        )
 
     def papers_json(self) -> OutputFile:
         ix = self.index
         rows = []
         for p in ix.catalog.papers:
-            rows.append({
-                "id": p.id,
-                "url": urls.paper_path(p.id),
-                "arxiv_id": p.arxiv_id,
-                "title": p.title,
-                "title_source": p.title_source,
-                "authors": ix.author_names(p),
-                "authors_truncated": p.authors_truncated,
-                "date": p.date,
-                "date_precision": p.date_precision,
-                "year": p.year,
-                "category": p.category,
-                "topics": [t.text for t in ix.topic_links(ix.catalog.paper_topics.get(p.id, ()))],
-                "listings": list(p.listings),
-                "comments": p.comments,
-                "journal_ref": p.journal_ref,
-                "venue": p.venue,
-                "doi": p.doi,
-                "code_url": p.code_url,
-                "has_code": p.has_code,
-                "abstract": p.abstract,
-                "field_sources": field_sources(p),
-            })
+            rows.append(
+                {
+                    "id": p.id,
+                    "url": urls.paper_path(p.id),
+                    "arxiv_id": p.arxiv_id,
+                    "title": p.title,
+                    "title_source": p.title_source,
+                    "authors": ix.author_names(p),
+                    "authors_truncated": p.authors_truncated,
+                    "date": p.date,
+                    "date_precision": p.date_precision,
+                    "year": p.year,
+                    "category": p.category,
+                    "topics": [
+                        t.text for t in ix.topic_links(ix.catalog.paper_topics.get(p.id, ()))
+                    ],
+                    "listings": list(p.listings),
+                    "comments": p.comments,
+                    "journal_ref": p.journal_ref,
+                    "venue": p.venue,
+                    "doi": p.doi,
+                    "code_url": p.code_url,
+                    "has_code": p.has_code,
+                    "abstract": p.abstract,
+                    "field_sources": field_sources(p),
+                }
+            )
         return OutputFile("papers.json", _json_bytes(rows))
 
     def listings_json(self) -> OutputFile:
         rows = [
-            {"id": li.id, "file": li.file, "name": li.name, "mixed": li.mixed,
-             "papers": list(li.paper_ids), "groups": listing_groups(li)}
+            {
+                "id": li.id,
+                "file": li.file,
+                "name": li.name,
+                "mixed": li.mixed,
+                "papers": list(li.paper_ids),
+                "groups": listing_groups(li),
+            }
             for li in self.index.catalog.listings
         ]
         return OutputFile("listings.json", _json_bytes(rows))
@@ -396,9 +510,14 @@ class Renderer:
             feed_kind, _, item = key.partition(":")
             return [self.feeds(feed_kind, item)]
         singles: Mapping[str, Callable[[], OutputFile | list[OutputFile]]] = {
-            "home": self.home, "years": self.years_index, "authors-index": self.authors_index,
-            "topics-index": self.topics_index, "listings-index": self.listings_index,
-            "404": self.not_found, "search": self.search, "papers.json": self.papers_json,
+            "home": self.home,
+            "years": self.years_index,
+            "authors-index": self.authors_index,
+            "topics-index": self.topics_index,
+            "listings-index": self.listings_index,
+            "404": self.not_found,
+            "search": self.search,
+            "papers.json": self.papers_json,
             "listings.json": self.listings_json,
         }
         made = singles[kind]()
@@ -406,9 +525,19 @@ class Renderer:
 
     def jobs(self) -> list[tuple[str, str]]:
         c = self.index.catalog
-        jobs: list[tuple[str, str]] = [(k, "") for k in (
-            "home", "years", "authors-index", "topics-index", "listings-index", "404",
-            "papers.json", "listings.json")]
+        jobs: list[tuple[str, str]] = [
+            (k, "")
+            for k in (
+                "home",
+                "years",
+                "authors-index",
+                "topics-index",
+                "listings-index",
+                "404",
+                "papers.json",
+                "listings.json",
+            )
+        ]
         if (TEMPLATES / "search.html").is_file():
             jobs.append(("search", ""))
         jobs += [("paper", p.id) for p in c.papers]
@@ -485,8 +614,9 @@ def render_site(catalog: Catalog, config: SiteConfig, jobs: int = 1) -> tuple[Ou
     files.extend(static_files())
     base = config.base_url
     if base:
-        files.append(OutputFile("sitemap.xml", sitemap_xml(base, sitemap_paths(
-            [f.path for f in files]))))
+        files.append(
+            OutputFile("sitemap.xml", sitemap_xml(base, sitemap_paths([f.path for f in files])))
+        )
         files.append(OutputFile("robots.txt", robots_txt(base)))
     files.sort(key=lambda f: f.path)
     for a, b in zip(files, files[1:], strict=False):

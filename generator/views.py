@@ -28,8 +28,18 @@ AUTHOR_INDEX_SPLIT = 3000  # above this many authors the A-Z index gets a page p
 SAME_NAME_NOTE = "These papers may come from different researchers who share this name."
 
 MONTHS = (
-    "January", "February", "March", "April", "May", "June", "July", "August", "September",
-    "October", "November", "December",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
 )
 
 
@@ -387,12 +397,11 @@ class SiteIndex:
             pairs = sorted(
                 ((a, n) for a, n in counts.items() if n > 1), key=lambda x: (-x[1], x[0])
             )
-        return tuple(
-            Counted(self.author_link(a), n) for a, n in pairs[:limit] if a in self.authors
-        )
+        return tuple(Counted(self.author_link(a), n) for a, n in pairs[:limit] if a in self.authors)
 
     def listing_pages(self, listing: Listing) -> tuple[ListPage, ...]:
         path = urls.listing_path(listing.id)
+        items: list[tuple[str | None, Card]]
         if listing.mixed and len(listing.groups) > 1:
             items = [(clean(g.label), c) for g in listing.groups for c in self.cards(g.paper_ids)]
         else:
@@ -400,7 +409,7 @@ class SiteIndex:
         return paginate(path, items)
 
     def year_pages(self, year: int, paper_ids: Sequence[str]) -> tuple[ListPage, ...]:
-        items = []
+        items: list[tuple[str | None, Card]] = []
         for card in self.cards(paper_ids):
             p = self.papers[card.id]
             heading = (

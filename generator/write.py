@@ -51,12 +51,12 @@ def check_paths(files: Sequence[OutputFile]) -> None:
 def _check_target(out: Path) -> None:
     if out.is_symlink() or (out.exists() and not out.is_dir()):
         raise WriteError(f"output path exists and is not a folder: {out}")
-    if out.is_dir() and any(out.iterdir()):
-        if not all((out / m).is_file() for m in SITE_MARKERS):
-            raise WriteError(
-                f"refusing to replace {out}: it is not empty and does not look like a site "
-                f"built by papersite (no {' and '.join(SITE_MARKERS)})"
-            )
+    looks_like_site = all((out / m).is_file() for m in SITE_MARKERS)
+    if out.is_dir() and any(out.iterdir()) and not looks_like_site:
+        raise WriteError(
+            f"refusing to replace {out}: it is not empty and does not look like a site "
+            f"built by papersite (no {' and '.join(SITE_MARKERS)})"
+        )
     cwd = Path.cwd().resolve()
     target = out.resolve()
     if target == cwd or target in cwd.parents:
