@@ -1,0 +1,467 @@
+"""Records + BibTeX entries -> Papers.
+
+1. Records that share an arXiv id (version ignored) are one paper; a later duplicate only adds
+   its listing and fills fields the first left empty (the reader already reported it).
+2. Each BibTeX entry is matched to a paper by arXiv id, else DOI, else normalised title. An
+   entry that could match two papers is reported, never guessed; an entry that matches nothing
+   is a paper of its own when it has a title, otherwise it is reported.
+3. Each paper is merged field by field: the seed wins for what it states; BibTeX fills the rest,
+   replaces a truncated author list whose first author agrees, and replaces a derived headline.
+   Disagreements on title, first author and DOI are warnings naming both places and values.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from generator.bibtex import decode_title
+from generator.categories import full_category
+from generator.diagnostics import Diagnostic, warning
+from generator.headline import derive_headline
+from generator.model import BibEntry, DatePrecision, Origin, Paper, Record, TitleSource
+from generator.urls import paper_id_from_arxiv, slugify
+
+_VERSION_RE = re.compile(r"v\d+$")
+_NEW_ID_RE = re.compile(r"^(\d{2})(\d{2})\.\d{4,5}$")
+_OLD_ID_RE = re.compile(r"^[a-z-]+(?:\.[A-Za-z]{2})?/(\d{2})(\d{2})\d{3}$")
+_CODE_URL_RE = re.compile(
+    r"(?<![\w:/.@-])https?://(?:www\.)?(?:github\.com|gitlab\.com|bitbucket\.org|huggingface\.co)/"
+    r"[^\s<>\"'{}\\|^`]+",
+    re.IGNORECASE,
+)
+_NON_WORD_RE = re.compile(r"[^0-9a-z]+")
+
+# The fields whose source Paper.field_sources records, in this order.
+_SOURCED_FIELDS = (
+    "arxiv_id", "title", "authors", "date", "category", "abstract", "comments", "journal_ref",
+    "venue", "doi", "url", "code_url", "has_code", "affiliation", "score",
+)  # fmt: skip
+
+
+def base_arxiv(arxiv_id: str) -> str:
+    """Strip the version: "2106.02241v2" -> "2106.02241"."""
+    return _VERSION_RE.sub("", arxiv_id.strip())
+
+
+def fold_text(text: str) -> str:
+    """Case, accents and punctuation folded: the form titles and names are compared in."""
+    ascii_text = unicodedata.normalize("NFKD", text)
+    ascii_text = "".join(c for c in ascii_text if not unicodedata.combining(c)).lower()
+    return _NON_WORD_RE.sub(" ", ascii_text).strip()
+
+
+def title_key(title: str) -> str:
+    """A title folded for matching: LaTeX braces and accents decoded, then ``fold_text``."""
+    return fold_text(decode_title(title))
+
+
+def same_person(a: str, b: str) -> bool:
+    """Whether two spellings name the same person: same surname, compatible given names
+    (an initial matches a full name; "Jian-Ping" == "Jianping" == "J.-P.")."""
+    ta, tb = fold_text(a).split(), fold_text(b).split()
+    if not ta or not tb:
+        return False
+    if sorted(ta) == sorted(tb):
+        return True
+    if ta[-1] != tb[-1]:
+        return False
+    ga, gb = ta[:-1], tb[:-1]
+    if not ga or not gb or "".join(ga) == "".join(gb):
+        return True
+    x, y = ga[0], gb[0]
+    return x == y or (len(x) == 1 and y.startswith(x)) or (len(y) == 1 and x.startswith(y))
+
+
+def code_url_in(*texts: str | None) -> str | None:
+    """The first code-repository URL (GitHub, GitLab, Bitbucket, Hugging Face) in the texts."""
+    for text in texts:
+        if not text:
+            continue
+        for m in _CODE_URL_RE.finditer(text):
+            url = m.group(0).rstrip(".,;:!?'\"")
+            while url.endswith((")", "]")) and url.count(url[-1]) > url.count(
+                "(" if url[-1] == ")" else "["
+            ):
+                url = url[:-1].rstrip(".,;:!?")
+            if re.match(r"^https?://[^/]+/[^/]", url):
+                return url
+    return None
+
+
+def _nfc(name: str) -> str:
+    return unicodedata.normalize("NFC", " ".join(name.split()))
+
+
+def _loc(file: str, line: int) -> str:
+    return f"{file}:{line}"
+
+
+def _date_from_arxiv_id(base: str) -> str | None:
+    """The year and month a new-style (YYMM.NNNNN) or old-style (archive/YYMMNNN) id encodes."""
+    m = _NEW_ID_RE.match(base)
+    if m:
+        year = 2000 + int(m.group(1))
+    else:
+        m = _OLD_ID_RE.match(base)
+        if not m:
+            return None
+        yy = int(m.group(1))
+        year = 1900 + yy if yy >= 91 else 2000 + yy
+    month = int(m.group(2))
+    return f"{year:04d}-{month:02d}" if 1 <= month <= 12 else None
+
+
+@dataclass
+class _Group:
+    records: list[Record]
+    arxiv: str | None  # base id
+    entry: BibEntry | None = None
+    matched_by: str = ""
+    diags: list[Diagnostic] = field(default_factory=list)
+
+
+def _first(records: Sequence[Record], attr: str) -> object:
+    for r in records:
+        value = getattr(r, attr)
+        if value not in (None, "", ()):
+            return value
+    return None
+
+
+def _group_records(records: Sequence[Record]) -> list[_Group]:
+    groups: list[_Group] = []
+    by_id: dict[str, _Group] = {}
+    for r in records:
+        base = base_arxiv(r.arxiv_id) if r.arxiv_id else None
+        if base and base in by_id:
+            by_id[base].records.append(r)
+            continue
+        g = _Group([r], base)
+        groups.append(g)
+        if base:
+            by_id[base] = g
+    return groups
+
+
+class _Index:
+    """Groups by arXiv id, DOI and title key, for matching entries."""
+
+    def __init__(self) -> None:
+        self.by_id: dict[str, _Group] = {}
+        self.by_doi: dict[str, list[_Group]] = {}
+        self.by_title: dict[str, list[_Group]] = {}
+
+    def add(self, g: _Group) -> None:
+        if g.arxiv:
+            self.by_id.setdefault(g.arxiv, g)
+        dois = {d.lower() for r in g.records for d in (*r.dois, r.doi or "") if d}
+        titles = {title_key(r.title) for r in g.records if r.title}
+        if g.entry is not None:
+            if g.entry.doi:
+                dois.add(g.entry.doi.lower())
+            if g.entry.title:
+                titles.add(title_key(g.entry.title))
+        for d in dois:
+            self.by_doi.setdefault(d, []).append(g)
+        for t in titles - {""}:
+            self.by_title.setdefault(t, []).append(g)
+
+
+def _describe(g: _Group) -> str:
+    if g.records:
+        r = g.records[0]
+        label = f"arXiv:{g.arxiv}" if g.arxiv else repr(r.title or "untitled")
+        return f"{label} ({_loc(r.file, r.line)})"
+    assert g.entry is not None
+    return f"BibTeX {g.entry.key} ({_loc(g.entry.file, g.entry.line)})"
+
+
+def _match_entries(
+    groups: list[_Group], entries: Sequence[BibEntry], diags: list[Diagnostic]
+) -> None:
+    index = _Index()
+    for g in groups:
+        index.add(g)
+    for e in entries:
+
+        def compatible(g: _Group, e: BibEntry = e) -> bool:
+            return g.arxiv is None or e.arxiv_id is None or g.arxiv == e.arxiv_id
+
+        candidates: list[_Group] = []
+        how = ""
+        if e.arxiv_id and e.arxiv_id in index.by_id:
+            candidates, how = [index.by_id[e.arxiv_id]], "arXiv id"
+        if not candidates and e.doi:
+            candidates = [g for g in index.by_doi.get(e.doi.lower(), []) if compatible(g)]
+            how = "DOI"
+        key = title_key(e.title) if e.title else ""
+        if not candidates and key:
+            candidates = [g for g in index.by_title.get(key, []) if compatible(g)]
+            how = "title"
+        candidates = list({id(g): g for g in candidates}.values())
+        if len(candidates) > 1:
+            places = ", ".join(_describe(g) for g in candidates)
+            diags.append(
+                warning(
+                    e.file,
+                    e.line,
+                    f"BibTeX entry {e.key} matches {len(candidates)} papers by {how}: {places}; "
+                    "not merged into any (give the entry an eprint or doi to choose)",
+                )
+            )
+            continue
+        if candidates:
+            g = candidates[0]
+            if g.entry is not None:
+                diags.append(
+                    warning(
+                        e.file,
+                        e.line,
+                        f"BibTeX entry {e.key} matches {_describe(g)} by {how}, which entry "
+                        f"{g.entry.key} ({_loc(g.entry.file, g.entry.line)}) already matched; "
+                        "ignored",
+                    )
+                )
+                continue
+            g.entry, g.matched_by = e, how
+            index.add(g)
+            continue
+        if not e.title:
+            diags.append(
+                warning(
+                    e.file,
+                    e.line,
+                    f"BibTeX entry {e.key} has no title and matches no paper in the seeds "
+                    "(by arXiv id, DOI or title); ignored",
+                )
+            )
+            continue
+        for other in index.by_title.get(key, []):
+            diags.append(
+                warning(
+                    e.file,
+                    e.line,
+                    f"BibTeX entry {e.key} (arXiv:{e.arxiv_id}) has the title of {_describe(other)}"
+                    " but a different arXiv id; kept as a separate paper",
+                )
+            )
+        g = _Group([], e.arxiv_id, e, "")
+        groups.append(g)
+        index.add(g)
+
+
+def _merge(g: _Group) -> tuple[Paper, list[Diagnostic]]:
+    """One paper from a group of records and its BibTeX entry (``id`` filled in later)."""
+    recs, e = g.records, g.entry
+    diags: list[Diagnostic] = []
+    sources: dict[str, str] = {}
+    primary = recs[0] if recs else None
+
+    def conflict(what: str, seed_value: str, bib_value: str) -> None:
+        assert primary is not None and e is not None
+        diags.append(
+            warning(
+                primary.file,
+                primary.line,
+                f"{what} differs between the seed and BibTeX entry {e.key}: "
+                f"{seed_value!r} ({_loc(primary.file, primary.line)}) vs {bib_value!r} "
+                f"({_loc(e.file, e.line)}); the seed's is used",
+            )
+        )
+
+    # arXiv id
+    arxiv_id: str | None = None
+    first_id = _first(recs, "arxiv_id")
+    if isinstance(first_id, str):
+        arxiv_id, sources["arxiv_id"] = first_id, "seed"
+    elif e is not None and e.arxiv_id:
+        arxiv_id, sources["arxiv_id"] = e.arxiv_id, "bibtex"
+    base = base_arxiv(arxiv_id) if arxiv_id else None
+
+    abstract = str(_first(recs, "abstract") or "")
+    if abstract:
+        sources["abstract"] = "seed"
+    comments = _first(recs, "comments")
+    journal_ref = _first(recs, "journal_ref")
+    affiliation = _first(recs, "affiliation")
+    score = next((r.score for r in recs if r.score is not None), None)
+
+    # title
+    seed_title = _first(recs, "title")
+    title_source: TitleSource
+    if isinstance(seed_title, str):
+        title, title_source = " ".join(seed_title.split()), "seed"
+        if e is not None and e.title and title_key(e.title) != title_key(title):
+            conflict("title", title, e.title)
+    elif e is not None and e.title:
+        title, title_source = e.title, "bibtex"
+    else:
+        headline = derive_headline(abstract) if abstract else ""
+        title = headline or (f"arXiv:{base}" if base else "Untitled paper")
+        title_source = "derived"
+    sources["title"] = title_source
+
+    # authors
+    seed_authors: tuple[str, ...] = ()
+    seed_truncated = False
+    for r in recs:
+        if r.authors:
+            seed_authors, seed_truncated = tuple(_nfc(a) for a in r.authors), r.authors_truncated
+            break
+    authors, truncated = seed_authors, seed_truncated
+    if seed_authors:
+        sources["authors"] = "seed"
+    if e is not None and e.authors:
+        bib_authors = tuple(_nfc(a) for a in e.authors)
+        if not seed_authors:
+            authors, truncated, sources["authors"] = bib_authors, e.authors_truncated, "bibtex"
+        elif not same_person(seed_authors[0], bib_authors[0]):
+            conflict("first author", seed_authors[0], bib_authors[0])
+        elif seed_truncated and (not e.authors_truncated or len(bib_authors) > len(seed_authors)):
+            authors, truncated, sources["authors"] = bib_authors, e.authors_truncated, "bibtex"
+    elif e is not None and e.authors_truncated and not authors:
+        truncated = True
+
+    # date
+    date: str | None = None
+    precision: DatePrecision | None = None
+    seed_date = _first(recs, "date")
+    id_date = _date_from_arxiv_id(base) if base else None
+    if isinstance(seed_date, str):
+        date, precision, sources["date"] = seed_date, "day", "seed"
+    elif id_date:
+        date, precision, sources["date"] = id_date, "month", "arxiv-id"
+    elif e is not None and e.year is not None:
+        if e.month is not None:
+            date, precision = f"{e.year:04d}-{e.month:02d}", "month"
+        else:
+            date, precision = f"{e.year:04d}", "year"
+        sources["date"] = "bibtex"
+    year = int(date[:4]) if date else None
+
+    # category
+    category: str | None = None
+    seed_category = _first(recs, "category")
+    if isinstance(seed_category, str):
+        category = full_category(seed_category)
+        if category is None and primary is not None:
+            diags.append(
+                warning(
+                    primary.file,
+                    primary.line,
+                    f"category {seed_category!r} is not an arXiv category (expected e.g. "
+                    "'CL' or 'cs.CL'); ignored",
+                )
+            )
+        else:
+            sources["category"] = "seed"
+    if category is None and e is not None and e.primary_class:
+        category, sources["category"] = e.primary_class, "bibtex"
+
+    # DOI
+    doi: str | None = None
+    seed_dois = [d for r in recs for d in (r.doi, *r.dois) if d]
+    if seed_dois:
+        doi, sources["doi"] = seed_dois[0], "seed"
+        if e is not None and e.doi and e.doi.lower() not in {d.lower() for d in seed_dois}:
+            conflict("DOI", seed_dois[0], e.doi)
+    elif e is not None and e.doi:
+        doi, sources["doi"] = e.doi, "bibtex"
+
+    venue = e.venue if e is not None else None
+    url = e.url if e is not None else None
+    code_url = code_url_in(abstract, comments if isinstance(comments, str) else None)
+    has_code = any(r.has_code for r in recs) or code_url is not None
+    for name, value in (
+        ("comments", comments), ("journal_ref", journal_ref), ("affiliation", affiliation),
+        ("score", score), ("code_url", code_url),
+    ):  # fmt: skip
+        if value is not None:
+            sources[name] = "seed"
+    if venue:
+        sources["venue"] = "bibtex"
+    if url:
+        sources["url"] = "bibtex"
+    if has_code:
+        sources["has_code"] = "seed"
+
+    origins = tuple(Origin("seed", r.file, r.line, r.index) for r in recs)
+    if e is not None:
+        origins += (Origin("bibtex", e.file, e.line),)
+    paper = Paper(
+        id="",
+        arxiv_id=arxiv_id,
+        title=title,
+        title_source=title_source,
+        authors=authors,
+        authors_truncated=truncated,
+        date=date,
+        date_precision=precision,
+        year=year,
+        category=category,
+        abstract=abstract,
+        comments=comments if isinstance(comments, str) else None,
+        journal_ref=journal_ref if isinstance(journal_ref, str) else None,
+        venue=venue,
+        doi=doi,
+        url=url,
+        code_url=code_url,
+        has_code=has_code,
+        affiliation=affiliation if isinstance(affiliation, str) else None,
+        score=score,
+        listings=tuple(dict.fromkeys(Path(r.file).stem for r in recs)),
+        origins=origins,
+        field_sources=tuple((f, sources[f]) for f in _SOURCED_FIELDS if f in sources),
+    )
+    return paper, diags
+
+
+def _assign_ids(papers: list[Paper]) -> list[Paper]:
+    """arXiv papers: the base id ("/" -> "-"); others "x-" + title slug, -2, -3 on collision."""
+    out: list[Paper] = []
+    loose: list[tuple[str, Paper]] = []
+    for p in papers:
+        if p.arxiv_id:
+            out.append(_with_id(p, paper_id_from_arxiv(base_arxiv(p.arxiv_id))))
+        else:
+            loose.append(("x-" + slugify(p.title)[:60].rstrip("-"), p))
+    taken = {p.id for p in out}
+    loose.sort(key=lambda item: (item[0], item[1].title, item[1].date or "", _origin_key(item[1])))
+    for base, p in loose:
+        pid, n = base, 1
+        while pid in taken:
+            n += 1
+            pid = f"{base}-{n}"
+        taken.add(pid)
+        out.append(_with_id(p, pid))
+    return out
+
+
+def _origin_key(p: Paper) -> tuple[str, int]:
+    return (p.origins[0].file, p.origins[0].line) if p.origins else ("", 0)
+
+
+def _with_id(p: Paper, pid: str) -> Paper:
+    return replace(p, id=pid)
+
+
+def build_papers(
+    records: Sequence[Record], entries: Sequence[BibEntry]
+) -> tuple[tuple[Paper, ...], tuple[Diagnostic, ...]]:
+    """Merge seed records and BibTeX entries into papers, newest first (undated last), then
+    by id."""
+    diags: list[Diagnostic] = []
+    groups = _group_records(records)
+    _match_entries(groups, entries, diags)
+    papers: list[Paper] = []
+    for g in groups:
+        paper, paper_diags = _merge(g)
+        papers.append(paper)
+        diags.extend(paper_diags)
+    papers = sorted(_assign_ids(papers), key=lambda p: p.id)
+    papers.sort(key=lambda p: p.date or "", reverse=True)
+    return tuple(papers), tuple(diags)
