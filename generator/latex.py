@@ -43,6 +43,7 @@ __all__ = ["abstract_html", "inline_html", "plain_text"]
 # those are expected in untrusted text and would flood the build output.
 logging.getLogger("pylatexenc").setLevel(logging.CRITICAL)
 
+MAX_DOLLAR_TRIES = 20  # closing dollars tried per opening one (bounds the work on "$1 $2 ...")
 MAX_MATH_CHARS = 2000  # a longer "math span" is almost surely two stray dollars; keep as text
 
 # ---------------------------------------------------------------------------------------------
@@ -119,15 +120,16 @@ def _trim_url(url: str) -> str:
 def _close_dollar(text: str, start: int) -> int:
     """Index of the `$` closing the inline math opened at `start`, or -1."""
     limit = min(len(text), start + 1 + MAX_MATH_CHARS + 1)
-    for m in _DOLLAR_RE.finditer(text, start + 1, limit):
+    money = text[start + 1 : start + 2].isdigit()
+    for tries, m in enumerate(_DOLLAR_RE.finditer(text, start + 1, limit)):
         end = m.start()
+        if money and (text[end - 1].isspace() or text[end + 1 : end + 2].isdigit()):
+            if tries >= MAX_DOLLAR_TRIES:
+                return -1
+            continue  # "$5 and $6", "from $10 to $20": amounts of money, not math
         body = text[start + 1 : end]
         if not body.strip() or "\n\n" in body:
             return -1
-        if body[0].isdigit() and (
-            body[-1].isspace() or (end + 1 < len(text) and text[end + 1].isdigit())
-        ):
-            continue  # "$5 and $6", "from $10 to $20": amounts of money, not math
         return end
     return -1
 
