@@ -1,0 +1,1359 @@
+"""Phrase extraction shared by topics, similar papers and grouping.
+
+Text is cleaned of LaTeX math and markup, cut into chunks at punctuation and stop words,
+and every word is split at hyphens into parts whose keys are lower-cased and singular
+("Mixture-of-Experts" -> mixture, of, expert). Candidate phrases are runs of up to four
+words inside a chunk that neither start nor end with a weak word; their *merge key* joins
+the part keys without spaces, so case, hyphenation and singular/plural variants of one
+phrase meet ("pre-trained language models" == "pretrained language model").
+Acronyms defined in parentheses ("radial velocity (RV)") are found so that a later use of
+"RV" can count as the phrase it stands for.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from functools import lru_cache
+
+# Function words and academic boilerplate: they end a phrase.
+STOP_WORDS: frozenset[str] = frozenset(
+    [
+        "a",
+        "about",
+        "above",
+        "across",
+        "after",
+        "again",
+        "against",
+        "all",
+        "almost",
+        "along",
+        "already",
+        "also",
+        "although",
+        "always",
+        "am",
+        "among",
+        "an",
+        "and",
+        "another",
+        "any",
+        "anyone",
+        "anything",
+        "are",
+        "around",
+        "as",
+        "at",
+        "be",
+        "became",
+        "because",
+        "become",
+        "becomes",
+        "been",
+        "before",
+        "being",
+        "below",
+        "between",
+        "beyond",
+        "both",
+        "but",
+        "by",
+        "can",
+        "cannot",
+        "could",
+        "did",
+        "do",
+        "does",
+        "doing",
+        "done",
+        "down",
+        "due",
+        "during",
+        "each",
+        "either",
+        "else",
+        "enough",
+        "especially",
+        "etc",
+        "even",
+        "ever",
+        "every",
+        "few",
+        "for",
+        "from",
+        "further",
+        "had",
+        "has",
+        "have",
+        "having",
+        "he",
+        "her",
+        "here",
+        "hers",
+        "him",
+        "his",
+        "how",
+        "however",
+        "i",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "itself",
+        "just",
+        "least",
+        "less",
+        "let",
+        "like",
+        "made",
+        "make",
+        "makes",
+        "making",
+        "many",
+        "may",
+        "me",
+        "might",
+        "more",
+        "most",
+        "much",
+        "must",
+        "my",
+        "namely",
+        "neither",
+        "never",
+        "nevertheless",
+        "no",
+        "nor",
+        "not",
+        "now",
+        "of",
+        "off",
+        "often",
+        "on",
+        "once",
+        "one",
+        "only",
+        "onto",
+        "or",
+        "other",
+        "others",
+        "otherwise",
+        "our",
+        "ours",
+        "out",
+        "over",
+        "own",
+        "per",
+        "rather",
+        "same",
+        "she",
+        "should",
+        "since",
+        "so",
+        "some",
+        "such",
+        "than",
+        "that",
+        "the",
+        "their",
+        "them",
+        "themselves",
+        "then",
+        "there",
+        "thereby",
+        "therefore",
+        "these",
+        "they",
+        "this",
+        "those",
+        "though",
+        "through",
+        "thus",
+        "to",
+        "together",
+        "too",
+        "toward",
+        "towards",
+        "under",
+        "unless",
+        "until",
+        "up",
+        "upon",
+        "us",
+        "very",
+        "via",
+        "was",
+        "we",
+        "well",
+        "were",
+        "what",
+        "whatever",
+        "when",
+        "where",
+        "whereas",
+        "whether",
+        "which",
+        "while",
+        "who",
+        "whom",
+        "whose",
+        "why",
+        "will",
+        "with",
+        "within",
+        "without",
+        "would",
+        "yet",
+        "you",
+        "your",
+        "e.g",
+        "i.e",
+        "ie",
+        "eg",
+        "et",
+        "al",
+        "vs",
+        "versus",
+        "respectively",
+        "i",
+        "ii",
+        "iii",
+        "iv",
+        "v",
+        "vi",
+        "propose",
+        "proposes",
+        "proposed",
+        "proposing",
+        "present",
+        "presents",
+        "presented",
+        "introduce",
+        "introduces",
+        "introduced",
+        "introducing",
+        "show",
+        "shows",
+        "showed",
+        "shown",
+        "demonstrate",
+        "demonstrates",
+        "demonstrated",
+        "demonstrating",
+        "achieve",
+        "achieves",
+        "achieved",
+        "achieving",
+        "obtain",
+        "obtains",
+        "obtained",
+        "outperform",
+        "outperforms",
+        "outperformed",
+        "outperforming",
+        "improve",
+        "improves",
+        "improved",
+        "improving",
+        "use",
+        "uses",
+        "used",
+        "using",
+        "utilize",
+        "utilizes",
+        "utilized",
+        "utilizing",
+        "leverage",
+        "leverages",
+        "leveraged",
+        "leveraging",
+        "employ",
+        "employs",
+        "employed",
+        "apply",
+        "applies",
+        "applied",
+        "applying",
+        "based",
+        "develop",
+        "develops",
+        "developed",
+        "design",
+        "designs",
+        "designed",
+        "perform",
+        "performs",
+        "performed",
+        "provide",
+        "provides",
+        "provided",
+        "providing",
+        "require",
+        "requires",
+        "required",
+        "requiring",
+        "enable",
+        "enables",
+        "enabled",
+        "enabling",
+        "allow",
+        "allows",
+        "allowed",
+        "allowing",
+        "make",
+        "find",
+        "finds",
+        "found",
+        "consider",
+        "considers",
+        "considered",
+        "study",
+        "studies",
+        "studied",
+        "investigate",
+        "investigates",
+        "investigated",
+        "explore",
+        "explores",
+        "explored",
+        "exploring",
+        "evaluate",
+        "evaluates",
+        "evaluated",
+        "evaluating",
+        "conduct",
+        "conducts",
+        "conducted",
+        "measure",
+        "measured",
+        "report",
+        "reports",
+        "reported",
+        "suggest",
+        "suggests",
+        "suggested",
+        "indicate",
+        "indicates",
+        "indicated",
+        "reveal",
+        "reveals",
+        "revealed",
+        "compare",
+        "compared",
+        "comparing",
+        "compares",
+        "remain",
+        "remains",
+        "remained",
+        "lead",
+        "leads",
+        "led",
+        "help",
+        "helps",
+        "helped",
+        "aim",
+        "aims",
+        "aimed",
+        "aiming",
+        "focus",
+        "focuses",
+        "focused",
+        "address",
+        "addresses",
+        "addressed",
+        "tackle",
+        "tackles",
+        "extend",
+        "extends",
+        "extended",
+        "reduce",
+        "reduces",
+        "reduced",
+        "reducing",
+        "increase",
+        "increases",
+        "increased",
+        "increasing",
+        "consist",
+        "consists",
+        "consisting",
+        "contain",
+        "contains",
+        "containing",
+        "include",
+        "includes",
+        "including",
+        "involve",
+        "involves",
+        "involving",
+        "yield",
+        "yields",
+        "yielded",
+        "called",
+        "named",
+        "termed",
+        "known",
+        "given",
+        "take",
+        "takes",
+        "taken",
+        "achieve",
+        "brings",
+        "bring",
+        "brought",
+        "gain",
+        "gained",
+        "gains",
+        "serve",
+        "serves",
+        "served",
+        "become",
+        "becoming",
+        "get",
+        "gets",
+        "got",
+        "see",
+        "seen",
+        "need",
+        "needs",
+        "needed",
+        "argue",
+        "argues",
+        "argued",
+        "believe",
+        "claim",
+        "claims",
+        "note",
+        "noted",
+        "observe",
+        "observed",
+        "observe",
+        "describe",
+        "described",
+        "discuss",
+        "discussed",
+        "highlight",
+        "highlights",
+        "verify",
+        "verified",
+        "validate",
+        "validated",
+        "confirm",
+        "confirmed",
+        "expect",
+        "expected",
+        "assume",
+        "assumed",
+        "attempt",
+        "attempts",
+        "try",
+        "tries",
+        "tried",
+        "can't",
+        "won't",
+        "don't",
+        "does't",
+        "isn't",
+        "aren't",
+        "novel",
+        "new",
+        "existing",
+        "previous",
+        "previously",
+        "recent",
+        "recently",
+        "different",
+        "various",
+        "several",
+        "multiple",
+        "significant",
+        "significantly",
+        "extensive",
+        "extensively",
+        "simple",
+        "simply",
+        "better",
+        "best",
+        "first",
+        "second",
+        "third",
+        "current",
+        "currently",
+        "prior",
+        "overall",
+        "main",
+        "key",
+        "important",
+        "standard",
+        "typical",
+        "common",
+        "additional",
+        "whole",
+        "entire",
+        "traditional",
+        "conventional",
+        "strong",
+        "powerful",
+        "promising",
+        "competitive",
+        "superior",
+        "comparable",
+        "remarkable",
+        "impressive",
+        "substantial",
+        "considerable",
+        "great",
+        "good",
+        "effective",
+        "effectively",
+        "efficient",
+        "efficiently",
+        "able",
+        "possible",
+        "available",
+        "relevant",
+        "specific",
+        "general",
+        "generally",
+        "particular",
+        "particularly",
+        "certain",
+        "however",
+        "moreover",
+        "furthermore",
+        "finally",
+        "specifically",
+        "notably",
+        "importantly",
+        "additionally",
+        "consequently",
+        "meanwhile",
+        "instead",
+        "still",
+        "largely",
+        "mainly",
+        "mostly",
+        "highly",
+        "widely",
+        "fully",
+        "rarely",
+        "hardly",
+        "further",
+        "new",
+        "high",
+        "higher",
+        "highest",
+        "low",
+        "lower",
+        "lowest",
+        "small",
+        "smaller",
+        "smallest",
+        "larger",
+        "largest",
+        "crucial",
+        "critical",
+        "essential",
+        "fundamental",
+        "challenging",
+        "difficult",
+        "hard",
+        "easy",
+        "useful",
+        "successful",
+        "successfully",
+        "superior",
+        "inferior",
+        "unique",
+        "similar",
+        "similarly",
+        "comprehensive",
+        "thorough",
+        "detailed",
+        "robust",
+        "accurate",
+        "precise",
+        "state-of-the-art",
+        "stateoftheart",
+        "sota",
+        "art",
+        "paper",
+        "papers",
+        "work",
+        "works",
+        "approach",
+        "approaches",
+        "method",
+        "methods",
+        "framework",
+        "frameworks",
+        "technique",
+        "techniques",
+        "result",
+        "results",
+        "experiment",
+        "experiments",
+        "experimental",
+        "empirical",
+        "empirically",
+        "performance",
+        "effectiveness",
+        "efficiency",
+        "ability",
+        "abilities",
+        "capability",
+        "capabilities",
+        "way",
+        "ways",
+        "manner",
+        "variety",
+        "range",
+        "number",
+        "numbers",
+        "amount",
+        "amounts",
+        "set",
+        "sets",
+        "issue",
+        "issues",
+        "aspect",
+        "aspects",
+        "type",
+        "types",
+        "kind",
+        "kinds",
+        "level",
+        "levels",
+        "extensive",
+        "problem",
+        "problems",
+        "task",
+        "tasks",
+        "strategy",
+        "strategies",
+        "scheme",
+        "schemes",
+        "solution",
+        "solutions",
+        "improvement",
+        "improvements",
+        "advantage",
+        "advantages",
+        "limitation",
+        "limitations",
+        "gap",
+        "gaps",
+        "challenge",
+        "challenges",
+        "lot",
+        "lots",
+        "part",
+        "parts",
+        "terms",
+        "term",
+        "case",
+        "cases",
+        "fact",
+        "order",
+        "end",
+        "line",
+        "idea",
+        "ideas",
+        "insight",
+        "insights",
+        "manner",
+        "means",
+        "purpose",
+        "goal",
+        "goals",
+        "state",
+        "art",
+        "field",
+        "fields",
+        "area",
+        "areas",
+        "recent",
+        "years",
+        "year",
+        "time",
+        "times",
+        "due",
+        "although",
+        "yet",
+        "thereby",
+        "whereby",
+        "hence",
+        "meanwhile",
+        "despite",
+        "up-to-date",
+        "open-source",
+        "publicly",
+        "code",
+        "codes",
+        "available",
+        "www",
+        "http",
+        "https",
+        "com",
+        "org",
+        "github",
+        "zero",
+        "two",
+        "three",
+        "four",
+        "five",
+        "six",
+        "seven",
+        "eight",
+        "nine",
+        "ten",
+        "eleven",
+        "twelve",
+        "hundred",
+        "hundreds",
+        "thousand",
+        "thousands",
+        "million",
+        "millions",
+        "billion",
+        "billions",
+        "trillion",
+        "dozen",
+        "dozens",
+        "half",
+        "single",
+        "double",
+        "triple",
+        "discover",
+        "discovers",
+        "discovering",
+        "discovered",
+        "push",
+        "pushes",
+        "pushing",
+        "pushed",
+        "according",
+        "teach",
+        "teaching",
+        "taught",
+        "toward",
+        "unify",
+        "unifying",
+        "unified",
+        "rethinking",
+        "rethink",
+        "revisit",
+        "revisiting",
+        "boosting",
+        "boost",
+        "boosts",
+        "enhance",
+        "enhances",
+        "enhancing",
+        "enhanced",
+        "implying",
+        "implies",
+        "imply",
+        "capture",
+        "captures",
+        "capturing",
+        "captured",
+        "corresponding",
+        "contribution",
+        "contributions",
+        "addition",
+        "additionally",
+        "real-world",
+        "realworld",
+        "large-scale",
+        "largescale",
+        "well-known",
+        "wellknown",
+        "so-called",
+        "socalled",
+    ]
+)
+
+# Phrases of academic boilerplate, as merge keys: never a topic.
+BOILERPLATE_PHRASES: frozenset[str] = frozenset(
+    [
+        "futurework",
+        "futureresearch",
+        "futuredirection",
+        "fullmodel",
+        "largeamount",
+        "widerange",
+        "widevariety",
+        "experimentalresult",
+        "mainresult",
+        "maincontribution",
+        "previouswork",
+        "priorwork",
+        "recentadvance",
+        "recentyear",
+        "promisingresult",
+        "opensource",
+        "sourcecode",
+        "bestknowledge",
+        "ourknowledge",
+        "keyidea",
+        "extensiveexperiment",
+        "extensiveevaluation",
+        "empiricalresult",
+        "empiricalstudy",
+        "casestudy",
+        "furtheranalysi",
+        "detailedanalysi",
+        "ablationstudy",
+        "researchcommunity",
+        "realworldapplication",
+    ]
+)
+
+# Words that may sit inside a phrase ("mixture of experts") but never start or end one.
+CONNECTORS: frozenset[str] = frozenset({"of"})
+
+# Single words too general to be a topic on their own (they may still end a phrase).
+GENERIC_UNIGRAMS: frozenset[str] = frozenset(
+    [
+        "model",
+        "data",
+        "learning",
+        "training",
+        "network",
+        "system",
+        "language",
+        "information",
+        "knowledge",
+        "analysis",
+        "representation",
+        "feature",
+        "dataset",
+        "benchmark",
+        "accuracy",
+        "structure",
+        "distribution",
+        "process",
+        "inference",
+        "generation",
+        "evaluation",
+        "algorithm",
+        "application",
+        "research",
+        "domain",
+        "context",
+        "quality",
+        "size",
+        "scale",
+        "cost",
+        "computation",
+        "memory",
+        "layer",
+        "module",
+        "design",
+        "architecture",
+        "mechanism",
+        "function",
+        "value",
+        "space",
+        "signal",
+        "object",
+        "input",
+        "output",
+        "sample",
+        "example",
+        "sequence",
+        "text",
+        "word",
+        "sentence",
+        "token",
+        "image",
+        "parameter",
+        "objective",
+        "loss",
+        "setting",
+        "baseline",
+        "student",
+        "teacher",
+        "human",
+        "user",
+        "question",
+        "answer",
+        "downstream",
+        "training",
+        "pretraining",
+        "fine",
+        "tuning",
+        "tuning",
+        "study",
+        "observation",
+        "measurement",
+        "simulation",
+        "property",
+        "component",
+        "stage",
+        "step",
+        "iteration",
+        "source",
+        "target",
+        "version",
+        "number",
+        "rate",
+        "error",
+        "detail",
+        "range",
+        "test",
+        "property",
+        "properties",
+        "survey",
+        "sample",
+        "star",
+        "galaxy",
+        "device",
+        "material",
+        "power",
+        "frequency",
+        "energy",
+        "mode",
+        "modeling",
+        "modelling",
+        "large",
+        "deep",
+        "neural",
+        "machine",
+        "natural",
+        "art",
+        "method",
+        "task",
+        "framework",
+        "approach",
+        "understanding",
+        "reasoning",
+        "science",
+        "computer",
+        "efficiency",
+        "ratio",
+        "gas",
+        "region",
+        "flow",
+        "velocity",
+    ]
+)
+
+# Endings of adjectives and participles; a topic never ends with one ("young stellar").
+_ADJECTIVE_ENDINGS = (
+    "al",
+    "ic",
+    "ive",
+    "ous",
+    "ful",
+    "able",
+    "ible",
+    "ar",
+    "ary",
+    "ed",
+    "less",
+    "wise",
+    "ent",
+    "ant",
+    "ish",
+    "like",
+    "free",
+    "aware",
+    "based",
+    "agnostic",
+    "specific",
+    "oriented",
+    "level",
+    "scale",
+    "grained",
+    "shot",
+    "time",
+)
+_NOUNS_LOOKING_ADJECTIVE = frozenset(
+    [
+        "retrieval",
+        "signal",
+        "interval",
+        "proposal",
+        "potential",
+        "material",
+        "trial",
+        "arrival",
+        "journal",
+        "animal",
+        "terminal",
+        "mineral",
+        "crystal",
+        "metal",
+        "portal",
+        "rival",
+        "topic",
+        "logic",
+        "music",
+        "graphic",
+        "radar",
+        "lidar",
+        "solar",
+        "pulsar",
+        "star",
+        "bar",
+        "car",
+        "seminar",
+        "dictionary",
+        "library",
+        "boundary",
+        "vocabulary",
+        "summary",
+        "objective",
+        "perspective",
+        "alternative",
+        "agent",
+        "component",
+        "gradient",
+        "student",
+        "content",
+        "experiment",
+        "environment",
+        "element",
+        "segment",
+        "moment",
+        "comment",
+        "treatment",
+        "assessment",
+        "statement",
+        "argument",
+        "instrument",
+        "document",
+        "equipment",
+        "management",
+        "improvement",
+        "requirement",
+        "measurement",
+        "alignment",
+        "deployment",
+        "embedding",
+        "agent",
+        "patent",
+        "parent",
+        "talent",
+        "client",
+        "constant",
+        "participant",
+        "assistant",
+        "variant",
+        "tenant",
+        "giant",
+        "plant",
+        "elephant",
+        "restaurant",
+        "informant",
+        "consonant",
+        "pendant",
+        "infant",
+        "servant",
+        "accountant",
+        "speed",
+        "seed",
+        "need",
+        "feed",
+        "bed",
+        "reed",
+        "bleed",
+        "embed",
+        "head",
+        "thread",
+        "red",
+    ]
+)
+_NOUN_ENDINGS = (
+    "tion",
+    "sion",
+    "ment",
+    "ics",
+    "ing",
+    "ance",
+    "ence",
+    "ity",
+    "ism",
+    "ogy",
+    "phy",
+    "sis",
+    "ness",
+    "ure",
+    "er",
+    "or",
+    "al",
+    "ar",
+    "ist",
+)
+
+
+def nounish_end(part: str) -> bool:
+    """Whether a part key can end a topic name (not an adjective or participle)."""
+    if part in _NOUNS_LOOKING_ADJECTIVE:
+        return True
+    return not part.endswith(_ADJECTIVE_ENDINGS)
+
+
+def nounish_alone(part: str) -> bool:
+    """Whether a single word reads as a subject on its own ("distillation", "photonics")."""
+    return nounish_end(part) and (part.endswith(_NOUN_ENDINGS) or part in _NOUNS_LOOKING_ADJECTIVE)
+
+
+_MATH = re.compile(r"\$\$.*?\$\$|\$[^$]*\$|\\\(.*?\\\)|\\\[.*?\\\]", re.S)
+_URL = re.compile(r"https?://\S+|www\.\S+")
+_LATEX_CMD = re.compile(r"\\(?:cite|ref|label|url|href)\{[^}]*\}|\\[A-Za-z]+\*?|\\.")
+# Words (hyphenated compounds kept whole), numbers, and single punctuation marks.
+_TOKEN = re.compile(
+    r"[A-Za-z][A-Za-z0-9]*(?:['\u2019][A-Za-z]+)?(?:[-\u2010\u2011][A-Za-z0-9]+)*"
+    r"|[0-9][0-9.,]*%?|[^\sA-Za-z0-9]"
+)
+_ALPHA = re.compile(r"^[a-z]+$")
+
+_NOT_PLURAL = frozenset(
+    [
+        "news",
+        "series",
+        "species",
+        "means",
+        "always",
+        "perhaps",
+        "whereas",
+        "thus",
+        "various",
+        "previous",
+        "gas",
+        "lens",
+        "chaos",
+        "focus",
+        "corpus",
+        "status",
+        "virus",
+        "bias",
+        "basis",
+        "axis",
+        "analysis",
+        "hypothesis",
+        "thesis",
+        "synthesis",
+        "emphasis",
+        "diagnosis",
+        "plus",
+        "alias",
+        "atlas",
+        "canvas",
+        "radius",
+        "nucleus",
+        "modulus",
+        "stimulus",
+        "consensus",
+        "apparatus",
+        "calculus",
+        "campus",
+        "census",
+    ]
+)
+
+
+@lru_cache(maxsize=200_000)
+def singular(word: str) -> str:
+    """A lower-case word's singular key: 'velocities' -> 'velocity', 'losses' -> 'loss'."""
+    if len(word) <= 3 or word in _NOT_PLURAL or not word.endswith("s"):
+        return word
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith(("sses", "xes", "ches", "shes", "zzes")):
+        return word[:-2]
+    if word.endswith(("ss", "us", "is", "ous")):
+        return word
+    return word[:-1]
+
+
+def clean_text(text: str) -> str:
+    """Plain words from a title or abstract: math, URLs and LaTeX commands become breaks."""
+    text = _MATH.sub(" ; ", text)
+    text = _URL.sub(" ; ", text)
+    text = _LATEX_CMD.sub(" ", text)
+    return text.replace("{", "").replace("}", "").replace("~", " ")
+
+
+# A word as seen by the chunker: (kind, part keys, surface parts)
+# kind: 0 boundary, 1 content word, 2 connector
+_Word = tuple[int, tuple[str, ...], tuple[str, ...]]
+
+
+@lru_cache(maxsize=400_000)
+def _word(surface: str) -> _Word:
+    lower = surface.lower().replace("\u2019", "'").replace("\u2010", "-").replace("\u2011", "-")
+    if lower in CONNECTORS:
+        return (2, (lower,), (surface,))
+    if not surface[0].isalpha() or lower in STOP_WORDS:
+        return (0, (), ())
+    raw_parts = lower.split("-")
+    joined = "".join(raw_parts)
+    if joined in STOP_WORDS or any(not p for p in raw_parts):
+        return (0, (), ())
+    if lower.endswith("'s"):
+        raw_parts[-1] = raw_parts[-1][:-2]
+    keys = tuple(singular(p) for p in raw_parts)
+    if len(keys) == 1:
+        k = keys[0]
+        if len(k) < 2 or (k.endswith("ly") and len(k) > 4) or any(c.isdigit() for c in k):
+            return (0, (), ())
+    elif any(c.isdigit() for c in keys[0]) or any(c.isdigit() for c in keys[-1]):
+        return (0, (), ())
+    return (1, keys, tuple(surface.split("-")))
+
+
+def chunks(text: str) -> Iterator[list[tuple[tuple[str, ...], tuple[str, ...], bool]]]:
+    """Runs of words between breaks: (part keys, surface parts, is_connector) per word."""
+    current: list[tuple[tuple[str, ...], tuple[str, ...], bool]] = []
+    for tok in _TOKEN.findall(clean_text(text)):
+        kind, keys, parts = _word(tok)
+        if kind == 0:
+            if current:
+                yield current
+                current = []
+            continue
+        current.append((keys, parts, kind == 2))
+    if current:
+        yield current
+
+
+MAX_WORDS = 4
+
+
+def phrase_keys(text: str) -> Iterator[str]:
+    """Every candidate phrase of a text as a key of part keys: words joined by " ", the
+    parts of a hyphenated word by "-" ("pre-trained language model", "mixture of expert").
+    Phrases are runs of up to four words inside a chunk, never starting or ending with a
+    connector.
+    """
+    for chunk in chunks(text):
+        n = len(chunk)
+        words = ["-".join(keys) for keys, _, _ in chunk]
+        for i in range(n):
+            keys_i, surf_i, conn_i = chunk[i]
+            if conn_i:
+                continue
+            if len(keys_i) > 1 and sum(ch.isupper() for ch in surf_i[0]) > 1:
+                yield keys_i[0]  # "ERNIE" of "ERNIE-Tiny"
+            parts: list[str] = []
+            for j in range(i, min(n, i + MAX_WORDS)):
+                parts.append(words[j])
+                if not chunk[j][2]:
+                    yield " ".join(parts)
+
+
+def surface_phrases(text: str) -> Iterator[tuple[str, str]]:
+    """(merge key, surface as written) for each candidate phrase."""
+    for chunk in chunks(text):
+        n = len(chunk)
+        for i in range(n):
+            if chunk[i][2]:
+                continue
+            parts: list[str] = []
+            words: list[str] = []
+            keys_i, surf_i, _ = chunk[i]
+            if len(keys_i) > 1 and sum(ch.isupper() for ch in surf_i[0]) > 1:
+                yield keys_i[0], surf_i[0]
+            for j in range(i, min(n, i + MAX_WORDS)):
+                keys_j, surf_j, conn_j = chunk[j]
+                parts.extend(keys_j)
+                words.append("-".join(surf_j))
+                if not conn_j:
+                    yield "".join(parts), " ".join(words)
+
+
+def merge_key(spaced_key: str) -> str:
+    """The key variants merge on: part keys joined without spaces or hyphens."""
+    return spaced_key.replace(" ", "").replace("-", "")
+
+
+def key_parts(spaced_key: str) -> list[str]:
+    """The part keys of a phrase key ("pre-trained language model" -> pre, trained, ...)."""
+    return spaced_key.replace("-", " ").split(" ")
+
+
+def key_of_name(name: str) -> str:
+    """The merge key of a phrase written by a person ("Knowledge Distillation")."""
+    parts: list[str] = []
+    for tok in _TOKEN.findall(clean_text(name)):
+        lower = tok.lower()
+        if not tok[0].isalnum():
+            continue
+        parts.extend(singular(p) for p in lower.split("-") if p)
+    return "".join(parts)
+
+
+_ACRONYM = re.compile(r"^(?=[A-Za-z0-9-]*[A-Z][A-Za-z0-9-]*[A-Z])[A-Za-z][A-Za-z0-9-]{1,9}$")
+
+
+def acronym_definitions(text: str) -> Iterator[tuple[str, str]]:
+    """(acronym key, spaced phrase key) for each "long form (ACRONYM)" in a text.
+
+    The acronym's letters must be the initials of the words (or hyphen parts) just before
+    the parenthesis, stop words allowed to be skipped: "signal-to-noise ratio (SNR)",
+    "Mixture-of-Experts (MoE)", "pre-trained language models (PLMs)".
+    """
+    tokens = _TOKEN.findall(clean_text(text))
+    for idx, tok in enumerate(tokens):
+        if tok != "(" or idx + 2 >= len(tokens) or tokens[idx + 2] not in (")", ";", ","):
+            continue
+        acr = tokens[idx + 1]
+        if not _ACRONYM.match(acr):
+            continue
+        letters = acr.replace("-", "").lower()
+        if letters.endswith("s") and acr[-1] == "s" and len(letters) > 2:
+            letters = letters[:-1]
+        if not letters.isalpha():
+            continue
+        words: list[str] = []
+        j = idx - 1
+        while j >= 0 and len(words) < len(letters) + 2 and _TOKEN.match(tokens[j]):
+            if not tokens[j][0].isalpha():
+                break
+            words.insert(0, tokens[j])
+            j -= 1
+            expansion = _match_initials(words, letters)
+            if expansion is not None:
+                yield singular(letters), expansion
+                break
+
+
+def _match_initials(words: list[str], letters: str) -> str | None:
+    kinds = [_word(w) for w in words]
+    if kinds[0][0] != 1 or kinds[-1][0] != 1:
+        return None
+    by_word = "".join(w[0].lower() for w in words)
+    by_part = "".join(p[0].lower() for w in words for p in w.split("-") if p)
+    content_part = "".join(
+        p[0].lower()
+        for w in words
+        for p in w.split("-")
+        if p and p.lower() not in STOP_WORDS and p.lower() not in CONNECTORS
+    )
+    content_word = "".join(w[0].lower() for w, k in zip(words, kinds, strict=True) if k[0] == 1)
+    if letters in (by_word, by_part, content_part, content_word):
+        parts: list[str] = []
+        for kind, keys, _ in kinds:
+            if kind == 0:
+                return None
+            parts.extend(keys)
+        return " ".join(parts)
+    return None
+
+
+def unigram_keys(text: str) -> Iterator[str]:
+    """Content part keys of a text (for similarity vectors)."""
+    for chunk in chunks(text):
+        for keys, _, conn in chunk:
+            if conn:
+                continue
+            for k in keys:
+                if len(k) > 2 and _ALPHA.match(k) and k not in STOP_WORDS:
+                    yield k

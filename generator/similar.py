@@ -1,0 +1,158 @@
+"""Similar papers: text similarity (BM25-weighted words and phrases, cosine) plus shared authors.
+
+Each paper becomes a sparse vector over its content words, two-word phrases and topics,
+weighted BM25-style (saturating term frequency, length-normalised, rarer terms heavier) and
+scaled to unit length; only its strongest terms are kept. Candidates come from an inverted
+index (a sparse matrix product, done in blocks of rows) whose posting lists keep only the
+papers where a term weighs most, so no N x N matrix is ever built. Shared authors add a
+little to a pair that is already similar in text, never on their own: a name shared by two
+different researchers must not make an astronomy paper "similar" to a language-model paper.
+"""
+
+from __future__ import annotations
+
+import math
+from array import array
+from collections import Counter
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import scipy.sparse as sp
+
+from generator.model import Paper
+from generator.people import name_key
+from generator.phrases import phrase_keys, unigram_keys
+from generator.topics import paper_text
+
+K1 = 1.2
+B = 0.75
+TERMS_PER_PAPER = 48  # strongest terms kept per paper vector
+POSTINGS_PER_TERM = 400  # papers kept per term in the candidate index
+MIN_SCORE = 0.12  # below this a paper is not shown as similar
+AUTHOR_BONUS = 0.04  # per shared author, for pairs already similar in text
+MAX_AUTHOR_BONUS = 0.08
+BLOCK = 2048
+
+
+def paper_terms(paper: Paper, topics: Sequence[str] = ()) -> Counter[str]:
+    """Term counts of a paper: content words, two-word phrases, topics; title counted twice."""
+    title, abstract = paper_text(paper)
+    terms: Counter[str] = Counter()
+    for weight, text in ((2, title), (1, abstract)):
+        if not text:
+            continue
+        for w in unigram_keys(text):
+            terms[w] += weight
+        for k in phrase_keys(text):
+            if k.count(" ") == 1:
+                terms[k] += weight
+    for t in topics:
+        terms["\x00" + t] += 2
+    return terms
+
+
+def paper_vectors(
+    papers: Sequence[Paper],
+    paper_topics: Mapping[str, tuple[str, ...]],
+    terms_per_paper: int = TERMS_PER_PAPER,
+) -> sp.csr_matrix:
+    """Unit-length BM25 vectors of the papers (rows), strongest terms only."""
+    vocab: dict[str, int] = {}
+    indptr = array("q", [0])
+    indices = array("i")
+    data = array("f")
+    for p in papers:
+        for term, n in paper_terms(p, paper_topics.get(p.id, ())).items():
+            indices.append(vocab.setdefault(term, len(vocab)))
+            data.append(n)
+        indptr.append(len(indices))
+    n_docs = len(papers)
+    tf = sp.csr_matrix(
+        (
+            np.frombuffer(data, dtype=np.float32).astype(np.float64)
+            if data
+            else np.zeros(0, np.float64),
+            np.frombuffer(indices, dtype=np.int32) if indices else np.zeros(0, np.int32),
+            np.frombuffer(indptr, dtype=np.int64),
+        ),
+        shape=(n_docs, max(1, len(vocab))),
+    )
+    df = np.bincount(tf.indices, minlength=tf.shape[1]).astype(np.float64)
+    idf = np.log((n_docs - df + 0.5) / (df + 0.5) + 1.0)
+    idf[df < 2] = 0.0  # a term of one paper cannot make two papers similar
+    lengths = np.diff(tf.indptr).astype(np.float64)
+    avg = max(float(lengths.mean()) if n_docs else 1.0, 1.0)
+    row_of = np.repeat(np.arange(n_docs), np.diff(tf.indptr))
+    norm = K1 * (1 - B + B * lengths[row_of] / avg)
+    tf.data = tf.data * (K1 + 1) / (tf.data + norm) * idf[tf.indices]
+    tf.eliminate_zeros()
+    tf = _top_per_row(tf, terms_per_paper)
+    norms = np.sqrt(np.asarray(tf.multiply(tf).sum(axis=1)).ravel())
+    norms[norms == 0] = 1.0
+    return sp.csr_matrix(sp.diags(1.0 / norms) @ tf)
+
+
+def _top_per_row(m: sp.csr_matrix, k: int) -> sp.csr_matrix:
+    """Keep the k largest entries of each row."""
+    m = sp.csr_matrix(m)
+    counts = np.diff(m.indptr)
+    if counts.size == 0 or counts.max(initial=0) <= k:
+        return m
+    rows = np.repeat(np.arange(m.shape[0]), counts)
+    order = np.lexsort((-m.data, rows))
+    rank = np.arange(len(order)) - m.indptr[rows[order]]
+    keep = order[rank < k]
+    keep.sort()
+    return sp.csr_matrix((m.data[keep], (rows[keep], m.indices[keep])), shape=m.shape)
+
+
+def _pruned_index(x: sp.csr_matrix, per_term: int) -> sp.csr_matrix:
+    """Terms x papers, each term keeping only the papers where it weighs most."""
+    return _top_per_row(sp.csr_matrix(x.T), per_term)
+
+
+def find_similar(
+    papers: Sequence[Paper],
+    paper_topics: Mapping[str, tuple[str, ...]],
+    k: int = 5,
+    *,
+    min_score: float = MIN_SCORE,
+) -> dict[str, tuple[tuple[str, float], ...]]:
+    """Up to k similar papers per paper id, best first, each with its score (0..1]."""
+    n = len(papers)
+    out: dict[str, tuple[tuple[str, float], ...]] = {p.id: () for p in papers}
+    if n < 2:
+        return out
+    x = paper_vectors(papers, paper_topics)
+    index = _pruned_index(x, POSTINGS_PER_TERM)
+    authors = [frozenset(name_key(a) for a in p.authors if a.strip()) for p in papers]
+    # An author key on very many papers (a common name) says little.
+    author_count = Counter(a for s in authors for a in s)
+    crowded = max(50.0, math.sqrt(n) * 4)
+    for lo in range(0, n, BLOCK):
+        hi = min(n, lo + BLOCK)
+        scores = sp.csr_matrix(x[lo:hi] @ index)
+        for r in range(hi - lo):
+            row = lo + r
+            s, e = scores.indptr[r], scores.indptr[r + 1]
+            cols = scores.indices[s:e]
+            vals = scores.data[s:e]
+            mask = (cols != row) & (vals >= min_score * 0.5)
+            cols, vals = cols[mask], vals[mask]
+            if len(cols) == 0:
+                continue
+            if len(cols) > 4 * k:
+                top = np.argpartition(-vals, 4 * k)[: 4 * k]
+                cols, vals = cols[top], vals[top]
+            ranked: list[tuple[float, str]] = []
+            mine = authors[row]
+            for c, v in zip(cols.tolist(), vals.tolist(), strict=True):
+                score = float(v)
+                shared = [a for a in mine & authors[c] if author_count[a] < crowded]
+                if shared and score >= min_score * 0.6:
+                    score += min(MAX_AUTHOR_BONUS, AUTHOR_BONUS * len(shared))
+                if score >= min_score:
+                    ranked.append((-round(min(score, 1.0), 4), papers[c].id))
+            ranked.sort()
+            out[papers[row].id] = tuple((pid, -neg) for neg, pid in ranked[:k])
+    return out

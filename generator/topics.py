@@ -1,0 +1,527 @@
+"""Topics: recurring phrases of all titles and abstracts, plus the arXiv category.
+
+1. Count every candidate phrase (``generator.phrases``) per paper into a sparse paper x
+   phrase matrix; variants that differ only in case, hyphenation or number share a column,
+   and an acronym defined somewhere ("mixture of experts (MoE)") shares its long form's.
+2. Keep phrases that recur (in at least two papers, at most 40% of them), hang together
+   (the phrase appears in a good share of the papers that use its rarest word) and are not
+   a fragment of a longer phrase used just as often ("theorem proving" inside "automated
+   theorem proving").
+3. Give each paper its best phrases (weighted by use in its title and abstract and by how
+   discriminating the phrase is), never two that share a word, at most five topics with
+   the category; drop topics left with fewer than two papers and repeat until stable.
+4. Name each topic by its most used spelling, say what defines it, relate it to the topics
+   sharing its papers, then apply the config (block, merge, pin, rename).
+
+Uses numpy/scipy sparse matrices so 100,000 papers fit in seconds and bounded memory.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from array import array
+from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import scipy.sparse as sp
+
+from generator.categories import CATEGORY_NAMES, full_category
+from generator.model import Paper, Topic
+from generator.phrases import (
+    BOILERPLATE_PHRASES,
+    CONNECTORS,
+    GENERIC_UNIGRAMS,
+    STOP_WORDS,
+    acronym_definitions,
+    key_of_name,
+    key_parts,
+    merge_key,
+    nounish_alone,
+    nounish_end,
+    phrase_keys,
+    singular,
+    surface_phrases,
+)
+from generator.urls import slugify
+
+_ICS = re.compile(r"\b[A-Za-z]{4,}ics\b")
+_CAPITALISED = re.compile(r"\b[A-Za-z][a-z0-9]*[A-Z][A-Za-z0-9]*\b")
+MAX_SHARE = 0.4  # no topic holds more than this share of the papers
+MAX_TOPICS = 5  # per paper, category included
+MIN_COHESION = 0.2
+TITLE_WEIGHT = 2
+
+
+@dataclass(frozen=True)
+class TopicConfig:
+    """Overrides from the config; keys are topic names as shown (case-insensitive)."""
+
+    rename: Mapping[str, str] = field(default_factory=dict)
+    merge: Mapping[str, str] = field(default_factory=dict)  # name -> name it joins
+    block: tuple[str, ...] = ()
+    pin: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # paper id -> names
+
+
+@dataclass(frozen=True)
+class TopicResult:
+    topics: tuple[Topic, ...]
+    paper_topics: Mapping[str, tuple[str, ...]]  # paper id -> topic ids, best first
+
+
+@dataclass
+class _Stats:
+    """The paper x phrase counts, columns merged by variant."""
+
+    keys: list[str]  # column -> spaced key of its first spelling
+    counts: sp.csr_matrix  # papers x columns, title uses weighted
+    df: np.ndarray  # papers per column
+    column: dict[str, int]  # merge key -> column
+    acronyms: dict[int, str]  # column -> acronym (lower) merged into it
+    named: dict[int, int]  # column -> papers writing it with inner capitals (BERT, MoE)
+    ics: set[int]  # unigram columns also written as a "-ics" noun (photonic / photonics)
+
+
+def paper_text(paper: Paper) -> tuple[str, str]:
+    title = "" if paper.title_source == "derived" else paper.title
+    return title, paper.abstract
+
+
+def _count(papers: Sequence[Paper]) -> _Stats:
+    vocab: dict[str, int] = {}
+    indptr = array("q", [0])
+    indices = array("i")
+    data = array("f")
+    definitions: Counter[tuple[str, str]] = Counter()
+    capitals: Counter[str] = Counter()
+    ics: set[str] = set()
+    for paper in papers:
+        title, abstract = paper_text(paper)
+        c: Counter[str] = Counter(phrase_keys(abstract))
+        if title:
+            for k in phrase_keys(title):
+                c[k] += TITLE_WEIGHT
+        for text in (title, abstract):
+            if "(" in text:
+                definitions.update(set(acronym_definitions(text)))
+        both = abstract + " " + title
+        capitals.update({singular(w.lower()) for w in _CAPITALISED.findall(both)})
+        ics.update(w.lower()[:-1] for w in _ICS.findall(both))
+        for k, n in c.items():
+            indices.append(vocab.setdefault(k, len(vocab)))
+            data.append(n)
+        indptr.append(len(indices))
+    keys = list(vocab)
+    # Columns of one merge key share the first column's id.
+    canon = np.arange(len(keys), dtype=np.int32)
+    first: dict[str, int] = {}
+    for i, k in enumerate(keys):
+        mk = merge_key(k)
+        canon[i] = first.setdefault(mk, i)
+    # An acronym joins the long form it is defined as most often.
+    acronyms: dict[int, str] = {}
+    best: dict[str, tuple[int, str]] = {}
+    for (acr, spaced), n in sorted(definitions.items()):
+        if n > best.get(acr, (0, ""))[0]:
+            best[acr] = (n, spaced)
+    for acr, (_, spaced) in sorted(best.items()):
+        long_col = first.get(merge_key(spaced))
+        acr_col = first.get(acr)
+        if long_col is None or acr_col is None or acr_col == long_col:
+            continue
+        canon[acr_col] = long_col
+        acronyms[long_col] = acr
+    # Resolve chains (a merged column pointing to a column itself merged).
+    canon = canon[canon]
+    n_papers = len(papers)
+    counts = sp.csr_matrix(
+        (
+            np.frombuffer(data, dtype=np.float32) if data else np.zeros(0, np.float32),
+            canon[np.frombuffer(indices, dtype=np.int32)] if indices else np.zeros(0, np.int32),
+            np.frombuffer(indptr, dtype=np.int64),
+        ),
+        shape=(n_papers, max(1, len(keys))),
+    )
+    counts.sum_duplicates()
+    df = np.bincount(counts.indices, minlength=counts.shape[1])
+    named = {first[w]: n for w, n in capitals.items() if w in first}
+    ics_cols = {first[w] for w in ics if w in first}
+    return _Stats(keys, counts, df, first, acronyms, named, ics_cols)
+
+
+def _unigram_ok(key: str, named: bool, ics: bool) -> bool:
+    parts = key_parts(key)
+    if merge_key(key) in GENERIC_UNIGRAMS or parts[0] in STOP_WORDS or len(merge_key(key)) < 3:
+        return False
+    return named or ics or nounish_alone(parts[-1])
+
+
+def _candidates(
+    stats: _Stats, n_papers: int, blocked: set[str]
+) -> tuple[dict[int, float], dict[int, int]]:
+    """Column -> quality score for every phrase fit to be a topic, and absorbed columns
+    (a fragment -> the phrase that takes its papers)."""
+    min_df = max(2, math.ceil(n_papers / 5000))
+    max_df = MAX_SHARE * n_papers
+    df = stats.df
+    cols = np.nonzero((df >= min_df) & (df <= max_df))[0]
+    burst = np.asarray(stats.counts.sum(axis=0)).ravel() / np.maximum(df, 1)
+    out: dict[int, float] = {}
+    for col in cols.tolist():
+        key = stats.keys[col]
+        if merge_key(key) in blocked or merge_key(key) in BOILERPLATE_PHRASES:
+            continue
+        words = key.split(" ")
+        parts = key_parts(key)
+        if parts[0] in STOP_WORDS or parts[-1] in STOP_WORDS:
+            continue
+        if len(words) == 1 and "of" not in parts:
+            named = stats.named.get(col, 0) * 2 >= df[col]
+            if not _unigram_ok(key, named, col in stats.ics):
+                continue
+            # A subject word recurs within the papers that use it; a common word does not.
+            if burst[col] < (1.5 if named else 2.0):
+                continue
+            cohesion = 1.0
+            shape = 0.5
+        else:
+            if not nounish_end(parts[-1]) and stats.named.get(col, 0) * 2 < df[col]:
+                continue
+            content = [p for p in parts if p not in CONNECTORS]
+            shape = 0.6 if all(p in GENERIC_UNIGRAMS for p in content) else 1.0
+            if len(words) > 3:
+                shape *= 0.85
+            part_df = [int(df[stats.column[p]]) for p in content if p in stats.column]
+            rarest = min(part_df) if part_df else int(df[col])
+            cohesion = min(1.0, float(df[col]) / max(rarest, 1))
+            if cohesion < MIN_COHESION:
+                continue
+        d = float(df[col])
+        out[col] = (
+            shape
+            * math.sqrt(cohesion * min(burst[col], 2.0))
+            * math.sqrt(d)
+            * math.log(n_papers / d + 1.0)
+        )
+    # Nested phrases ("distillation" in "knowledge distillation", "theorem proving" in
+    # "automated theorem proving") used in mostly the same papers are one topic.
+    absorbed: dict[int, int] = {}
+    dropped: set[int] = set()
+    for col in sorted(out, key=lambda c: (-len(stats.keys[c]), c)):
+        if col in dropped:
+            continue
+        words = stats.keys[col].split(" ")
+        for size in range(len(words) - 1, 0, -1):
+            for start in range(0, len(words) - size + 1):
+                sub = words[start : start + size]
+                sub_col = stats.column.get(merge_key(" ".join(sub)))
+                if sub_col is None or sub_col not in out or sub_col in dropped:
+                    continue
+                ratio = df[col] / df[sub_col]
+                if size == 1 and len(key_parts(sub[0])) == 1 and ratio >= 0.7:
+                    dropped.add(sub_col)  # a bare word inside its usual phrase
+                    absorbed[sub_col] = col
+                elif ratio >= 0.8:
+                    dropped.add(sub_col)  # a fragment of the phrase
+                    absorbed[sub_col] = col
+                elif ratio >= 0.5:
+                    dropped.add(col if out[sub_col] >= out[col] else sub_col)
+    for col in dropped:
+        out.pop(col, None)
+    absorbed = {a: b for a, b in absorbed.items() if b in out}
+    return out, absorbed
+
+
+def _content_parts(key: str, stats: _Stats) -> frozenset[str]:
+    """The words a topic is made of, for telling nested topics apart (acronyms expanded)."""
+    expand = {acr: stats.keys[col] for col, acr in stats.acronyms.items()}
+    parts: list[str] = []
+    for p in key_parts(key):
+        parts.extend(key_parts(expand[p]) if p in expand else [p])
+    content = frozenset(p for p in parts if p not in CONNECTORS and p not in GENERIC_UNIGRAMS)
+    return content or frozenset(parts)
+
+
+def _absorb(stats: _Stats, absorbed: Mapping[int, int]) -> sp.csr_matrix:
+    """Papers that use a dropped fragment at least twice join the phrase that absorbed it."""
+    if not absorbed:
+        return stats.counts
+    csc = stats.counts.tocsc()
+    rows: list[np.ndarray] = []
+    cols: list[np.ndarray] = []
+    for src, dst in sorted(absorbed.items()):
+        lo, hi = csc.indptr[src], csc.indptr[src + 1]
+        r = csc.indices[lo:hi][csc.data[lo:hi] >= 2]
+        rows.append(r)
+        cols.append(np.full(len(r), dst, dtype=np.int64))
+    r_all = np.concatenate(rows)
+    extra = sp.csr_matrix(
+        (np.ones(len(r_all), dtype=np.float32), (r_all, np.concatenate(cols))),
+        shape=stats.counts.shape,
+    )
+    return (stats.counts + extra).tocsr()
+
+
+def _assign(
+    stats: _Stats,
+    counts: sp.csr_matrix,
+    scores: dict[int, float],
+    n_papers: int,
+    room: Sequence[int],
+) -> list[list[int]]:
+    """Per paper, the topic columns it gets (best first)."""
+    cols = np.array(sorted(scores), dtype=np.int64)
+    if len(cols) == 0:
+        return [[] for _ in range(n_papers)]
+    sub = counts[:, cols].tocsr()
+    score_arr = np.array([scores[c] for c in cols.tolist()], dtype=np.float64)
+    parts = {int(c): _content_parts(stats.keys[int(c)], stats) for c in cols}
+    ranked: list[list[int]] = []
+    for row in range(n_papers):
+        lo, hi = sub.indptr[row], sub.indptr[row + 1]
+        local = sub.indices[lo:hi]
+        weight = (1.0 + 0.5 * np.log(np.maximum(sub.data[lo:hi], 1.0))) * score_arr[local]
+        order = np.lexsort((cols[local], -weight))
+        ranked.append([int(cols[local[i]]) for i in order])
+    active = set(scores)
+    chosen: list[list[int]] = []
+    for _ in range(10):
+        chosen = []
+        load: Counter[int] = Counter()
+        for row, cands in enumerate(ranked):
+            present = [c for c in cands if c in active]
+            # Of two topics sharing a word, the paper keeps the one that is better overall,
+            # so nested topics do not split their papers between them.
+            allowed: set[int] = set()
+            used: set[str] = set()
+            for col in sorted(present, key=lambda c: (-scores[c], c)):
+                if parts[col].isdisjoint(used):
+                    allowed.add(col)
+                    used |= parts[col]
+            picked = [c for c in present if c in allowed][: room[row]]
+            chosen.append(picked)
+            load.update(picked)
+        dropped = {c for c in active if load[c] < 2}
+        if not dropped:
+            break
+        # Drop the emptiest first: a topic that loses papers may free room for another.
+        worst = min(load[c] for c in dropped)
+        active -= {c for c in dropped if load[c] == worst}
+    return chosen
+
+
+def _display_names(
+    papers: Sequence[Paper], stats: _Stats, chosen: Sequence[Sequence[int]], wanted: set[int]
+) -> dict[int, str]:
+    """Most used spelling of each topic column, from a sample of its papers."""
+    targets = {merge_key(stats.keys[c]): c for c in wanted}
+    seen: Counter[int] = Counter()
+    spellings: dict[int, Counter[str]] = defaultdict(Counter)
+    for row, cols in enumerate(chosen):
+        if not any(c in wanted and seen[c] < 12 for c in cols):
+            continue
+        for c in cols:
+            seen[c] += 1
+        title, abstract = paper_text(papers[row])
+        for text in (title, abstract):
+            for mk, surface in surface_phrases(text):
+                col = targets.get(mk)
+                if col is not None:
+                    spellings[col][_case(surface)] += 1
+    names: dict[int, str] = {}
+    for col in wanted:
+        spelled = spellings.get(col)
+        if spelled:
+            ranked = sorted(spelled.items(), key=lambda kv: (-kv[1], "-" in kv[0], kv[0]))
+            ics_form = [s for s, _ in ranked if " " not in s and s.endswith("ics")]
+            names[col] = ics_form[0] if ics_form else ranked[0][0]
+        else:
+            names[col] = stats.keys[col]
+    return names
+
+
+def _case(surface: str) -> str:
+    """Lower-case except acronyms and inner capitals (BERT, MoE, LAMOST); 'x-of-y' spaced."""
+    words = []
+    for word in surface.split(" "):
+        parts = []
+        for part in word.split("-"):
+            parts.append(part if any(ch.isupper() for ch in part[1:]) else part.lower())
+        if any(p.lower() in CONNECTORS for p in parts[1:-1]):
+            words.append(" ".join(parts))
+        else:
+            words.append("-".join(parts))
+    return " ".join(words)
+
+
+def _category_topic(code: str | None) -> tuple[str, str] | None:
+    if not code:
+        return None
+    full = full_category(code) or code
+    name = CATEGORY_NAMES.get(full)
+    return (f"{name} ({full})" if name else full), full
+
+
+def assign_topics(papers: Sequence[Paper], config: TopicConfig | None = None) -> TopicResult:
+    """Topics of a set of papers: derived phrases and arXiv categories, config applied."""
+    config = config or TopicConfig()
+    n = len(papers)
+    if n == 0:
+        return TopicResult((), {})
+    blocked = {key_of_name(b) for b in config.block}
+    # Categories first: they take one of each paper's five places when they qualify.
+    cat_of: list[tuple[str, str] | None] = [_category_topic(p.category) for p in papers]
+    cat_count = Counter(c[0] for c in cat_of if c)
+    good_cats = {
+        name
+        for name, k in cat_count.items()
+        if k >= 2 and k <= MAX_SHARE * n and key_of_name(name) not in blocked
+    }
+    pins = {pid: tuple(names) for pid, names in config.pin.items()}
+    room = [
+        MAX_TOPICS - (1 if c and c[0] in good_cats else 0) - len(pins.get(p.id, ()))
+        for p, c in zip(papers, cat_of, strict=True)
+    ]
+    room = [max(r, 0) for r in room]
+    stats = _count(papers)
+    scores, absorbed = _candidates(stats, n, blocked)
+    chosen = _assign(stats, _absorb(stats, absorbed), scores, n, room)
+    used = {c for cols in chosen for c in cols}
+    names = _display_names(papers, stats, chosen, used)
+
+    # name -> (kind, paper rows, acronym, category code)
+    topic_rows: dict[str, list[int]] = defaultdict(list)
+    kinds: dict[str, str] = {}
+    extra: dict[str, str] = {}
+    per_paper: list[list[str]] = [[] for _ in papers]
+    for row, cols in enumerate(chosen):
+        cat = cat_of[row]
+        if cat and cat[0] in good_cats:
+            per_paper[row].append(cat[0])
+            kinds[cat[0]] = "category"
+            extra[cat[0]] = cat[1]
+        for col in cols:
+            name = names[col]
+            per_paper[row].append(name)
+            kinds.setdefault(name, "phrase")
+            if col in stats.acronyms:
+                extra[name] = stats.acronyms[col].upper()
+    per_paper = _apply_config(papers, per_paper, kinds, config)
+    for row, names_row in enumerate(per_paper):
+        for name in names_row:
+            topic_rows[name].append(row)
+    return _finish(papers, per_paper, topic_rows, kinds, extra, config)
+
+
+def _lookup(name: str, known: Mapping[str, str]) -> str | None:
+    """The topic (by name) a config entry refers to: same name, ignoring case and plural."""
+    return known.get(key_of_name(name))
+
+
+def _apply_config(
+    papers: Sequence[Paper],
+    per_paper: list[list[str]],
+    kinds: dict[str, str],
+    config: TopicConfig,
+) -> list[list[str]]:
+    known = {key_of_name(name): name for name in kinds}
+    merge: dict[str, str] = {}
+    for src, dst in config.merge.items():
+        s = _lookup(src, known)
+        if s is None:
+            continue
+        target = _lookup(dst, known) or dst
+        if target != s:
+            merge[s] = target
+            kinds.setdefault(target, kinds[s])
+    rows: list[list[str]] = []
+    for paper, names in zip(papers, per_paper, strict=True):
+        out: list[str] = []
+        for pin in config.pin.get(paper.id, ()):
+            name = _lookup(pin, known) or pin
+            kinds.setdefault(name, "phrase")
+            out.append(name)
+        for name in names:
+            name = merge.get(name, name)
+            out.append(name)
+        rows.append(list(dict.fromkeys(out))[:MAX_TOPICS])
+    rename = {}
+    for old, new in config.rename.items():
+        o = _lookup(old, known) or _lookup(old, {key_of_name(k): k for k in kinds})
+        if o is not None:
+            rename[o] = new
+            kinds[new] = kinds[o]
+    return [[rename.get(n, n) for n in row] for row in rows]
+
+
+def _finish(
+    papers: Sequence[Paper],
+    per_paper: list[list[str]],
+    topic_rows: Mapping[str, list[int]],
+    kinds: Mapping[str, str],
+    extra: Mapping[str, str],
+    config: TopicConfig,
+) -> TopicResult:
+    renamed_from = {new: old for old, new in config.rename.items()}
+    ids: dict[str, str] = {}
+    taken: set[str] = set()
+    for name in sorted(topic_rows, key=lambda s: (slugify(s), s)):
+        base = slugify(name)
+        slug, k = base, 1
+        while slug in taken:
+            k += 1
+            slug = f"{base}-{k}"
+        taken.add(slug)
+        ids[name] = slug
+    # Related topics: most papers in common, then the smaller topic.
+    together: dict[str, Counter[str]] = defaultdict(Counter)
+    for names in per_paper:
+        for a in names:
+            for b in names:
+                if a != b:
+                    together[a][b] += 1
+    topics: list[Topic] = []
+    for name in sorted(topic_rows, key=lambda s: (-len(topic_rows[s]), ids[s])):
+        rows = sorted(set(topic_rows[name]))
+        related = [
+            b
+            for b, _ in sorted(
+                together[name].items(), key=lambda kv: (-kv[1], len(topic_rows[kv[0]]), kv[0])
+            )
+        ][:6]
+        kind: Literal["category", "phrase"] = (
+            "category" if kinds.get(name) == "category" else "phrase"
+        )
+        topics.append(
+            Topic(
+                id=ids[name],
+                name=name,
+                kind=kind,
+                definition=_definition(
+                    name,
+                    kind,
+                    extra.get(name) or extra.get(renamed_from.get(name, "")),
+                    related[:2],
+                    len(rows),
+                ),
+                paper_ids=tuple(papers[r].id for r in rows),
+                related=tuple(ids[b] for b in related),
+            )
+        )
+    paper_topics = {
+        p.id: tuple(ids[n] for n in names) for p, names in zip(papers, per_paper, strict=True)
+    }
+    return TopicResult(tuple(topics), paper_topics)
+
+
+def _definition(name: str, kind: str, extra: str | None, related: Sequence[str], n: int) -> str:
+    if kind == "category":
+        code = extra or name
+        return f"Papers whose primary arXiv category is {code} ({name.split(' (')[0]})."
+    also = f" (also written {extra})" if extra else ""
+    papers = "paper" if n == 1 else "papers"
+    with_ = f", most often together with {' and '.join(related)}" if related else ""
+    return f"The {n} {papers} whose title or abstract is about {name}{also}{with_}."
