@@ -28,6 +28,7 @@ from generator.model import Paper
 
 _MATH_RE = re.compile(r"(\$\$.+?\$\$|\$.+?\$|\\\(.+?\\\))", re.DOTALL)
 _COMMAND_RE = re.compile(r"\\(?:[A-Za-z]+|[&%$#_{}~^\\'\"`.=,;!: -])")
+_VERBATIM_RE = re.compile(r"^[^\s{}\\]+$")
 _SKIP_WORDS = frozenset({"a", "an", "the"})
 _GROUP_NAME_RE = re.compile(
     r"\b(?:collaboration|consortium|team|group|project|survey|committee|initiative|"
@@ -132,7 +133,7 @@ def bib_escape(text: str) -> str:
                 out.append(_ESCAPES[tok])
             pos = m.end()
         out.append(part[pos:])
-    return _balance(" ".join("".join(out).split()))
+    return " ".join(_balance("".join(out)).split())
 
 
 def _balance(value: str) -> str:
@@ -184,11 +185,12 @@ def _fields(paper: Paper) -> list[tuple[str, str]]:
     journal = paper.journal_ref or paper.venue
     if journal:
         fields.append(("journal", bib_escape(journal)))
-    if paper.doi:
-        fields.append(("doi", bib_escape(paper.doi)))
+    # doi and url are verbatim fields (biblatex, the url package): written as they are.
+    if paper.doi and _VERBATIM_RE.match(paper.doi):
+        fields.append(("doi", paper.doi))
     url = f"https://arxiv.org/abs/{paper.arxiv_id}" if paper.arxiv_id else paper.url
-    if url and re.match(r"^https?://[^\s{}]+$", url):
-        fields.append(("url", url.replace("%", r"\%").replace("#", r"\#")))
+    if url and re.match(r"^https?://", url, re.IGNORECASE) and _VERBATIM_RE.match(url):
+        fields.append(("url", url))
     return fields
 
 
