@@ -428,10 +428,11 @@ class SiteIndex:
         return {y: tuple(ids) for y, ids in sorted(by_year.items(), reverse=True)}
 
     def author_letters(self) -> dict[str, tuple[Counted, ...]]:
-        """A-Z sections of the authors index ('0-9' and 'other' last), by sort name."""
+        """A-Z sections of the authors index by last name ('other' last), in catalog order."""
         letters: dict[str, list[Counted]] = {}
         for a in self.catalog.authors:
-            first = a.id[:1]
+            words = clean(a.name).split(" ")
+            first = urls.slugify(words[-1])[:1]  # the catalog sorts authors by last name
             key = first if first.isalpha() else "other"
             letters.setdefault(key, []).append(Counted(self.author_link(a.id), len(a.paper_ids)))
         return {k: tuple(letters[k]) for k in sorted(letters, key=lambda k: (k == "other", k))}

@@ -74,7 +74,7 @@ def test_paper_page_fields(site: dict[str, bytes]) -> None:
     assert 'href="https://arxiv.org/abs/2106.02241"' in html
     assert 'href="https://arxiv.org/pdf/2106.02241"' in html
     assert 'href="https://github.com/x/y"' in html
-    assert '<pre id="bibtex" class="bibtex"><code>@' in html
+    assert '<pre id="bibtex" class="bibtex" tabindex="0"><code>@' in html
     assert 'data-copy-target="bibtex" hidden' in html
     assert '<meta name="citation_title" content="ERNIE-Tiny: distillation">' in html
     assert html.count('name="citation_author"') == 2
@@ -136,7 +136,8 @@ def test_author_topic_listing_pages(site: dict[str, bytes]) -> None:
     assert "<title>Test papers</title>" in home and 'href="listings/list-a.html"' in home
     assert home.index("2106.02241") < home.index("2105.11624")  # newest first
     authors = site["authors.html"].decode()
-    assert authors.index("Bo Zhang") < authors.index("Hao Tian") < authors.index("Weiyue Su")
+    assert authors.index("Weiyue Su") < authors.index("Hao Tian") < authors.index("Bo Zhang")
+    assert authors.index('id="letter-s"') < authors.index("Weiyue Su")  # by last name
 
 
 def test_every_link_resolves(site: dict[str, bytes]) -> None:
