@@ -23,7 +23,9 @@ from generator.readers.common import ARXIV_ID, clip, iso_date, parse_reference
 LAYOUT: Layout = "arxiv-blocks"
 ARXIV_LINE_RE = re.compile(rf"arXiv:(?P<id>{ARXIV_ID})(?:\s+-(?:\s+(?P<ref>.*))?)?")
 CREATED_RE = re.compile(r"Created:\s*(?P<date>.*)")
-_SHORT_COMMENTS = 300  # a last paragraph this short next to an abstract is taken as comments
+# of three or more paragraphs before an id, the last is the comments if it is this short and
+# at most half as long as the one before it (an abstract); earlier ones are lost records
+_SHORT_COMMENTS = 300
 
 Paragraph = tuple[int, list[str]]  # (first line number, lines)
 
@@ -148,7 +150,9 @@ def _finish(
     take = 1
     if len(pending) >= 2:
         last = "\n".join(pending[-1][1])
-        take = 2 if len(pending) == 2 or len(last) <= _SHORT_COMMENTS else 1
+        before = "\n".join(pending[-2][1])
+        comment_like = len(last) <= _SHORT_COMMENTS and len(before) >= 2 * len(last)
+        take = 2 if len(pending) == 2 or comment_like else 1
     for start, para in pending[:-take]:
         diags.append(
             error(

@@ -49,6 +49,7 @@ _FIRST_KINDS: tuple[tuple[re.Pattern[str], float], ...] = (
     (re.compile(rf"[\w+-]*{_U}[\w+-]*{_U}[\w+./-]*[,:;]?"), 1.0),  # BERT, ViLBERT, V+L
     (re.compile(r"\\[A-Za-z].*"), 1.0),  # \textit{...}
 )
+_GLUED_AHEAD_RE = re.compile(rf"\d{{2,}}{_U}|[\d)][\"“‘`$(\[]|\d[{LOWER}]{{2}}|{_L}{_U}{_L}{{2}}")
 _YEAR_END_RE = re.compile(r"(?<!\d)(?:19|20)\d\d$")
 _BAD_REF_END = frozenset("/-&,:;([{\\+")
 
@@ -75,6 +76,8 @@ def abstract_penalty(text: str, i: int) -> float:
         first = first[lead.end() :]
         if not first:
             return INF
+    list_like = first[0].isdigit() and first[-1] in ",:;"  # "1, 234": numbers, not a sentence
+    first = first.rstrip("\"”’'),.;:!?") or first
     penalty = INF
     for pattern, p in _FIRST_KINDS:
         if pattern.fullmatch(first):
@@ -82,9 +85,16 @@ def abstract_penalty(text: str, i: int) -> float:
             break
     if penalty == INF:
         return INF
+    if list_like:
+        penalty += 1.5
+    if first[0].isdigit() and not first.isdigit():
+        digits = len(first) - len(first.lstrip("0123456789"))
+        penalty += 1.0 * (digits - 1)  # "3D", "5G": one digit glued to letters
     lower = sum(1 for w in window[1:6] if w[0].islower())
-    if len(window) > 1 and lower < 2:
+    if lower < 2:
         penalty += 2.0 if lower == 1 else 3.0
+    if _GLUED_AHEAD_RE.search(" ".join(window[1:4])):
+        penalty += 1.0  # the true boundary lies further on
     return penalty
 
 
@@ -100,8 +110,7 @@ def boundary_penalty(text: str, i: int) -> float:
     if penalty == INF:
         return INF
     if prev.isdigit() and cur.isdigit():
-        run = len(text[i:]) - len(text[i:].lstrip("0123456789"))
-        penalty += 0.5 * (run - 1) + (0.0 if _YEAR_END_RE.search(ref) else 1.0)
+        penalty += 0.0 if _YEAR_END_RE.search(ref) else 1.0
     elif prev.islower() and cur.isupper() and i + 1 < len(text) and not text[i + 1].islower():
         penalty += 3.0  # NeurIPS, ApJ: capitals inside a venue's name
     return penalty
@@ -184,7 +193,17 @@ def read(name: str, lines: list[str], today: date) -> tuple[list[Record], list[D
         if line.startswith("arXiv:") and HEAD_RE.match(line):
             head = split_head(line)
             if isinstance(head, str):
-                diags.append(error(name, number, f"record not read: {head}"))
+                if abstract is None:
+                    diags.append(error(name, number, f"record not read: {head}"))
+                else:
+                    diags.append(
+                        error(
+                            name,
+                            start,
+                            f'record not read ("{clip(abstract)}"): {head} at line {number}; '
+                            "the text after it on that line is not read either",
+                        )
+                    )
                 abstract, comments = None, []
                 continue
             arxiv_id, ref, next_abstract = head

@@ -160,7 +160,7 @@ def decode_seed(name: str, data: bytes) -> tuple[str, tuple[Diagnostic, ...]]:
             try:
                 parts.append(raw.decode("utf-8"))
             except UnicodeDecodeError as exc:
-                bad = raw[exc.start : exc.start + 4]
+                bad = raw[exc.start : exc.end]
                 diags.append(
                     error(
                         name,
