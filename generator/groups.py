@@ -1,0 +1,228 @@
+"""Research-area groups of a set of papers (a listing's, or one author name's).
+
+Papers are linked by how alike they are: text similarity within the set (BM25 vectors, see
+``generator.similar``) or, when the caller passes the site's similar-paper lists, those
+scores; plus shared topics weighted by how specific each topic is. Average-linkage
+clustering on those links gives research areas. Areas are then joined when they share a
+co-author other than the name every paper carries (one researcher with two subjects keeps
+one career). When two or more areas of at least two papers remain, unlinked by text or
+people, the set is *mixed*: probably different researchers who share a name. Groups are
+labelled with the topic that best tells them apart.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from generator.model import Group, Paper, Topic
+from generator.people import name_key
+
+LINK = 0.10  # average similarity that keeps two papers' areas together
+TOPIC_WEIGHT = 0.5
+COAUTHOR_LINK = 1.0
+
+_index_cache: dict[int, tuple[Sequence[Topic], dict[str, Topic], int]] = {}
+
+
+def _topic_index(topics: Sequence[Topic]) -> tuple[dict[str, Topic], int]:
+    """Topic by id and the number of papers topics cover (computed once per topic list)."""
+    hit = _index_cache.get(id(topics))
+    if hit is not None and hit[0] is topics:
+        return hit[1], hit[2]
+    by_id = {t.id: t for t in topics}
+    total = len({pid for t in topics for pid in t.paper_ids})
+    _index_cache.clear()
+    _index_cache[id(topics)] = (topics, by_id, total)
+    return by_id, total
+
+
+def _similarity(
+    papers: Sequence[Paper],
+    paper_topics: Mapping[str, tuple[str, ...]],
+    topics: Sequence[Topic],
+    similar: Mapping[str, tuple[tuple[str, float], ...]] | None,
+) -> np.ndarray:
+    n = len(papers)
+    by_id, total = _topic_index(topics)
+    pos = {p.id: i for i, p in enumerate(papers)}
+    sim = np.zeros((n, n), dtype=np.float64)
+    if similar is None:
+        from generator.similar import paper_vectors
+
+        x = paper_vectors(papers, paper_topics)
+        sim = np.asarray((x @ x.T).todense(), dtype=np.float64)
+    else:
+        for p in papers:
+            for other, score in similar.get(p.id, ()):
+                j = pos.get(other)
+                if j is not None:
+                    i = pos[p.id]
+                    sim[i, j] = sim[j, i] = max(sim[i, j], score)
+    # Shared topics, the rarer the topic the stronger the link.
+    weight = {tid: math.log(max(total, 2) / max(len(t.paper_ids), 1)) for tid, t in by_id.items()}
+    members: dict[str, list[int]] = defaultdict(list)
+    mass = np.zeros(n)
+    for i, p in enumerate(papers):
+        for tid in paper_topics.get(p.id, ()):
+            if tid in weight:
+                members[tid].append(i)
+                mass[i] += weight[tid]
+    shared = np.zeros((n, n))
+    for tid, rows in members.items():
+        if len(rows) > 1:
+            idx = np.array(rows)
+            shared[np.ix_(idx, idx)] += weight[tid]
+    denom = np.sqrt(np.outer(mass, mass))
+    denom[denom == 0] = 1.0
+    topic_sim = shared / denom
+    combined = np.maximum(sim, TOPIC_WEIGHT * topic_sim) + 0.5 * np.minimum(sim, topic_sim)
+    np.fill_diagonal(combined, 1.0)
+    return np.asarray(combined)
+
+
+def _average_linkage(sim: np.ndarray, threshold: float) -> list[list[int]]:
+    """Merge the two closest clusters while their average similarity reaches threshold."""
+    clusters: list[list[int]] = [[i] for i in range(sim.shape[0])]
+    total = sim.copy()  # sum of pairwise similarities between clusters
+    np.fill_diagonal(total, -np.inf)
+    sizes = np.ones(len(clusters))
+    alive = np.ones(len(clusters), dtype=bool)
+    while alive.sum() > 1:
+        avg = total / np.outer(sizes, sizes)
+        avg[~alive, :] = -np.inf
+        avg[:, ~alive] = -np.inf
+        flat = int(np.argmax(avg))
+        a, b = divmod(flat, avg.shape[1])
+        if avg[a, b] < threshold:
+            break
+        a, b = min(a, b), max(a, b)
+        clusters[a].extend(clusters[b])
+        clusters[b] = []
+        total[a, :] += total[b, :]
+        total[:, a] += total[:, b]
+        total[a, a] = -np.inf
+        sizes[a] += sizes[b]
+        alive[b] = False
+    return [sorted(c) for c in clusters if c]
+
+
+def group_papers(
+    papers: Sequence[Paper],
+    paper_topics: Mapping[str, tuple[str, ...]],
+    topics: Sequence[Topic],
+    *,
+    ignore_names: Sequence[str] = (),
+    similar: Mapping[str, tuple[tuple[str, float], ...]] | None = None,
+) -> tuple[tuple[Group, ...], bool]:
+    """Research-area groups (largest first, papers in the given order) and whether the set
+    mixes clearly separate areas. When it does not, the one group holds every paper.
+
+    ``ignore_names``: author names not to count as a shared co-author (the name the set is
+    about; any name on more than half of the papers is ignored anyway). ``similar``: the
+    site's similar-paper lists, used instead of recomputing text similarity (faster for
+    many calls).
+    """
+    n = len(papers)
+    if n == 0:
+        return (), False
+    by_id, _ = _topic_index(topics)
+    if n == 1:
+        return (Group(_label([0], papers, paper_topics, by_id, set()), (papers[0].id,)),), False
+    sim = _similarity(papers, paper_topics, topics, similar)
+    areas = _average_linkage(sim, LINK)
+
+    # People: co-authors (other than the set's own name) join areas into careers.
+    ignored = {name_key(x) for x in ignore_names}
+    counts = Counter(k for p in papers for k in {name_key(a) for a in p.authors})
+    ignored |= {k for k, c in counts.items() if c * 2 > n}
+    parent = list(range(len(areas)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    area_of = {i: a for a, members in enumerate(areas) for i in members}
+    seen_author: dict[str, int] = {}
+    for i, p in enumerate(papers):
+        for key in sorted({name_key(a) for a in p.authors} - ignored):
+            if key in seen_author:
+                ra, rb = find(area_of[i]), find(area_of[seen_author[key]])
+                if ra != rb:
+                    parent[max(ra, rb)] = min(ra, rb)
+            else:
+                seen_author[key] = i
+    careers: dict[int, list[int]] = defaultdict(list)
+    for a, members in enumerate(areas):
+        careers[find(a)].extend(members)
+    groups = [sorted(m) for m in careers.values()]
+
+    # A lone paper joins the group it is most like, if it is like any.
+    big = [g for g in groups if len(g) > 1]
+    lone = [g[0] for g in groups if len(g) == 1]
+    rest: list[list[int]] = []
+    for i in lone:
+        best, best_sim = -1, LINK
+        for gi, g in enumerate(big):
+            s = float(sim[i, g].mean())
+            if s >= best_sim:
+                best, best_sim = gi, s
+        if best >= 0:
+            big[best].append(i)
+        else:
+            rest.append([i])
+    big = [sorted(g) for g in big]
+    # Areas are apart by construction (average similarity below LINK); two of them with at
+    # least two papers each and no co-author in common are the mark of different people.
+    mixed = len(big) >= 2
+    if not mixed:
+        everyone = list(range(n))
+        return (
+            Group(_label(everyone, papers, paper_topics, by_id, set()), _ids(everyone, papers)),
+        ), False
+    ordered = sorted(big, key=lambda g: (-len(g), g[0])) + sorted(rest, key=lambda g: g[0])
+    used: set[str] = set()
+    out: list[Group] = []
+    for g in ordered:
+        label = _label(g, papers, paper_topics, by_id, used)
+        used.add(label)
+        out.append(Group(label, _ids(g, papers)))
+    return tuple(out), True
+
+
+def _ids(rows: Sequence[int], papers: Sequence[Paper]) -> tuple[str, ...]:
+    return tuple(papers[i].id for i in sorted(rows))
+
+
+def _label(
+    rows: Sequence[int],
+    papers: Sequence[Paper],
+    paper_topics: Mapping[str, tuple[str, ...]],
+    by_id: Mapping[str, Topic],
+    used: set[str],
+) -> str:
+    """The topic most of the group has and the rest of the set lacks."""
+    inside = Counter(t for i in rows for t in paper_topics.get(papers[i].id, ()))
+    everywhere = Counter(t for p in papers for t in paper_topics.get(p.id, ()))
+    best: list[tuple[float, int, int, str]] = []
+    for tid, k in inside.items():
+        topic = by_id.get(tid)
+        if topic is None or topic.name in used:
+            continue
+        score = (k / len(rows)) * (k / everywhere[tid])
+        if topic.kind == "category":
+            score *= 0.8
+        # Ties go to the fuller, more common name ("integrated lasers" before "AlN").
+        best.append((-score, -len(topic.name.split()), -len(topic.paper_ids), topic.name))
+    if best:
+        return sorted(best)[0][3]
+    for i in rows:
+        paper = papers[i]
+        if paper.category and paper.category not in used:
+            return paper.category
+    return "Other papers" if "Other papers" not in used else f"Other papers ({len(used) + 1})"
