@@ -122,7 +122,7 @@ def group_papers(
     mixes clearly separate areas. When it does not, the one group holds every paper.
 
     ``ignore_names``: author names not to count as a shared co-author (the name the set is
-    about; any name on more than half of the papers is ignored anyway). ``similar``: the
+    about); when none is given, the name on most papers, if more than half, is ignored. ``similar``: the
     site's similar-paper lists, used instead of recomputing text similarity (faster for
     many calls).
     """
@@ -138,7 +138,11 @@ def group_papers(
     # People: co-authors (other than the set's own name) join areas into careers.
     ignored = {name_key(x) for x in ignore_names}
     counts = Counter(k for p in papers for k in {name_key(a) for a in p.authors})
-    ignored |= {k for k, c in counts.items() if c * 2 > n}
+    if not ignored and counts:
+        # A listing is about the name on most of its papers.
+        top, c = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0]
+        if c * 2 > n:
+            ignored.add(top)
     parent = list(range(len(areas)))
 
     def find(i: int) -> int:
