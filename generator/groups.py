@@ -122,9 +122,9 @@ def group_papers(
     mixes clearly separate areas. When it does not, the one group holds every paper.
 
     ``ignore_names``: author names not to count as a shared co-author (the name the set is
-    about); when none is given, the name on most papers, if more than half, is ignored. ``similar``: the
-    site's similar-paper lists, used instead of recomputing text similarity (faster for
-    many calls).
+    about); when none is given, the name on most papers, if more than half, is ignored.
+    ``similar``: the site's similar-paper lists, used instead of recomputing text similarity
+    (faster for many calls).
     """
     n = len(papers)
     if n == 0:

@@ -15,7 +15,7 @@ from generator.topics import TopicConfig, assign_topics
 
 AREAS = 8
 PER_AREA = 40
-SYLLABLES = "ka lo mi ner tas vo ru pel dri san gu fe zo bar quin tel mor sid ap ul".split()
+SYLLABLES = ("ka", "lo", "mi", "ner", "tas", "vo", "ru", "pel", "dri", "san", "gu", "fe", "zo")
 FILLER = [
     "We evaluate the approach on several benchmarks and report the results.",
     "Experiments show that the proposed method outperforms strong baselines.",
@@ -70,12 +70,13 @@ def _corpus() -> tuple[list[Paper], dict[str, int], list[str]]:
                 if area in areas and k < 6:
                     authors = [name, *areas[area], *authors[:1]]
             pid = f"p{area}-{k:03d}"
+            title = f"{planted[area].title()} for {rng.choice(vocab[area])} {_word(rng)}"
             area_of[pid] = area
             papers.append(
                 Paper(
                     id=pid,
                     arxiv_id=None,
-                    title=f"{planted[area].title()} for {rng.choice(vocab[area])} {rng.choice(vocab[area])}",
+                    title=title,
                     title_source="seed",
                     authors=tuple(authors),
                     authors_truncated=False,
