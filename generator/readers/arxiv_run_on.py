@@ -46,7 +46,7 @@ _FIRST_KINDS: tuple[tuple[re.Pattern[str], float], ...] = (
     (re.compile(rf"{_L}+(?:[-'’/][\w-]+)*[,.:;]?"), 0.5),  # lower-case word
     (re.compile(r"[1-9]\d{0,3}(?:\.\d+)?(?:[A-Za-z]{1,2}|%|-[\w-]+)?[,:;]?"), 0.5),  # 3D, 12, 5G
     (re.compile(r"\$.*"), 0.5),  # $k$-means
-    (re.compile(rf"[\w+-]*{_U}[\w+-]*{_U}[\w+./-]*[,:;]?"), 1.0),  # BERT, ViLBERT, V+L
+    (re.compile(rf"[\w+-]*{_U}[\w+-]*{_U}[\w+-]*"), 1.0),  # BERT, ViLBERT, V+L
     (re.compile(r"\\[A-Za-z].*"), 1.0),  # \textit{...}
 )
 _GLUED_AHEAD_RE = re.compile(rf"\d{{2,}}{_U}|[\d)][\"“‘`$(\[]|\d[{LOWER}]{{2}}|{_L}{_U}{_L}{{2}}")
