@@ -24,25 +24,30 @@ PROPS = settings(
 
 # --- vocabulary ------------------------------------------------------------------------------
 
-LOWER_WORDS = "we study the of a model for with learning data and on is to in new large".split()
+
+def words(text: str) -> list[str]:
+    return text.split()
+
+
+LOWER_WORDS = words("we study the of a model for with learning data and on is to in new large")
 TITLE_WORDS = [
-    *"Learning Models Language Efficient Towards Scaling Reasoning Graph Neural Networks".split(),
-    *"for with via on of and in the".split(),
-    *"LoopMoE NewsDialogues bert2BERT TinyBERT G-MAP DQ-LoRe Mixture-of-Experts".split(),
+    *words("Learning Models Language Efficient Towards Scaling Reasoning Graph Neural Networks"),
+    *words("for with via on of and in the"),
+    *words("LoopMoE NewsDialogues bert2BERT TinyBERT G-MAP DQ-LoRe Mixture-of-Experts"),
 ]
 TITLE_ENDS = ["DFA", "NPUs", "Lean 4", "GPT-4", "LLMs", "Transformers", "BERT", "(v2)", "Need?"]
 FIRST_NAMES = [
-    *"Yichun Jing Ana Bo Wen-tau Jean-Pierre Łukasz Zoë José Seán Çağlar Mary-Jane".split(),
-    *"Xiaoqi Ye Chengwu J. Ryan Edmundo".split(),
+    *words("Yichun Jing Ana Bo Wen-tau Jean-Pierre Łukasz Zoë José Seán Çağlar Mary-Jane"),
+    *words("Xiaoqi Ye Chengwu J. Ryan Edmundo"),
 ]
 LAST_NAMES = [
-    *"Yin Xiong Silva Li Yih Dupont Kaiser Müller-Lüdenscheidt González O'Brien".split(),
-    *"Gülçehre LeCun McDonald Liu Yuan d'Arc".split(),
+    *words("Yin Xiong Silva Li Yih Dupont Kaiser Müller-Lüdenscheidt González O'Brien"),
+    *words("Gülçehre LeCun McDonald Liu Yuan d'Arc"),
     "van der Berg", "de Souza e Silva", "van Rossum",
 ]  # fmt: skip
 ABSTRACT_STARTS = ["A ", "3D ", "12 ", '"Deep" ', "$k$-means ", "we ", "We ", "The ", "(Abridged) "]
 CATEGORIES = ["CL", "LG", "AI", "CV", "RO", "MA", "SD", "IR"]
-MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
+MONTHS = words("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec")
 
 
 def sentence(draw: st.DrawFn, start: str) -> str:
@@ -76,8 +81,14 @@ def arxiv_ids(draw: st.DrawFn) -> str:
 
 
 DOIS = ["10.1103/PhysRevD.101.123456", "10.1145/3295500.3356144", "10.1088/1361-6382/ab1234"]
-JOURNALS = ["ICML 2020", "NeurIPS 2021", "Phys. Rev. D 101, 123456 (2020)", "Nature 580, 123-127",
-            "The Astrophysical Journal, Volume 894, 2020, Number 2, Page 87", "JHEP 0901:001,2009"]  # fmt: skip
+JOURNALS = [
+    "ICML 2020",
+    "NeurIPS 2021",
+    "Phys. Rev. D 101, 123456 (2020)",
+    "Nature 580, 123-127",
+    "The Astrophysical Journal, Volume 894, 2020, Number 2, Page 87",
+    "JHEP 0901:001,2009",
+]
 
 
 @st.composite
