@@ -28,6 +28,7 @@ from generator.model import Paper
 
 _MATH_RE = re.compile(r"(\$\$.+?\$\$|\$.+?\$|\\\(.+?\\\))", re.DOTALL)
 _COMMAND_RE = re.compile(r"\\(?:[A-Za-z]+|[&%$#_{}~^\\'\"`.=,;!: -])")
+_PLAIN_RE = re.compile(r"^[^\\&%#_$^{}]*$")
 _VERBATIM_RE = re.compile(r"^[^\s{}\\]+$")
 _SKIP_WORDS = frozenset({"a", "an", "the"})
 _GROUP_NAME_RE = re.compile(
@@ -116,6 +117,8 @@ def bib_escape(text: str) -> str:
     backslash are escaped. Braces that would leave the value unbalanced are dropped, since
     BibTeX counts every brace, escaped or not.
     """
+    if _PLAIN_RE.match(text):
+        return " ".join(text.split())
     out: list[str] = []
     for i, part in enumerate(_MATH_RE.split(text)):
         if i % 2:
@@ -138,6 +141,8 @@ def bib_escape(text: str) -> str:
 
 def _balance(value: str) -> str:
     """Drop the braces that have no partner (BibTeX counts ``\\{`` as a brace too)."""
+    if "{" not in value and "}" not in value:
+        return value
     unmatched: set[int] = set()
     stack: list[int] = []
     for i, ch in enumerate(value):

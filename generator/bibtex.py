@@ -76,6 +76,7 @@ _YEAR_RE = re.compile(r"\b(1[6-9]\d\d|20\d\d|2100)\b")
 _MATH_RE = re.compile(r"(\$\$.+?\$\$|\$.+?\$|\\\(.+?\\\)|\\\[.+?\\\])", re.DOTALL)
 _UNESCAPED_PERCENT_RE = re.compile(r"(?<!\\)%")
 _SPACE_RE = re.compile(r"\s+")
+_NEEDS_LATEX_RE = re.compile(r"[\\{}~$`]|--|''|!`|\?`")
 
 # Notes that say something about the record rather than naming where it was published.
 _NOT_A_VENUE_RE = re.compile(
@@ -93,8 +94,8 @@ def decode_latex(text: str) -> str:
 
     A bare ``%`` is text in BibTeX, not a LaTeX comment, so it is kept.
     """
-    if "\\" not in text and "{" not in text and "~" not in text and "-" not in text:
-        decoded = text
+    if _NEEDS_LATEX_RE.search(text) is None:
+        decoded = text  # plain text: nothing for LaTeX to change
     else:
         decoded = _LATEX.latex_to_text(_UNESCAPED_PERCENT_RE.sub(r"\\%", text))
     decoded = decoded.replace("\u00a0", " ")

@@ -16,6 +16,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 
 from generator.bibtex import decode_title
@@ -33,6 +34,7 @@ _CODE_URL_RE = re.compile(
     r"[^\s<>\"'{}\\|^`]+",
     re.IGNORECASE,
 )
+_CODE_HOSTS = ("github.com", "gitlab.com", "bitbucket.org", "huggingface.co")
 _NON_WORD_RE = re.compile(r"[^0-9a-z]+")
 
 # The fields whose source Paper.field_sources records, in this order.
@@ -49,11 +51,14 @@ def base_arxiv(arxiv_id: str) -> str:
 
 def fold_text(text: str) -> str:
     """Case, accents and punctuation folded: the form titles and names are compared in."""
+    if text.isascii():
+        return _NON_WORD_RE.sub(" ", text.lower()).strip()
     ascii_text = unicodedata.normalize("NFKD", text)
     ascii_text = "".join(c for c in ascii_text if not unicodedata.combining(c)).lower()
     return _NON_WORD_RE.sub(" ", ascii_text).strip()
 
 
+@lru_cache(maxsize=1 << 16)
 def title_key(title: str) -> str:
     """A title folded for matching: LaTeX braces and accents decoded, then ``fold_text``."""
     return fold_text(decode_title(title))
@@ -81,6 +86,9 @@ def code_url_in(*texts: str | None) -> str | None:
     for text in texts:
         if not text:
             continue
+        lowered = text.lower()
+        if not any(host in lowered for host in _CODE_HOSTS):
+            continue
         for m in _CODE_URL_RE.finditer(text):
             url = m.group(0).rstrip(".,;:!?'\"")
             while url.endswith((")", "]")) and url.count(url[-1]) > url.count(
@@ -90,6 +98,12 @@ def code_url_in(*texts: str | None) -> str | None:
             if re.match(r"^https?://[^/]+/[^/]", url):
                 return url
     return None
+
+
+@lru_cache(maxsize=1024)
+def _stem(file: str) -> str:
+    """The listing id of a seed file: its name without the extension."""
+    return Path(file).stem
 
 
 def _nfc(name: str) -> str:
@@ -413,7 +427,7 @@ def _merge(g: _Group) -> tuple[Paper, list[Diagnostic]]:
         has_code=has_code,
         affiliation=affiliation if isinstance(affiliation, str) else None,
         score=score,
-        listings=tuple(dict.fromkeys(Path(r.file).stem for r in recs)),
+        listings=tuple(dict.fromkeys(_stem(r.file) for r in recs)),
         origins=origins,
         field_sources=tuple((f, sources[f]) for f in _SOURCED_FIELDS if f in sources),
     )
