@@ -323,6 +323,21 @@ class DevServer:
             self.thread.join(timeout=5)
 
 
+def _forget_templates() -> None:
+    """The renderer compiles templates once per process (no mtime checks, for speed); a
+    rebuild in the dev server must see edited templates, so drop that cache first."""
+    import importlib
+
+    try:
+        render = importlib.import_module("generator.render")
+    except ImportError:
+        return
+    cached = getattr(render, "environment", None)
+    clear = getattr(cached, "cache_clear", None)
+    if callable(clear):
+        clear()
+
+
 def serve(args: argparse.Namespace) -> int:
     from generator.build import options_from_args, report, run_build
     from generator.progress import Progress, mode_from_flags
@@ -335,6 +350,7 @@ def serve(args: argparse.Namespace) -> int:
         print(text, file=sys.stderr, flush=True)
 
     def build_once() -> tuple[bool, str | None]:
+        _forget_templates()
         progress = Progress(mode_from_flags(options.quiet, options.verbose))
         result = run_build(options, progress)
         report(result, options, progress)
