@@ -5,6 +5,7 @@
 #   bash bench/peers.sh                      # 1,000 and 10,000 papers, 3 runs each
 #   SIZES=1000 RUNS=1 bash bench/peers.sh    # quick pass
 #
+# (the harness runs `sh -c "exec $OURS_CMD"`, so the command must be one program: `env -C`.)
 # papersite is measured with `build --no-search` (the peers build no search index) on the
 # harness's corpus (txt/style003: the listing layout with titles and full author lists).
 # Any run_peers.sh knob (SIZES, RUNS, BIG, TOOLS, PAGEFIND, WORK, CORPUS, OUT) passes through;
@@ -23,7 +24,7 @@ export RUNS=${RUNS:-3}
 export BIG=${BIG-}
 export PAGEFIND=${PAGEFIND:-0}
 export TOOLS=${TOOLS:-"hugo pelican"}
-export OURS_CMD=${OURS_CMD:-"cd $REPO && $PY -m generator build --no-search -q --seeds {corpus}/txt/style003 --out {out}"}
+export OURS_CMD=${OURS_CMD:-"env -C $REPO $PY -m generator build --no-search -q --seeds {corpus}/txt/style003 --out {out}"}
 
 bash "$HARNESS"
 cat "$WORK/results.md"
