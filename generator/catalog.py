@@ -159,7 +159,7 @@ def build_catalog(
         listings.append(
             Listing(
                 id=listing_ids[f"{i:06d}{stem}"],
-                file=seed.path,
+                file=Path(seed.path).name,
                 name=name,
                 paper_ids=ids,
                 topics=topic_counts(ids)[:12],
