@@ -26,8 +26,8 @@ import pytest
 from generator.serve import DevServer, inject_script
 
 ROOT = Path(__file__).resolve().parent.parent
-START_TIMEOUT = 120.0
-REBUILD_TIMEOUT = 90.0
+START_TIMEOUT = 240.0
+REBUILD_TIMEOUT = 180.0  # generous: CI machines are shared; a rebuild of seeds/ takes ~5 s
 
 
 def _get(url: str) -> tuple[int, str]:
