@@ -17,13 +17,15 @@ from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 
 import numpy as np
+from scipy.cluster.hierarchy import fcluster, linkage
+from scipy.spatial.distance import squareform
 
 from generator.model import Group, Paper, Topic
 from generator.people import name_key
 
 LINK = 0.10  # average similarity that keeps two papers' areas together
 TOPIC_WEIGHT = 0.5
-COAUTHOR_LINK = 1.0
+MAX_DENSE = 2500  # larger sets are grouped from similar-paper links, without a matrix
 
 _index_cache: dict[int, tuple[Sequence[Topic], dict[str, Topic], int]] = {}
 
@@ -85,29 +87,50 @@ def _similarity(
 
 
 def _average_linkage(sim: np.ndarray, threshold: float) -> list[list[int]]:
-    """Merge the two closest clusters while their average similarity reaches threshold."""
-    clusters: list[list[int]] = [[i] for i in range(sim.shape[0])]
-    total = sim.copy()  # sum of pairwise similarities between clusters
-    np.fill_diagonal(total, -np.inf)
-    sizes = np.ones(len(clusters))
-    alive = np.ones(len(clusters), dtype=bool)
-    while alive.sum() > 1:
-        avg = total / np.outer(sizes, sizes)
-        avg[~alive, :] = -np.inf
-        avg[:, ~alive] = -np.inf
-        flat = int(np.argmax(avg))
-        a, b = divmod(flat, avg.shape[1])
-        if avg[a, b] < threshold:
-            break
-        a, b = min(a, b), max(a, b)
-        clusters[a].extend(clusters[b])
-        clusters[b] = []
-        total[a, :] += total[b, :]
-        total[:, a] += total[:, b]
-        total[a, a] = -np.inf
-        sizes[a] += sizes[b]
-        alive[b] = False
-    return [sorted(c) for c in clusters if c]
+    """Clusters whose members are, on average, at least ``threshold`` alike (scipy's
+    average-linkage hierarchy cut at distance 1 - threshold)."""
+    n = sim.shape[0]
+    if n < 2:
+        return [[i] for i in range(n)]
+    dist = 1.0 - np.clip(sim, 0.0, 1.0)
+    np.fill_diagonal(dist, 0.0)
+    tree = linkage(squareform(dist, checks=False), method="average")
+    labels = fcluster(tree, t=1.0 - threshold, criterion="distance")
+    clusters: dict[int, list[int]] = defaultdict(list)
+    for i, label in enumerate(labels.tolist()):
+        clusters[label].append(i)
+    return sorted(clusters.values(), key=lambda c: c[0])
+
+
+def _components(
+    papers: Sequence[Paper],
+    paper_topics: Mapping[str, tuple[str, ...]],
+    similar: Mapping[str, tuple[tuple[str, float], ...]] | None,
+) -> list[list[int]]:
+    """Areas of a very large set: connected papers (similar lists above LINK), no matrix."""
+    from generator.similar import find_similar
+
+    lists = similar if similar is not None else find_similar(papers, paper_topics)
+    pos = {p.id: i for i, p in enumerate(papers)}
+    parent = list(range(len(papers)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for p in papers:
+        for other, score in lists.get(p.id, ()):
+            j = pos.get(other)
+            if j is not None and score >= 2 * LINK:
+                a, b = find(pos[p.id]), find(j)
+                if a != b:
+                    parent[max(a, b)] = min(a, b)
+    comps: dict[int, list[int]] = defaultdict(list)
+    for i in range(len(papers)):
+        comps[find(i)].append(i)
+    return sorted(comps.values(), key=lambda c: c[0])
 
 
 def group_papers(
@@ -132,8 +155,12 @@ def group_papers(
     by_id, _ = _topic_index(topics)
     if n == 1:
         return (Group(_label([0], papers, paper_topics, by_id, set()), (papers[0].id,)),), False
-    sim = _similarity(papers, paper_topics, topics, similar)
-    areas = _average_linkage(sim, LINK)
+    if n > MAX_DENSE:
+        sim = None
+        areas = _components(papers, paper_topics, similar)
+    else:
+        sim = _similarity(papers, paper_topics, topics, similar)
+        areas = _average_linkage(sim, LINK)
 
     # People: co-authors (other than the set's own name) join areas into careers.
     ignored = {name_key(x) for x in ignore_names}
@@ -172,8 +199,8 @@ def group_papers(
     rest: list[list[int]] = []
     for i in lone:
         best, best_sim = -1, LINK
-        for gi, g in enumerate(big):
-            s = float(sim[i, g].mean())
+        for gi, g in enumerate(big if sim is not None else ()):
+            s = float(sim[i, g].mean()) if sim is not None else 0.0
             if s >= best_sim:
                 best, best_sim = gi, s
         if best >= 0:

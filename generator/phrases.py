@@ -13,7 +13,7 @@ Acronyms defined in parentheses ("radial velocity (RV)") are found so that a lat
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import lru_cache
 
 # Function words and academic boilerplate: they end a phrase.
@@ -1227,26 +1227,62 @@ def chunks(text: str) -> Iterator[list[tuple[tuple[str, ...], tuple[str, ...], b
 MAX_WORDS = 4
 
 
-def phrase_keys(text: str) -> Iterator[str]:
+# token -> (kind, word key with "-" between parts, key of a named compound's prefix or "")
+_CLASSES: dict[str, tuple[int, str, str]] = {}
+
+
+def _classify(tok: str) -> tuple[int, str, str]:
+    kind, keys, parts = _word(tok)
+    prefix = keys[0] if len(keys) > 1 and sum(ch.isupper() for ch in parts[0]) > 1 else ""
+    found = (kind, "-".join(keys), prefix)
+    if len(_CLASSES) > 1_000_000:
+        _CLASSES.clear()
+    _CLASSES[tok] = found
+    return found
+
+
+def phrase_keys(text: str, max_words: int = MAX_WORDS) -> list[str]:
     """Every candidate phrase of a text as a key of part keys: words joined by " ", the
     parts of a hyphenated word by "-" ("pre-trained language model", "mixture of expert").
-    Phrases are runs of up to four words inside a chunk, never starting or ending with a
-    connector.
+    Phrases are runs of up to ``max_words`` words inside a chunk, never starting or ending
+    with a connector; a named compound also gives its prefix ("ERNIE" of "ERNIE-Tiny").
     """
-    for chunk in chunks(text):
-        n = len(chunk)
-        words = ["-".join(keys) for keys, _, _ in chunk]
-        for i in range(n):
-            keys_i, surf_i, conn_i = chunk[i]
-            if conn_i:
-                continue
-            if len(keys_i) > 1 and sum(ch.isupper() for ch in surf_i[0]) > 1:
-                yield keys_i[0]  # "ERNIE" of "ERNIE-Tiny"
-            parts: list[str] = []
-            for j in range(i, min(n, i + MAX_WORDS)):
-                parts.append(words[j])
-                if not chunk[j][2]:
-                    yield " ".join(parts)
+    out: list[str] = []
+    append = out.append
+    words: list[str] = []
+    conn: list[bool] = []
+    classes = _CLASSES
+    for tok in _TOKEN.findall(clean_text(text)):
+        found = classes.get(tok)
+        if found is None:
+            found = _classify(tok)
+        kind = found[0]
+        if kind == 0:
+            if words:
+                _emit(words, conn, append, max_words)
+                words = []
+                conn = []
+            continue
+        if found[2]:
+            append(found[2])
+        words.append(found[1])
+        conn.append(kind == 2)
+    if words:
+        _emit(words, conn, append, max_words)
+    return out
+
+
+def _emit(words: list[str], conn: list[bool], append: Callable[[str], None], most: int) -> None:
+    n = len(words)
+    for i in range(n):
+        if conn[i]:
+            continue
+        key = words[i]
+        append(key)
+        for j in range(i + 1, min(n, i + most)):
+            key = key + " " + words[j]
+            if not conn[j]:
+                append(key)
 
 
 def surface_phrases(text: str) -> Iterator[tuple[str, str]]:
@@ -1293,6 +1329,9 @@ def key_of_name(name: str) -> str:
 _ACRONYM = re.compile(r"^(?=[A-Za-z0-9-]*[A-Z][A-Za-z0-9-]*[A-Z])[A-Za-z][A-Za-z0-9-]{1,9}$")
 
 
+_ACRONYM_SITE = re.compile(r"\(\s*([A-Za-z][A-Za-z0-9-]{1,9})\s*[);,]")
+
+
 def acronym_definitions(text: str) -> Iterator[tuple[str, str]]:
     """(acronym key, spaced phrase key) for each "long form (ACRONYM)" in a text.
 
@@ -1300,11 +1339,8 @@ def acronym_definitions(text: str) -> Iterator[tuple[str, str]]:
     the parenthesis, stop words allowed to be skipped: "signal-to-noise ratio (SNR)",
     "Mixture-of-Experts (MoE)", "pre-trained language models (PLMs)".
     """
-    tokens = _TOKEN.findall(clean_text(text))
-    for idx, tok in enumerate(tokens):
-        if tok != "(" or idx + 2 >= len(tokens) or tokens[idx + 2] not in (")", ";", ","):
-            continue
-        acr = tokens[idx + 1]
+    for site in _ACRONYM_SITE.finditer(text):
+        acr = site.group(1)
         if not _ACRONYM.match(acr):
             continue
         letters = acr.replace("-", "").lower()
@@ -1312,12 +1348,11 @@ def acronym_definitions(text: str) -> Iterator[tuple[str, str]]:
             letters = letters[:-1]
         if not letters.isalpha():
             continue
+        before = _TOKEN.findall(clean_text(text[max(0, site.start() - 120) : site.start()]))
         words: list[str] = []
-        j = idx - 1
-        while j >= 0 and len(words) < len(letters) + 2 and _TOKEN.match(tokens[j]):
-            if not tokens[j][0].isalpha():
-                break
-            words.insert(0, tokens[j])
+        j = len(before) - 1
+        while j >= 0 and len(words) < len(letters) + 2 and before[j][0].isalpha():
+            words.insert(0, before[j])
             j -= 1
             expansion = _match_initials(words, letters)
             if expansion is not None:
@@ -1348,12 +1383,6 @@ def _match_initials(words: list[str], letters: str) -> str | None:
     return None
 
 
-def unigram_keys(text: str) -> Iterator[str]:
-    """Content part keys of a text (for similarity vectors)."""
-    for chunk in chunks(text):
-        for keys, _, conn in chunk:
-            if conn:
-                continue
-            for k in keys:
-                if len(k) > 2 and _ALPHA.match(k) and k not in STOP_WORDS:
-                    yield k
+def similarity_terms(text: str) -> list[str]:
+    """Words and two-word phrases of a text (for similarity vectors)."""
+    return [k for k in phrase_keys(text, 2) if len(k) > 2]

@@ -21,7 +21,7 @@ import scipy.sparse as sp
 
 from generator.model import Paper
 from generator.people import name_key
-from generator.phrases import phrase_keys, unigram_keys
+from generator.phrases import similarity_terms
 from generator.topics import paper_text
 
 K1 = 1.2
@@ -41,11 +41,8 @@ def paper_terms(paper: Paper, topics: Sequence[str] = ()) -> Counter[str]:
     for weight, text in ((2, title), (1, abstract)):
         if not text:
             continue
-        for w in unigram_keys(text):
-            terms[w] += weight
-        for k in phrase_keys(text):
-            if k.count(" ") == 1:
-                terms[k] += weight
+        for term in similarity_terms(text):
+            terms[term] += weight
     for t in topics:
         terms["\x00" + t] += 2
     return terms

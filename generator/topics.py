@@ -321,7 +321,7 @@ def _display_names(
     seen: Counter[int] = Counter()
     spellings: dict[int, Counter[str]] = defaultdict(Counter)
     for row, cols in enumerate(chosen):
-        if not any(c in wanted and seen[c] < 12 for c in cols):
+        if not any(c in wanted and seen[c] < 3 for c in cols):
             continue
         for c in cols:
             seen[c] += 1

@@ -1,0 +1,164 @@
+"""Benchmark topics, similar papers and grouping on a generated corpus.
+
+    .venv/bin/python -m bench.bench_topics [-n 100000] [--seed 1]
+
+The corpus is deterministic and built in memory from the real seeds: each paper takes
+sentences from a seed abstract, from others of the same listing and from any listing, then
+a cluster-specific vocabulary shift rewrites some words into coined variants (so the corpus
+has many topics, not 64), and authors come from a Zipf-distributed pool. Prints wall time,
+CPU time and peak memory (RSS) of each stage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import re
+import resource
+import time
+from collections import defaultdict
+from datetime import date
+from pathlib import Path
+
+from generator.bibtex import read_bib_paths
+from generator.groups import group_papers
+from generator.model import Paper
+from generator.papers import build_papers
+from generator.readers import read_seed_paths
+from generator.similar import find_similar
+from generator.topics import TopicConfig, assign_topics
+
+ROOT = Path(__file__).resolve().parent.parent
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
+_WORD = re.compile(r"\b[a-z]{5,}\b")
+SYLLABLES = ("ra", "ko", "mi", "sen", "tal", "vor", "qu", "lin", "dex", "pho", "gar", "zu")
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * resource.getpagesize() / 2**20
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def corpus(n: int, seed: int) -> list[Paper]:
+    files, _ = read_seed_paths([ROOT / "seeds"], today=date(2026, 11, 22))
+    entries, _ = read_bib_paths([ROOT / "seeds"])
+    seeds, _ = build_papers([r for f in files for r in f.records], entries)
+    rng = random.Random(seed)
+    sentences = [[s for s in _SENTENCE.split(p.abstract) if len(s) > 20] for p in seeds]
+    by_listing: dict[str, list[int]] = defaultdict(list)
+    for i, p in enumerate(seeds):
+        by_listing[p.listings[0] if p.listings else ""].append(i)
+    words = sorted({w for p in seeds for w in _WORD.findall(p.abstract.lower())})
+    n_clusters = max(1, n // 40)
+    shifts = []
+    for _ in range(n_clusters):
+        chosen = rng.sample(words, 25)
+        shifts.append(
+            {w: w[: rng.randint(3, 5)] + "".join(rng.choices(SYLLABLES, k=2)) for w in chosen}
+        )
+    pool = [
+        f"{rng.choice(['Wei', 'Anna', 'Jun', 'Maria', 'Omar', 'Li', 'Sara', 'Ken'])}{k % 97} "
+        f"{rng.choice(['Zhang', 'Smith', 'Rossi', 'Tanaka', 'Kim', 'Novak', 'Silva'])}{k}"
+        for k in range(max(100, n // 3))
+    ]
+    weights = [1.0 / (k + 10) for k in range(len(pool))]
+    papers: list[Paper] = []
+    for k in range(n):
+        cluster = rng.randrange(n_clusters)
+        base = cluster % len(seeds)
+        mates = by_listing[seeds[base].listings[0] if seeds[base].listings else ""]
+        parts = rng.sample(sentences[base], min(len(sentences[base]), rng.randint(2, 4)))
+        for _ in range(rng.randint(1, 3)):
+            other = sentences[rng.choice(mates)]
+            if other:
+                parts.append(rng.choice(other))
+        any_other = sentences[rng.randrange(len(seeds))]
+        if any_other:
+            parts.append(rng.choice(any_other))
+
+        def rewrite(m: re.Match[str], shift: dict[str, str] = shifts[cluster]) -> str:
+            return shift.get(m.group(0), m.group(0))
+
+        text = _WORD.sub(rewrite, " ".join(parts))
+        title = _WORD.sub(rewrite, seeds[base].title)
+        authors = tuple(dict.fromkeys(rng.choices(pool, weights, k=rng.randint(2, 7))))
+        papers.append(
+            Paper(
+                id=f"b{k:06d}",
+                arxiv_id=None,
+                title=title,
+                title_source="seed",
+                authors=authors,
+                authors_truncated=False,
+                date=None,
+                date_precision=None,
+                year=None,
+                category=seeds[base].category,
+                abstract=text,
+                listings=(f"listing{k % max(1, n // 50):05d}",),
+            )
+        )
+    return papers
+
+
+class Stage:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __enter__(self) -> Stage:
+        self.wall, self.cpu, self.rss = time.perf_counter(), time.process_time(), _rss_mb()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        wall = time.perf_counter() - self.wall
+        cpu = time.process_time() - self.cpu
+        print(
+            f"{self.name:<28} {wall:7.2f} s wall {cpu:7.2f} s cpu  "
+            f"rss {self.rss:7.0f} -> {_rss_mb():7.0f} MB  peak {_peak_mb():7.0f} MB",
+            flush=True,
+        )
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("-n", type=int, default=100_000)
+    ap.add_argument("--seed", type=int, default=1)
+    args = ap.parse_args(argv)
+    with Stage(f"generate {args.n} papers"):
+        papers = corpus(args.n, args.seed)
+    total = time.perf_counter()
+    with Stage("topics"):
+        result = assign_topics(papers, TopicConfig())
+    with Stage("similar papers"):
+        similar = find_similar(papers, result.paper_topics)
+    listings: dict[str, list[Paper]] = defaultdict(list)
+    authors: dict[str, list[Paper]] = defaultdict(list)
+    for p in papers:
+        listings[p.listings[0]].append(p)
+        for a in p.authors:
+            authors[a].append(p)
+    with Stage(f"group {len(listings)} listings"):
+        mixed = sum(
+            group_papers(ps, result.paper_topics, result.topics)[1] for ps in listings.values()
+        )
+    many = [(a, ps) for a, ps in authors.items() if len(ps) >= 3]
+    with Stage(f"group {len(many)} authors"):
+        for a, ps in many:
+            group_papers(ps, result.paper_topics, result.topics, ignore_names=(a,), similar=similar)
+    elapsed = time.perf_counter() - total
+    sizes = sorted(len(t.paper_ids) for t in result.topics)
+    shown = sum(len(v) for v in similar.values())
+    print(
+        f"total (topics+similar+grouping) {elapsed:.2f} s, peak RSS {_peak_mb():.0f} MB; "
+        f"{len(result.topics)} topics (median {sizes[len(sizes) // 2] if sizes else 0} papers, "
+        f"max {sizes[-1] if sizes else 0}); {shown / len(papers):.2f} similar per paper; "
+        f"{mixed} of {len(listings)} listings mixed; largest author {max(len(p) for _, p in many)}"
+    )
+
+
+if __name__ == "__main__":
+    main()
