@@ -283,8 +283,8 @@ def catalog_docs(
         span = f"{years[0]}–{years[-1]}" if years and years[0] != years[-1] else ""
         span = span or (str(years[0]) if years else "")
         count = f"{len(a.paper_ids)} paper{'s' if len(a.paper_ids) != 1 else ''}"
-        topics = ", ".join(topic_names[t] for t in a.topics[:5] if t in topic_names)
-        body = f"Author of {count}" + (f", {span}" if span else "") + "."
+        topics = ", ".join(topic_names[t] for t in a.topics if t in topic_names)
+        body = count + (f" · active {span}" if span else "") + "."
         if topics:
             body += f" Topics: {topics}."
         docs.append(

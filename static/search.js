@@ -544,8 +544,7 @@
   });
 
   async function start() {
-    var state = readURL();
-    writeForm(state);
+    writeForm(readURL());
     try {
       await fillFilters();
     } catch (err) {
@@ -554,6 +553,7 @@
         try { await fillFilters(); } catch (err2) { /* reported by run() below */ }
       }
     }
+    var state = readURL(); // as it is now: a search submitted while loading changed it
     writeForm(state);
     page.dataset.backend = backend.name;
     await run(state);

@@ -4,7 +4,7 @@ CSP violations.
 
 Use::
 
-    from tests.browser_support import browser, serve_site, watch_page  # fixtures / helpers
+    from browser_support import browser, serve_site, watch_page  # fixture and helpers
 
     def test_x(browser, seed_site):
         with serve_site(seed_site, prefix="/sub/dir/") as base:
