@@ -62,6 +62,7 @@ def reference_date(text: str | None) -> date:
 
 
 def detect_layout(lines: list[str]) -> Layout | None:
+    """The layout whose detector counts the most record lines (None if none)."""
     best: Layout | None = None
     best_score = 0
     for layout, detector, _ in READERS:

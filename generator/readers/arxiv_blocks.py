@@ -32,7 +32,7 @@ Paragraph = tuple[int, list[str]]  # (first line number, lines)
 
 def detect(lines: list[str]) -> int:
     """How many lines only this layout writes: ``Created:`` lines."""
-    return sum(1 for line in lines if line.startswith("Created:"))
+    return sum(1 for line in lines if line[:8] == "Created:")
 
 
 def read(name: str, lines: list[str], today: date) -> tuple[list[Record], list[Diagnostic]]:

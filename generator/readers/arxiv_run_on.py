@@ -11,7 +11,8 @@ The line ``arXiv:ID[ - reference]`` runs straight into the next abstract. A new-
 known. Where a reference ends is found by scoring each *glue point* (a non-space character
 followed directly by a capital, a digit, a quote, ``$``, or a lower-case letter after a digit
 or bracket) by how much the left part looks like the end of a reference and the right part
-like the start of an abstract; the earliest point within half a point of the best wins.
+like the start of an abstract. Glue points are scanned in order (within the first 600
+characters) until one scores 0.5 or better; the earliest within half a point of the best wins.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from generator.readers.common import LOWER, OLD_ID, UPPER, clip, new_id_digits, 
 LAYOUT: Layout = "arxiv-run-on"
 INF = float("inf")
 _THRESHOLD = 2.5  # a boundary scoring worse than this is no boundary
+_GOOD = 0.5  # the scan stops at the first boundary scoring this well
+_SCAN = 600  # a reference is never longer than this
 
 HEAD_RE = re.compile(rf"arXiv:(?:(?P<yymm>\d{{4}})\.(?P<num>\d{{4,5}})|(?P<old>{OLD_ID}))")
 _VERSION_RE = re.compile(r"v\d+")
@@ -35,20 +38,23 @@ _U, _L = f"[{UPPER}]", f"[{LOWER}]"
 _GLUE_RE = re.compile(
     rf"(?<=[^\s{UPPER}])(?={_U})"  # lower/digit/punctuation then a capital
     rf"|(?<={_U})(?={_U}{_L})"  # DFAShaobo: a capitalised word after capitals
-    r"|(?<=\d)(?=\d)"  # digits then digits
+    r"|(?<=\d)(?=[1-9]\d{0,3}(?!\d))"  # digits then a number of at most 4 digits
     rf"|(?<=[\d).\]])(?={_L})"  # 2020we, (2020).we
     r"|(?<=\S)(?=[\"“‘`'$\\(\[])"  # quotes, math, LaTeX, brackets
 )
 _LEAD_RE = re.compile(r"[\"“‘`'(\[]+")
-_FIRST_KINDS: tuple[tuple[re.Pattern[str], float], ...] = (
-    (re.compile(rf"{_U}{_L}+(?:[-'’/][\w-]+)*[,.:;]?"), 0.0),  # Transformer, Cross-domain
-    (re.compile(r"[AI]"), 0.0),
-    (re.compile(rf"{_L}+(?:[-'’/][\w-]+)*[,.:;]?"), 0.5),  # lower-case word
-    (re.compile(r"[1-9]\d{0,3}(?:\.\d+)?(?:[A-Za-z]{1,2}|%|-[\w-]+)?[,:;]?"), 0.5),  # 3D, 12, 5G
-    (re.compile(r"\$.*"), 0.5),  # $k$-means
-    (re.compile(rf"[\w+-]*{_U}[\w+-]*{_U}[\w+-]*"), 1.0),  # BERT, ViLBERT, V+L
-    (re.compile(r"\\[A-Za-z].*"), 1.0),  # \textit{...}
+# the first word of an abstract, by kind (one pattern; the first alternative that fits wins)
+_FIRST_KINDS: tuple[tuple[str, str, float], ...] = (
+    ("cap", rf"{_U}{_L}+(?:[-'’/][\w-]+)*", 0.0),  # Transformer, Cross-domain
+    ("ai", r"[AI]", 0.0),
+    ("low", rf"{_L}+(?:[-'’/][\w-]+)*", 0.5),  # a lower-case word
+    ("num", r"[1-9]\d{0,3}(?:\.\d+)?(?:[A-Za-z]{1,2}|%|-[\w-]+)?", 0.5),  # 3D, 12, 5G, 2-bit
+    ("math", r"\$.*", 0.5),  # $k$-means
+    ("acr", rf"[\w+-]*{_U}[\w+-]*{_U}[\w+-]*", 1.0),  # BERT, ViLBERT, V+L
+    ("tex", r"\\[A-Za-z].*", 1.0),  # \textit{...}
 )
+_FIRST_RE = re.compile("|".join(f"(?P<{name}>{pattern})" for name, pattern, _ in _FIRST_KINDS))
+_FIRST_PENALTY = {name: penalty for name, _, penalty in _FIRST_KINDS}
 _GLUED_AHEAD_RE = re.compile(rf"\d{{2,}}{_U}|[\d)][\"“‘`$(\[]|\d[{LOWER}]{{2}}|{_L}{_U}{_L}{{2}}")
 _YEAR_END_RE = re.compile(r"(?<!\d)(?:19|20)\d\d$")
 _BAD_REF_END = frozenset("/-&,:;([{\\+")
@@ -58,38 +64,33 @@ def detect(lines: list[str]) -> int:
     """arXiv lines not followed by a ``Created:`` line."""
     score = 0
     for k, line in enumerate(lines):
-        if line.startswith("arXiv:") and HEAD_RE.match(line):
-            nxt = lines[k + 1] if k + 1 < len(lines) else ""
-            if not nxt.startswith("Created:"):
+        if line[:6] == "arXiv:" and HEAD_RE.match(line):
+            if k + 1 == len(lines) or lines[k + 1][:8] != "Created:":
                 score += 1
     return score
 
 
 def abstract_penalty(text: str, i: int) -> float:
     """How unlike an abstract's start ``text[i:]`` is (INF: cannot start one)."""
-    window = text[i : i + 160].split(None, 6)
-    if not window:
-        return INF
-    first = window[0]
+    end = text.find(" ", i, i + 80)
+    first = text[i : end if end >= 0 else i + 80]
     lead = _LEAD_RE.match(first)
     if lead:
         first = first[lead.end() :]
-        if not first:
-            return INF
+    if not first:
+        return INF
     list_like = first[0].isdigit() and first[-1] in ",:;"  # "1, 234": numbers, not a sentence
     first = first.rstrip("\"”’'),.;:!?") or first
-    penalty = INF
-    for pattern, p in _FIRST_KINDS:
-        if pattern.fullmatch(first):
-            penalty = p
-            break
-    if penalty == INF:
+    kind = _FIRST_RE.fullmatch(first)
+    if kind is None:
         return INF
+    penalty = _FIRST_PENALTY[kind.lastgroup or ""]
     if list_like:
         penalty += 1.5
     if first[0].isdigit() and not first.isdigit():
         digits = len(first) - len(first.lstrip("0123456789"))
         penalty += 1.0 * (digits - 1)  # "3D", "5G": one digit glued to letters
+    window = text[i : i + 160].split(None, 6)
     lower = sum(1 for w in window[1:6] if w[0].islower())
     if lower < 2:
         penalty += 2.0 if lower == 1 else 3.0
@@ -123,14 +124,14 @@ def split_reference(text: str) -> tuple[str, str | None]:
     """
     scored: list[tuple[int, float]] = []
     best = INF
-    for m in _GLUE_RE.finditer(text):
+    for m in _GLUE_RE.finditer(text, 1, _SCAN):
         i = m.start()
-        if i == 0:
-            continue
         p = boundary_penalty(text, i)
         if p < INF:
             scored.append((i, p))
             best = min(best, p)
+            if p <= _GOOD:
+                break
     if best > _THRESHOLD:
         return text.strip(), None
     for i, p in scored:

@@ -2,16 +2,19 @@
 
 A listing writes the title glued to the authors: ``...on Ascend NPUsYichun Yin, Wenyong Huang``.
 The split lies at a *glue point*: a capital letter (or a lower-case name particle such as
-``van``) directly after a non-space character. Every glue point before the true split leaves a
+``van``) directly after a non-space character (after a capital only when a lower-case letter
+or a full stop follows it, so not inside ``ATLAS``). Every glue point before the true split leaves a
 glued word such as ``NPUsYichun``, ``DFAShaobo`` or ``4Chengwu`` in the first "name", which no
 name grammar accepts; glue points after it fall inside names (``LeCun``, ``Jean-Pierre``) and
-would drop part of the first author. So each glue point is scored by how name-like the rest of
-the line is, and the earliest point scoring within one penalty point of the best wins.
+would drop part of the first author. So each glue point where every following name parses is
+scored by how unusual its first name is, and the earliest point scoring within one penalty
+point of the best wins.
 """
 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from generator.readers.common import LOWER, UPPER
 
@@ -19,7 +22,7 @@ INF = float("inf")
 
 _PARTICLE_WORDS = (
     "al bin binti da dal das de degli dei del della den der des di do dos du e el la le "
-    "op san st te ten ter van vande vanden vander von y zu zum zur"
+    "ibn op san st te ten ter van vande vanden vander von y zu zum zur"
 )
 PARTICLES = frozenset(_PARTICLE_WORDS.split())
 SUFFIXES = frozenset({"Jr.", "Jr", "Sr.", "Sr", "II", "III", "IV"})
@@ -27,68 +30,123 @@ _CAMEL_PREFIXES = r"(?:Mc|Mac|Le|La|De|Di|Da|Du|Van|Von|Fitz|Del|Della|Des|Ten|T
 
 _U, _L = f"[{UPPER}]", f"[{LOWER}]"
 _SEG_AFTER = rf"(?:{_U}?{_L}+|{_CAMEL_PREFIXES}{_U}{_L}+|{_U}{{2,}})"
-# (pattern, penalty): checked in order, first full match wins
-_TOKEN_KINDS: tuple[tuple[re.Pattern[str], float], ...] = (
+# (name, pattern, penalty): one alternation, the first alternative that fits wins
+_TOKEN_KINDS: tuple[tuple[str, str, float], ...] = (
     # Yichun, Jean-Pierre, O'Brien, d'Alembert, Wen-tau
-    (re.compile(rf"(?:{_U}{_L}+|{_U}['’]{_U}{_L}+|[dl]['’]{_U}{_L}+)(?:[-'’]{_SEG_AFTER})*"), 0.0),
-    (re.compile(rf"(?:{_U}\.)+(?:-{_U}\.)*"), 0.0),  # J., J.R., J.-P.
-    (re.compile(rf"{_CAMEL_PREFIXES}{_U}{_L}+(?:[-'’]{_SEG_AFTER})*"), 0.5),  # LeCun, McDonald
-    (re.compile(rf"{_U}{_L}{{1,2}}\."), 0.5),  # Th., Ch., Yu.
-    (re.compile(_U), 0.5),  # a bare initial
-    (re.compile(rf"{_U}{{2}}"), 1.0),  # JJ, LI
-    (re.compile(rf"{_U}{{3,}}(?:-{_U}+)*"), 2.0),  # all capitals
+    ("plain", rf"(?:{_U}{_L}+|{_U}['’]{_U}{_L}+|[dl]['’]{_U}{_L}+)(?:[-'’]{_SEG_AFTER})*", 0.0),
+    ("initials", rf"(?:{_U}\.)+(?:-{_U}\.)*", 0.0),  # J., J.R., J.-P.
+    ("prefixed", rf"{_CAMEL_PREFIXES}{_U}{_L}+(?:[-'’]{_SEG_AFTER})*", 0.5),  # LeCun, McDonald
+    ("abbrev", rf"{_U}{_L}{{1,2}}\.", 0.5),  # Th., Ch., Yu.
+    ("initial", _U, 0.5),  # a bare initial
+    ("caps2", rf"{_U}{{2}}", 1.0),  # JJ, LI
+    ("caps", rf"{_U}{{3,}}(?:-{_U}+)*", 2.0),  # all capitals
+    # JiaJun: inner capitals with no known prefix. Allowed (at a cost) only after the first
+    # name, since a glued title word and given name ("DistillationJiaxin") looks the same.
+    ("camel", rf"{_U}{_L}+(?:{_U}{_L}+)+", 1.5),
 )
-_PLAIN_RE = _TOKEN_KINDS[0][0]
-_AND_RE = re.compile(r"\s+(?:and|&)\s+")
+_TOKEN_RE = re.compile("|".join(f"(?P<{name}>{pattern})" for name, pattern, _ in _TOKEN_KINDS))
+_TOKEN_PENALTY = {name: penalty for name, _, penalty in _TOKEN_KINDS}
 _ET_AL_RE = re.compile(r"\s*,?\s+et\.? al\.?$")
 
 # glue points: a capital after a non-space, or a name particle glued to the title's last word
 _GLUED_PARTICLE = r"(?:van|von|de|da|dos|das|du|del|della|di|ter|ten|bin|al|el)"
-_GLUE_RE = re.compile(rf"(?<=\S)(?={_U})|(?<={_L})(?={_GLUED_PARTICLE} {_U})")
+_CAPITAL_RE = re.compile(_U)
+_PARTICLE_GLUE_RE = re.compile(rf"(?<={_L}){_GLUED_PARTICLE} (?={_U})")
 
 
-def token_penalty(token: str, first: bool, last: bool) -> float:
+def token_penalty(token: str, first: bool, last: bool, camel: bool = False) -> float:
     """How unusual a word is as part of a person's name (INF: not a name word at all)."""
-    if _PLAIN_RE.fullmatch(token):
-        return 0.0
     if token in PARTICLES:
         return INF if last else (0.5 if first else 0.0)
     if token in SUFFIXES:
         return INF if first else 0.0
-    for pattern, penalty in _TOKEN_KINDS[1:]:
-        if pattern.fullmatch(token):
-            return penalty
-    return INF
+    m = _TOKEN_RE.fullmatch(token)
+    if m is None:
+        return INF
+    kind = m.lastgroup or ""
+    if kind == "camel" and not camel:
+        return INF
+    return _TOKEN_PENALTY[kind]
 
 
-def name_penalty(name: str) -> float:
+@lru_cache(maxsize=1 << 16)
+def name_penalty(name: str, camel: bool = False) -> float:
     words = name.split()
     n = len(words)
     if n == 0 or n > 6:
         return INF
-    total = 1.0 if n == 1 else (1.0 if n >= 5 else 0.0)
+    total = 1.0 if n == 1 else 0.0
+    if sum(1 for w in words if w not in PARTICLES and w not in SUFFIXES) >= 4:
+        total += 1.0  # four or more given and family names are rare
     for k, word in enumerate(words):
-        total += token_penalty(word, k == 0, k == n - 1)
+        word = word.rstrip(",")
+        total += token_penalty(word, k == 0, k == n - 1, camel)
         if total == INF:
             return INF
     return total
 
 
 def split_names(authors: str) -> list[str]:
-    """Names of an author list: "A B, C D and E F" -> ["A B", "C D", "E F"]."""
+    """Names of a comma-separated author list ("Martin Luther King, Jr." stays one name)."""
     names: list[str] = []
     for part in authors.split(","):
-        names.extend(_AND_RE.split(part.strip()))
+        part = part.strip()
+        if part in SUFFIXES and names:
+            names[-1] = f"{names[-1]}, {part}"
+            continue
+        names.append(part)
     return names
 
 
 def authors_penalty(authors: str) -> float:
-    total = 0.0
-    for name in split_names(authors):
-        total += name_penalty(name)
-        if total == INF:
-            return INF
-    return total
+    """How unusual the first name of an author list is; INF if any name is no name at all.
+
+    Only the first name counts towards the score: the names after it are the same for every
+    split point that leaves them whole (and are checked once, cached).
+    """
+    comma = authors.find(",")
+    if comma < 0:
+        return name_penalty(authors)
+    first, rest = authors[:comma], authors[comma + 1 :]
+    after = rest.find(",")
+    piece = (rest if after < 0 else rest[:after]).strip()
+    if piece in SUFFIXES:  # "Martin Luther King, Jr., ..."
+        first, rest = f"{first}, {piece}", ("" if after < 0 else rest[after + 1 :])
+        if after < 0:
+            return name_penalty(first)
+    penalty = name_penalty(first)
+    if penalty == INF or not _tail_ok(rest):
+        return INF
+    return penalty
+
+
+@lru_cache(maxsize=1 << 12)
+def _tail_ok(rest: str) -> bool:
+    """Every name of the list after the first parses (inner capitals allowed)."""
+    return all(name_penalty(name, camel=True) < INF for name in split_names(rest))
+
+
+def _is_capital(c: str) -> bool:
+    return c.isupper() or c.istitle()
+
+
+def glue_points(text: str) -> list[int]:
+    """Positions where an author list may start (see the module docstring)."""
+    points = []
+    for m in _CAPITAL_RE.finditer(text, 1):
+        i = m.start()
+        prev = text[i - 1]
+        if prev.isspace():
+            continue
+        if _is_capital(prev):
+            nxt = text[i + 1 : i + 2]
+            if not nxt or not (nxt == "." or (nxt.isalpha() and not _is_capital(nxt))):
+                continue  # inside a run of capitals such as ATLAS
+        points.append(i)
+    if _PARTICLE_GLUE_RE.search(text):
+        points.extend(m.start() for m in _PARTICLE_GLUE_RE.finditer(text))
+        points.sort()
+    return points
 
 
 def split_title_authors(text: str) -> tuple[str, tuple[str, ...]] | None:
@@ -99,9 +157,9 @@ def split_title_authors(text: str) -> tuple[str, tuple[str, ...]] | None:
     """
     scored: list[tuple[int, float]] = []
     best = INF
-    for m in _GLUE_RE.finditer(text):
-        i = m.start()
-        if not text[:i].strip():
+    lead = len(text) - len(text.lstrip())
+    for i in glue_points(text):
+        if i <= lead:
             continue
         penalty = authors_penalty(text[i:])
         if penalty < INF:
