@@ -22,20 +22,26 @@ from datetime import date, timedelta
 from generator.readers import read_seed_bytes
 
 TODAY = date(2026, 11, 22)
+
+
+def _words(text: str) -> list[str]:
+    return text.split()
+
+
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-WORDS = (
+WORDS = _words(
     "we study the of a model for with learning data and on is to in new large language "
     "training results show that our method improves over baselines across tasks while using "
     "fewer parameters memory graph networks attention inference scale efficient robust"
-).split()
-TITLE_WORDS = (
+)
+TITLE_WORDS = _words(
     "Learning Models Language Efficient Towards Scaling Reasoning Graph Neural Networks for "
     "with via on of LoopMoE NewsDialogues TinyBERT G-MAP DQ-LoRe Mixture-of-Experts DFA NPUs "
     "LLMs GPT-4 Transformers Benchmark Distillation"
-).split()
-GIVEN = "Yichun Jing Ana Bo Wen-tau Jean-Pierre Łukasz Zoë José Seán Xiaoqi Ye Chengwu".split()
+)
+GIVEN = _words("Yichun Jing Ana Bo Wen-tau Jean-Pierre Łukasz Zoë José Seán Xiaoqi Ye Chengwu")
 FAMILY = [
-    *"Yin Xiong Silva Li Yih Dupont Kaiser Müller González O'Brien LeCun McDonald Liu".split(),
+    *_words("Yin Xiong Silva Li Yih Dupont Kaiser Müller González O'Brien LeCun McDonald Liu"),
     "van der Berg",
     "de Souza e Silva",
 ]

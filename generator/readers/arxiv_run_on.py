@@ -64,9 +64,9 @@ def detect(lines: list[str]) -> int:
     """arXiv lines not followed by a ``Created:`` line."""
     score = 0
     for k, line in enumerate(lines):
-        if line[:6] == "arXiv:" and HEAD_RE.match(line):
-            if k + 1 == len(lines) or lines[k + 1][:8] != "Created:":
-                score += 1
+        followed = k + 1 < len(lines) and lines[k + 1][:8] == "Created:"
+        if line[:6] == "arXiv:" and not followed and HEAD_RE.match(line):
+            score += 1
     return score
 
 
