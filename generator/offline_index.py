@@ -23,6 +23,7 @@ English stemmer (the one Pagefind uses); a query word also matches longer words 
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -39,7 +40,7 @@ from generator.urls import author_path, paper_path, topic_path
 
 INDEX_DIR = "search-index"
 REGISTER = "window.__papersiteSearch.register"
-DOC_CHUNK = 32  # documents per d-<n>.js file: a page of 20 results loads at most 20 of them
+DOC_CHUNK = 8  # documents per d-<n>.js file: a page of 20 results loads at most 20 of them
 SHARD_LIMIT = 200_000  # bytes: a prefix shard larger than this is split by a longer prefix
 MAX_PREFIX = 4
 MAX_AUTHORS_SHOWN = 12  # a 5,000-author paper shows the first ones and "et al."
@@ -195,9 +196,22 @@ def fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
 
 
+@functools.lru_cache(maxsize=1 << 17)
+def _fold_token(token: str) -> tuple[str, ...]:
+    return tuple(_WORD.findall(fold(token)))
+
+
 def words(text: str) -> list[str]:
-    """The searchable words of a text, folded (``\\p{L}\\p{N}`` runs, as search.js splits)."""
-    return _WORD.findall(fold(text))
+    """The searchable words of a text, folded (``\\p{L}\\p{N}`` runs, as search.js splits).
+
+    Split first, then fold each distinct token once (cached): folding is the costly part."""
+    out: list[str] = []
+    for token in _WORD.findall(text):
+        if token.isascii():
+            out.append(token.lower())
+        else:
+            out.extend(_fold_token(token))
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -341,40 +355,36 @@ def _delta(ids: Sequence[int]) -> list[int]:
 
 
 class _Postings:
-    """stem -> parallel arrays of document numbers (ascending) and integer scores."""
+    """stem -> one array of (document number delta, integer score) pairs, documents ascending."""
 
     def __init__(self) -> None:
-        self.docs: dict[str, array[int]] = {}
-        self.scores: dict[str, array[int]] = {}
+        self.pairs: dict[str, array[int]] = {}
+        self.last: dict[str, int] = {}
 
     def add(self, stem: str, doc: int, score: int) -> None:
-        if stem not in self.docs:
-            self.docs[stem] = array("i")
-            self.scores[stem] = array("i")
-        self.docs[stem].append(doc)
-        self.scores[stem].append(score)
+        pairs = self.pairs.get(stem)
+        if pairs is None:
+            pairs = self.pairs[stem] = array("i")
+        pairs.append(doc - self.last.get(stem, 0))
+        pairs.append(score)
+        self.last[stem] = doc
 
     def encoded(self, stem: str) -> list[int]:
-        flat: list[int] = []
-        last = 0
-        for d, s in zip(self.docs[stem], self.scores[stem], strict=True):
-            flat += (d - last, s)
-            last = d
-        return flat
+        return self.pairs[stem].tolist()
 
 
 def _index_docs(docs: Sequence[Doc]) -> tuple[_Postings, dict[str, str]]:
     """Score every (stem, doc) pair with field-weighted BM25; return postings and word -> stem."""
     stem_of: dict[str, str] = {}
 
-    def stems(text: str) -> Iterator[tuple[str, str]]:
+    def stems(text: str) -> Iterator[str]:
         for w in words(text):
-            if w in STOP_WORDS:
-                continue
             s = stem_of.get(w)
             if s is None:
+                if w in STOP_WORDS:
+                    continue
                 s = stem_of[w] = _STEMMER.stemWord(w)
-            yield w, s
+            yield s
 
     weighted: list[Counter[str]] = []
     lengths: list[int] = []
@@ -386,7 +396,7 @@ def _index_docs(docs: Sequence[Doc]) -> tuple[_Postings, dict[str, str]]:
             (doc.author_text, WEIGHT_AUTHORS),
             (doc.body_text, WEIGHT_BODY),
         ):
-            for _, s in stems(text):
+            for s in stems(text):
                 tf[s] += weight
                 length += 1
         weighted.append(tf)
