@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SEEDS = sorted((ROOT / "seeds").glob("*.txt"))
 TODAY = date(2026, 11, 22)
 PROPS = settings(
-    max_examples=80, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    max_examples=60, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 
 # --- vocabulary ------------------------------------------------------------------------------

@@ -40,9 +40,9 @@ _GLUE_RE = re.compile(
     rf"|(?<={_U})(?={_U}{_L})"  # DFAShaobo: a capitalised word after capitals
     r"|(?<=\d)(?=[1-9]\d{0,3}(?!\d))"  # digits then a number of at most 4 digits
     rf"|(?<=[\d).\]])(?={_L})"  # 2020we, (2020).we
-    r"|(?<=\S)(?=[\"“‘`'$\\(\[])"  # quotes, math, LaTeX, brackets
+    r"|(?<=\S)(?=[\"“‘`'$\\(\[{])"  # quotes, math, LaTeX, brackets
 )
-_LEAD_RE = re.compile(r"[\"“‘`'(\[]+")
+_LEAD_RE = re.compile(r"[\"“‘`'(\[{]+")
 # the first word of an abstract, by kind (one pattern; the first alternative that fits wins)
 _FIRST_KINDS: tuple[tuple[str, str, float], ...] = (
     ("cap", rf"{_U}{_L}+(?:[-'’/][\w-]+)*", 0.0),  # Transformer, Cross-domain
@@ -56,7 +56,7 @@ _FIRST_KINDS: tuple[tuple[str, str, float], ...] = (
 _FIRST_RE = re.compile("|".join(f"(?P<{name}>{pattern})" for name, pattern, _ in _FIRST_KINDS))
 _FIRST_PENALTY = {name: penalty for name, _, penalty in _FIRST_KINDS}
 _GLUED_AHEAD_RE = re.compile(rf"\d{{2,}}{_U}|[\d)][\"“‘`$(\[]|\d[{LOWER}]{{2}}|{_L}{_U}{_L}{{2}}")
-_YEAR_END_RE = re.compile(r"(?<!\d)(?:19|20)\d\d$")
+_YEAR_END_RE = re.compile(r"(?<!\d)(?:19|20)\d\d$")  # searched in text[i - 5 : i]
 _BAD_REF_END = frozenset("/-&,:;([{\\+")
 
 
@@ -101,17 +101,16 @@ def abstract_penalty(text: str, i: int) -> float:
 
 def boundary_penalty(text: str, i: int) -> float:
     """Penalty of ending the reference at ``i`` and starting the abstract there."""
-    ref = text[:i].rstrip()
-    if not ref or ref[-1] in _BAD_REF_END:
+    prev, cur = text[i - 1], text[i]  # every glue point follows a non-space character
+    if prev in _BAD_REF_END:
         return INF
-    prev, cur = text[i - 1], text[i]
     if cur in "'’" and prev.isalpha():
         return INF  # an apostrophe inside a word
     penalty = abstract_penalty(text, i)
     if penalty == INF:
         return INF
     if prev.isdigit() and cur.isdigit():
-        penalty += 0.0 if _YEAR_END_RE.search(ref) else 1.0
+        penalty += 0.0 if _YEAR_END_RE.search(text, max(0, i - 5), i) else 1.0
     elif prev.islower() and cur.isupper() and i + 1 < len(text) and not text[i + 1].islower():
         penalty += 3.0  # NeurIPS, ApJ: capitals inside a venue's name
     return penalty

@@ -4,6 +4,11 @@
     TitleFirst Author, Second Author[ et al.][ · affiliation]
     abstract
 
+A date without a year ("Jun 3") is a date of the current year: it gets the most recent year in
+which that month and day fall on or before the reference date (``--today``,
+``SOURCE_DATE_EPOCH`` or today), so with today 2026-11-22 "Jun 3" is 2026-06-03 and "Dec 7" is
+2025-12-07; the record says ``date_inferred``. A score such as ``86.1`` is read as a float.
+
 The header line is the anchor: a record starts at every header, so a lost or doubled line
 costs at most the record it belongs to.
 """
