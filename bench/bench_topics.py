@@ -12,6 +12,7 @@ CPU time and peak memory (RSS) of each stage.
 from __future__ import annotations
 
 import argparse
+import itertools
 import random
 import re
 import resource
@@ -65,7 +66,7 @@ def corpus(n: int, seed: int) -> list[Paper]:
         f"{rng.choice(['Zhang', 'Smith', 'Rossi', 'Tanaka', 'Kim', 'Novak', 'Silva'])}{k}"
         for k in range(max(100, n // 3))
     ]
-    weights = [1.0 / (k + 10) for k in range(len(pool))]
+    cum = list(itertools.accumulate(1.0 / (k + 10) for k in range(len(pool))))
     papers: list[Paper] = []
     for k in range(n):
         cluster = rng.randrange(n_clusters)
@@ -85,7 +86,7 @@ def corpus(n: int, seed: int) -> list[Paper]:
 
         text = _WORD.sub(rewrite, " ".join(parts))
         title = _WORD.sub(rewrite, seeds[base].title)
-        authors = tuple(dict.fromkeys(rng.choices(pool, weights, k=rng.randint(2, 7))))
+        authors = tuple(dict.fromkeys(rng.choices(pool, cum_weights=cum, k=rng.randint(2, 7))))
         papers.append(
             Paper(
                 id=f"b{k:06d}",
