@@ -101,8 +101,9 @@ def split_names(authors: str) -> list[str]:
 def authors_penalty(authors: str) -> float:
     """How unusual the first name of an author list is; INF if any name is no name at all.
 
-    Only the first name counts towards the score: the names after it are the same for every
-    split point that leaves them whole (and are checked once, cached).
+    Mostly the first name counts: the names after it are the same for every split point that
+    leaves them whole. A later name that parses only with unexplained inner capitals
+    ("JiaJun", but also a glued "TensorFlowJohn") adds to the score.
     """
     comma = authors.find(",")
     if comma < 0:
@@ -115,15 +116,25 @@ def authors_penalty(authors: str) -> float:
         if after < 0:
             return name_penalty(first)
     penalty = name_penalty(first)
-    if penalty == INF or not _tail_ok(rest):
+    if penalty == INF:
         return INF
-    return penalty
+    return penalty + _tail_penalty(rest)
 
 
 @lru_cache(maxsize=1 << 12)
-def _tail_ok(rest: str) -> bool:
-    """Every name of the list after the first parses (inner capitals allowed)."""
-    return all(name_penalty(name, camel=True) < INF for name in split_names(rest))
+def _tail_penalty(rest: str) -> float:
+    """0 if every name after the first parses, 1 per name that needs inner capitals."""
+    total = 0.0
+    for name in split_names(rest):
+        if name_penalty(name) == INF:
+            total += 1.0 if name_penalty(name, camel=True) < INF else INF
+    return total
+
+
+def title_penalty(title: str) -> float:
+    """2 when the title would end in ", <a name>": the split then lies inside the author list."""
+    k = title.rfind(", ")
+    return 2.0 if k >= 0 and name_penalty(title[k + 2 :].strip()) < INF else 0.0
 
 
 def _is_capital(c: str) -> bool:
@@ -163,6 +174,7 @@ def split_title_authors(text: str) -> tuple[str, tuple[str, ...]] | None:
             continue
         penalty = authors_penalty(text[i:])
         if penalty < INF:
+            penalty += title_penalty(text[:i])
             scored.append((i, penalty))
             best = min(best, penalty)
     if not scored:
