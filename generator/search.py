@@ -6,13 +6,24 @@
 - Opened from disk (file://): ``generator.offline_index`` writes ``search-index/`` from the
   catalog, as classic scripts (see that module).
 
+Pagefind 1.5 writes its filter indexes from a randomly seeded hash map, so the order of the
+filter values (and of the filters in the metadata file) changes from run to run, and with it
+the files' hashed names and the entry hash. ``canonicalise_pagefind`` rewrites those files in
+one canonical order (filters by name, values by value, word variants by spelling) and renames
+them by the hash of their new content, the way Pagefind names them, so two builds of the same
+input give byte-identical bundles. The web client reads these files by the names the metadata
+gives, and does not depend on their order.
+
 A missing or failing Pagefind raises ``SearchIndexError`` with one readable line, so the build
 fails and the previous site stays as it was; it never leaves a search box pointing at nothing.
 """
 
 from __future__ import annotations
 
+import gzip
+import hashlib
 import importlib
+import json
 import os
 import re
 import shutil
@@ -20,7 +31,9 @@ import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+import cbor2
 
 from generator.build import BuildError
 from generator.model import Catalog
@@ -105,7 +118,91 @@ def run_pagefind(out: Path) -> int:
         raise SearchIndexError(
             "Pagefind indexed no pages (no page has data-pagefind-body?): search would be empty"
         )
+    try:
+        canonicalise_pagefind(out / PAGEFIND_DIR)
+    except (OSError, ValueError, KeyError, IndexError, TypeError, cbor2.CBORError) as exc:
+        raise SearchIndexError(f"unexpected Pagefind output ({exc})") from exc
     return pages
+
+
+PF_HEADER = b"pagefind_dcd"  # every gzip'd Pagefind index file starts with this
+
+
+def pagefind_hash(data: bytes) -> str:
+    """SHA-1 of ``data`` spelt the way Pagefind spells it (each byte in hex, not zero-padded)."""
+    return "".join(f"{b:x}" for b in hashlib.sha1(data).digest())
+
+
+def _read_pf(path: Path) -> Any:
+    raw = gzip.decompress(path.read_bytes())
+    if not raw.startswith(PF_HEADER):
+        raise SearchIndexError(f"unexpected Pagefind file (no header): {path.name}")
+    return cbor2.loads(raw[len(PF_HEADER) :])
+
+
+def _write_pf(path: Path, data: bytes) -> None:
+    path.write_bytes(gzip.compress(PF_HEADER + data, compresslevel=9, mtime=0))
+
+
+def _short_name(data: bytes, lang: str, digits: int, taken: set[str]) -> str:
+    """``<lang>_<hash>`` of ``data``, the hash lengthened on a collision (as Pagefind does)."""
+    full = pagefind_hash(data)
+    n = digits
+    while f"{lang}_{full[:n]}" in taken and n < len(full):
+        n += 1
+    name = f"{lang}_{full[:n]}"
+    taken.add(name)
+    return name
+
+
+def _replace_files(folder: Path, suffix: str, files: dict[str, tuple[str, bytes]]) -> None:
+    """Remove every old file first, then write the new ones (a new name may be an old one)."""
+    for old in files:
+        (folder / f"{old}.{suffix}").unlink()
+    for new, data in files.values():
+        _write_pf(folder / f"{new}.{suffix}", data)
+
+
+def canonicalise_pagefind(bundle: Path) -> None:
+    """Rewrite the order-unstable files of a Pagefind bundle in a canonical order."""
+    entry_path = bundle / "pagefind-entry.json"
+    entry = json.loads(entry_path.read_text(encoding="utf-8"))
+    for lang, info in sorted(entry["languages"].items()):
+        meta_path = bundle / f"pagefind.{info['hash']}.pf_meta"
+        meta = _read_pf(meta_path)
+        # meta: [version, pages, index chunks [[from, to, hash]], filters [[name, hash]], ...]
+        chunks: dict[str, tuple[str, bytes]] = {}
+        taken = {chunk[2] for chunk in meta[2]}
+        for chunk in meta[2]:
+            words = _read_pf(bundle / "index" / f"{chunk[2]}.pf_index")
+            changed = False
+            for word in words[0]:  # [word, pages, additional variants [[form, pages]]]
+                if len(word[2]) > 1:
+                    ordered = sorted(word[2], key=lambda v: str(v[0]))
+                    changed = changed or ordered != word[2]
+                    word[2] = ordered
+            if changed:
+                data = cbor2.dumps(words)
+                chunks[chunk[2]] = (_short_name(data, lang, 7, taken), data)
+                chunk[2] = chunks[chunk[2]][0]
+        _replace_files(bundle / "index", "pf_index", chunks)
+        filters: dict[str, tuple[str, bytes]] = {}
+        named: list[list[str]] = []
+        taken = set()
+        for name, old in sorted(meta[3], key=lambda f: str(f[0])):
+            index = _read_pf(bundle / "filter" / f"{old}.pf_filter")
+            index[1].sort(key=lambda v: str(v[0]))  # [filter, [[value, [page numbers]]]]
+            data = cbor2.dumps(index)
+            filters[old] = (_short_name(data, lang, 7, taken), data)
+            named.append([name, filters[old][0]])
+        _replace_files(bundle / "filter", "pf_filter", filters)
+        meta[3] = named
+        data = cbor2.dumps(meta)
+        meta_path.unlink()
+        info["hash"] = f"{lang}_{pagefind_hash(data)[: len(lang) + 8]}"
+        _write_pf(bundle / f"pagefind.{info['hash']}.pf_meta", data)
+    text = json.dumps(entry, ensure_ascii=False, separators=(",", ":"))
+    entry_path.write_text(text, encoding="utf-8")
 
 
 def write_offline_index(out: Path, catalog: Catalog) -> tuple[int, int, int, int]:
