@@ -27,7 +27,7 @@ from tests.hardening_support import build_in_process, site_link_problems, unacco
 
 CASES = 1000
 CHUNKS = 20
-CLI_CASES = 24
+CLI_CASES = 16
 SEED_TEXTS = {p.name: p.read_bytes() for p in sorted(SEEDS.glob("*.txt"))}
 BIB = (SEEDS / "seeds.bib").read_bytes()
 
