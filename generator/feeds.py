@@ -2,83 +2,101 @@
 
 Deterministic: no build time anywhere; ``updated`` comes from the papers' own dates.
 Without a base URL, links are relative to the feed file (RFC 3986 resolution) and ids
-are ``urn:`` names.
+are ``urn:`` names. Every feed lives two folders deep (``feeds/<kind>/<id>.xml``), so a
+paper's ``<entry>`` is the same in every feed and is built once per build.
 """
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
 from collections.abc import Sequence
+
+from markupsafe import escape
 
 from generator import urls
 from generator.model import Paper
-from generator.views import SiteIndex, clean
+from generator.views import SiteIndex, clean, shorten
 
 ATOM = "http://www.w3.org/2005/Atom"
-FEED_SIZE = 50
-
-ET.register_namespace("", ATOM)
+FEED_SIZE = 20
+ENTRY_AUTHORS = 20
+_EPOCH = "1970-01-01T00:00:00Z"
 
 
 def _timestamp(date: str | None) -> str:
     """'2021-06' -> '2021-06-01T00:00:00Z'; no date -> the epoch (Atom requires one)."""
     if not date:
-        return "1970-01-01T00:00:00Z"
-    parts = (date.split("-") + ["01", "01"])[:3]
-    y, m, d = parts
+        return _EPOCH
+    y, m, d = (date.split("-") + ["01", "01"])[:3]
     if not (y.isdigit() and m.isdigit() and d.isdigit()):
-        return "1970-01-01T00:00:00Z"
+        return _EPOCH
     return f"{int(y):04d}-{int(m):02d}-{int(d):02d}T00:00:00Z"
 
 
-def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
-    el = ET.SubElement(parent, f"{{{ATOM}}}{tag}", attrs)
-    if text is not None:
-        el.text = text
-    return el
+def _el(tag: str, text: str) -> str:
+    return f"<{tag}>{escape(text)}</{tag}>"
 
 
-def atom_feed(
-    index: SiteIndex, kind: str, item_id: str, title: str, page_path: str, paper_ids: Sequence[str]
-) -> bytes:
-    """The Atom feed of one author, topic or listing (``kind`` is the feed folder name)."""
-    path = urls.feed_path(kind, item_id)
-    base = index.base_url
-    papers: list[Paper] = [index.papers[p] for p in paper_ids if p in index.papers]
-    papers.sort(key=lambda p: (p.date or "", p.id), reverse=True)
-    papers = papers[:FEED_SIZE]
+class FeedWriter:
+    """Builds feeds from the SiteIndex, caching each paper's entry."""
 
-    def href(target: str) -> str:
-        return urls.absolute_url(base, target) if base else urls.relative_url(path, target)
+    def __init__(self, index: SiteIndex) -> None:
+        self.index = index
+        self._entries: dict[str, str] = {}
 
-    feed = ET.Element(f"{{{ATOM}}}feed")
-    _sub(feed, "title", f"{clean(title)} · {index.site_title}")
-    _sub(feed, "id", href(path) if base else f"urn:papersite:feed:{kind}:{item_id}")
-    _sub(feed, "updated", max((_timestamp(p.date) for p in papers), default=_timestamp(None)))
-    _sub(feed, "link", rel="self", href=href(path))
-    _sub(feed, "link", rel="alternate", type="text/html", href=href(page_path))
-    author = _sub(feed, "author")
-    _sub(author, "name", index.site_title)
-    for paper in papers:
-        card = index.card(paper.id)
-        entry = _sub(feed, "entry")
-        _sub(entry, "title", card.title_text)
-        if paper.arxiv_id:
-            entry_id = f"https://arxiv.org/abs/{clean(paper.arxiv_id)}"
-        else:
-            entry_id = f"urn:papersite:paper:{paper.id}"
-        _sub(entry, "id", entry_id)
-        _sub(entry, "updated", _timestamp(paper.date))
+    def href(self, from_path: str, target: str) -> str:
+        base = self.index.base_url
+        return urls.absolute_url(base, target) if base else urls.relative_url(from_path, target)
+
+    def entry(self, paper: Paper) -> str:
+        found = self._entries.get(paper.id)
+        if found is not None:
+            return found
+        ix = self.index
+        card = ix.card(paper.id)
+        href = self.href(urls.feed_path("authors", "x"), card.path)  # same depth for every kind
+        entry_id = (
+            f"https://arxiv.org/abs/{clean(paper.arxiv_id)}"
+            if paper.arxiv_id
+            else f"urn:papersite:paper:{paper.id}"
+        )
+        parts = ["  <entry>", "    " + _el("title", card.title_text), "    " + _el("id", entry_id)]
+        parts.append("    " + _el("updated", _timestamp(paper.date)))
         if paper.date:
-            _sub(entry, "published", _timestamp(paper.date))
-        _sub(entry, "link", rel="alternate", type="text/html", href=href(card.path))
-        for ref in index.author_refs(paper)[:20]:
-            _sub(_sub(entry, "author"), "name", ref.name or "Unknown")
-        if not paper.authors:
-            _sub(_sub(entry, "author"), "name", "Unknown")
-        for topic in index.topic_links(index.catalog.paper_topics.get(paper.id, ())):
-            _sub(entry, "category", term=topic.text)
-        _sub(entry, "summary", index.summary(paper.id) or card.title_text)
-    ET.indent(feed, space="  ")
-    data: bytes = ET.tostring(feed, encoding="utf-8", xml_declaration=True)
-    return data + b"\n"
+            parts.append("    " + _el("published", _timestamp(paper.date)))
+        parts.append(f'    <link rel="alternate" type="text/html" href="{escape(href)}"/>')
+        names = [ref.name for ref in ix.author_refs(paper)[:ENTRY_AUTHORS] if ref.name]
+        for name in names or ["Unknown"]:
+            parts.append(f"    <author>{_el('name', name)}</author>")
+        for topic in ix.topic_links(ix.catalog.paper_topics.get(paper.id, ())):
+            parts.append(f'    <category term="{escape(topic.text)}"/>')
+        summary = shorten(ix.summary(paper.id), 400) if ix.summary(paper.id) else card.title_text
+        parts.append("    " + _el("summary", summary))
+        parts.append("  </entry>")
+        made = "\n".join(parts) + "\n"
+        self._entries[paper.id] = made
+        return made
+
+    def feed(
+        self, kind: str, item_id: str, title: str, page_path: str, paper_ids: Sequence[str]
+    ) -> bytes:
+        """The Atom feed of one author, topic or listing (``kind`` is the feed folder name)."""
+        ix = self.index
+        path = urls.feed_path(kind, item_id)
+        papers = [ix.papers[p] for p in paper_ids if p in ix.papers]
+        papers.sort(key=lambda p: (p.date or "", p.id), reverse=True)
+        papers = papers[:FEED_SIZE]
+        feed_id = self.href(path, path) if ix.base_url else f"urn:papersite:feed:{kind}:{item_id}"
+        updated = max((_timestamp(p.date) for p in papers), default=_EPOCH)
+        page_href = self.href(path, page_path)
+        head = [
+            '<?xml version="1.0" encoding="utf-8"?>',
+            f'<feed xmlns="{ATOM}">',
+            "  " + _el("title", f"{clean(title)} · {ix.site_title}"),
+            "  " + _el("id", feed_id),
+            "  " + _el("updated", updated),
+            f'  <link rel="self" href="{escape(self.href(path, path))}"/>',
+            f'  <link rel="alternate" type="text/html" href="{escape(page_href)}"/>',
+            f"  <author>{_el('name', ix.site_title)}</author>",
+        ]
+        body = "".join(self.entry(p) for p in papers)
+        return ("\n".join(head) + "\n" + body + "</feed>\n").encode("utf-8")

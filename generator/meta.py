@@ -62,9 +62,8 @@ def paper_head(
         "@context": "https://schema.org",
         "@type": "ScholarlyArticle",
         "headline": card.title_text,
-        "name": card.title_text,
         "author": [{"@type": "Person", "name": a.name} for a in view.authors],
-        "abstract": view.abstract_text,
+        "description": description,
     }
     if card.date_iso:
         article["datePublished"] = card.date_iso

@@ -19,12 +19,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import jinja2
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from generator import urls
 from generator.bibexport import site_bibtex
 from generator.build import BuildError
-from generator.feeds import atom_feed
+from generator.feeds import FeedWriter
 from generator.meta import page_head, paper_head, robots_txt, sitemap_paths, sitemap_xml
 from generator.model import Catalog, OutputFile
 from generator.views import (
@@ -32,6 +32,8 @@ from generator.views import (
     HOME_NEWEST,
     SAME_NAME_NOTE,
     Card,
+    Counted,
+    Link,
     SiteIndex,
     clean,
     field_sources,
@@ -46,6 +48,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "templates"
 STATIC = ROOT / "static"
 
+MAX_COAUTHORS = 100  # an author page lists at most this many co-authors, most frequent first
 _A_TAG = re.compile(r"</?a\b[^>]*>")
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufdd0-\ufdef\ufffe\uffff]")
 
@@ -54,7 +57,7 @@ _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufdd0-\ufdef\ufffe\u
 def environment() -> jinja2.Environment:
     """The one Jinja environment: autoescaped, strict about undefined names, loaded once."""
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),  # read when first called
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -66,14 +69,20 @@ def environment() -> jinja2.Environment:
     return env
 
 
+@functools.lru_cache(maxsize=64)
+def root_prefix(page_dir: str) -> str:
+    """The relative path from a folder of the site to the site root ('' or '../' ...)."""
+    return urls.relative_url(page_dir + "/x" if page_dir else "x", "")
+
+
 def make_rel(page_path: str, base_url: str | None = None) -> Callable[[str], str]:
     """The page's ``rel(path)``: a site path as a relative href from this page (equal to
     ``urls.relative_url`` for the site's pages, computed without a path walk per link);
     absolute URLs instead when ``base_url`` is given (the 404 page, served at any URL)."""
     if base_url:
         return lambda target: urls.absolute_url(base_url, target)
-    prefix = urls.relative_url(page_path, "")
     page_dir = posixpath.dirname(page_path)
+    prefix = root_prefix(page_dir)
 
     def rel(target: str) -> str:
         path, hash_, frag = target.partition("#")
@@ -84,6 +93,25 @@ def make_rel(page_path: str, base_url: str | None = None) -> Callable[[str], str
         return prefix + target
 
     return rel
+
+
+def links_html(rel: Callable[[str], str], items: Sequence[Link], cls: str) -> Markup:
+    """``<ul>`` of links (topics, related topics): built here, not by a Jinja macro, because
+    these lists are on every page and macro calls dominate render time."""
+    rows = "".join(
+        f'<li><a href="{escape(rel(i.path))}">{escape(i.text)}</a></li>\n' for i in items
+    )
+    return Markup(f'<ul class="{escape(cls)}">\n{rows}</ul>\n')
+
+
+def counted_html(rel: Callable[[str], str], items: Sequence[Counted], cls: str) -> Markup:
+    """``<ul>`` of links with counts (co-authors, top authors, index pages)."""
+    rows = "".join(
+        f'<li><a href="{escape(rel(c.link.path))}">{escape(c.link.text)}</a> '
+        f'<span class="count">{c.count}</span></li>\n'
+        for c in items
+    )
+    return Markup(f'<ul class="{escape(cls)}">\n{rows}</ul>\n')
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +139,7 @@ class Renderer:
         self.env = environment()
         self._card_html: dict[tuple[str, str], Markup] = {}
         self._card_template = self.env.get_template("_card.html")
+        self.feed_writer = FeedWriter(self.index)
 
     # -- plumbing -------------------------------------------------------------------
     def card_html(self, prefix: str, card: Card) -> Markup:
@@ -125,7 +154,7 @@ class Renderer:
     def page(self, template: str, info: PageInfo, **view: Any) -> OutputFile:
         base = self.config.base_url
         rel = make_rel(info.path, base if info.kind == "404" else None)
-        prefix = urls.relative_url(info.path, "")
+        prefix = root_prefix(posixpath.dirname(info.path))
         if info.canonical is None and base and info.kind not in ("404", "search"):
             info = _with(info, canonical=urls.absolute_url(base, info.path))
         try:
@@ -134,6 +163,8 @@ class Renderer:
                 site=self.site,
                 rel=rel,
                 cards=lambda cs: Markup("").join(self.card_html(prefix, c) for c in cs),
+                links=lambda items, cls="tags": links_html(rel, items, cls),
+                counted=lambda items, cls="counted": counted_html(rel, items, cls),
                 same_name_note=SAME_NAME_NOTE,
                 **view,
             )
@@ -194,7 +225,8 @@ class Renderer:
                     listpage=lp,
                     years=years,
                     span=span,
-                    coauthors=ix.coauthors(author) if lp.pager.page == 1 else (),
+                    coauthors=ix.coauthors(author)[:MAX_COAUTHORS] if lp.pager.page == 1 else (),
+                    more_coauthors=max(0, len(author.coauthors) - MAX_COAUTHORS),
                     topics=ix.topic_links(author.topics),
                     groups=ix.author_groups(author) if lp.pager.page == 1 else (),
                 )
@@ -430,21 +462,15 @@ class Renderer:
         ix = self.index
         if kind == "authors":
             a = ix.authors[item_id]
-            return OutputFile(
-                urls.feed_path(kind, item_id),
-                atom_feed(ix, kind, item_id, a.name, urls.author_path(item_id), a.paper_ids),
-            )
-        if kind == "topics":
+            title, page, ids = a.name, urls.author_path(item_id), a.paper_ids
+        elif kind == "topics":
             t = ix.topics[item_id]
-            return OutputFile(
-                urls.feed_path(kind, item_id),
-                atom_feed(ix, kind, item_id, t.name, urls.topic_path(item_id), t.paper_ids),
-            )
-        li = ix.listings[item_id]
-        return OutputFile(
-            urls.feed_path(kind, item_id),
-            atom_feed(ix, kind, item_id, li.name, urls.listing_path(item_id), li.paper_ids),
-        )
+            title, page, ids = t.name, urls.topic_path(item_id), t.paper_ids
+        else:
+            li = ix.listings[item_id]
+            title, page, ids = li.name, urls.listing_path(item_id), li.paper_ids
+        path = urls.feed_path(kind, item_id)
+        return OutputFile(path, self.feed_writer.feed(kind, item_id, title, page, ids))
 
     def papers_json(self) -> OutputFile:
         ix = self.index
@@ -478,6 +504,9 @@ class Renderer:
                 }
             )
         return OutputFile("papers.json", _json_bytes(rows))
+
+    def papers_bib(self) -> OutputFile:
+        return OutputFile("papers.bib", site_bibtex(self.index.catalog.papers).encode("utf-8"))
 
     def listings_json(self) -> OutputFile:
         rows = [
@@ -519,6 +548,7 @@ class Renderer:
             "search": self.search,
             "papers.json": self.papers_json,
             "listings.json": self.listings_json,
+            "papers.bib": self.papers_bib,
         }
         made = singles[kind]()
         return made if isinstance(made, list) else [made]
@@ -536,6 +566,7 @@ class Renderer:
                 "404",
                 "papers.json",
                 "listings.json",
+                "papers.bib",
             )
         ]
         if (TEMPLATES / "search.html").is_file():
@@ -564,8 +595,10 @@ def _sort_date(date: str | None) -> str | None:
     return "-".join(parts)
 
 
-def _json_bytes(data: Any) -> bytes:
-    return (json.dumps(data, ensure_ascii=False, indent=1, sort_keys=False) + "\n").encode()
+def _json_bytes(rows: Sequence[Any]) -> bytes:
+    """A JSON array with one compact row per line: small, and still diffable."""
+    lines = ",\n".join(json.dumps(r, ensure_ascii=False, separators=(",", ":")) for r in rows)
+    return ("[\n" + lines + "\n]\n").encode()
 
 
 def static_files() -> list[OutputFile]:
@@ -610,7 +643,6 @@ def render_site(catalog: Catalog, config: SiteConfig, jobs: int = 1) -> tuple[Ou
     else:
         for job in work:
             files.extend(renderer.run(job))
-    files.append(OutputFile("papers.bib", site_bibtex(catalog.papers).encode("utf-8")))
     files.extend(static_files())
     base = config.base_url
     if base:

@@ -243,11 +243,13 @@ class SiteIndex:
         self.topics: dict[str, Topic] = {t.id: t for t in catalog.topics}
         self.listings: dict[str, Listing] = {li.id: li for li in catalog.listings}
         self.topic_names = {t.id: clean(t.name) for t in catalog.topics}
+        self.author_display = {a.id: clean(a.name) for a in catalog.authors}
         self.positions: dict[str, dict[str, int]] = {
             li.id: {pid: i for i, pid in enumerate(li.paper_ids)} for li in catalog.listings
         }
         self._cards: dict[str, Card] = {}
         self._summaries: dict[str, str] = {}
+        self._plain: dict[str, str] = {}
 
     # -- small pieces -------------------------------------------------------------------
     def card(self, paper_id: str) -> Card:
@@ -278,14 +280,14 @@ class SiteIndex:
         ids = self.catalog.paper_authors.get(paper.id, ())
         if ids and len(ids) == len(paper.authors):
             return tuple(
-                AuthorRef(clean(self.authors[a].name), urls.author_path(a))
+                AuthorRef(self.author_display[a], urls.author_path(a))
                 if a in self.authors
                 else AuthorRef(clean(name), None)
                 for name, a in zip(paper.authors, ids, strict=True)
             )
         if ids:
             return tuple(
-                AuthorRef(clean(self.authors[a].name), urls.author_path(a))
+                AuthorRef(self.author_display[a], urls.author_path(a))
                 for a in ids
                 if a in self.authors
             )
@@ -300,17 +302,25 @@ class SiteIndex:
         )
 
     def author_link(self, author_id: str) -> Link:
-        return Link(clean(self.authors[author_id].name), urls.author_path(author_id))
+        return Link(self.author_display[author_id], urls.author_path(author_id))
 
     def listing_link(self, listing: Listing) -> Link:
         return Link(clean(listing.name) or listing.id, urls.listing_path(listing.id))
+
+    def plain_abstract(self, paper_id: str) -> str:
+        """The abstract as plain Unicode text ('' when none), computed once."""
+        found = self._plain.get(paper_id)
+        if found is None:
+            abstract = self.papers[paper_id].abstract
+            found = clean(plain_text(abstract)) if abstract else ""
+            self._plain[paper_id] = found
+        return found
 
     def summary(self, paper_id: str) -> str:
         """The abstract as plain text, cut to a feed-sized summary ('' when none)."""
         found = self._summaries.get(paper_id)
         if found is None:
-            abstract = self.papers[paper_id].abstract
-            found = shorten(plain_text(abstract), 600) if abstract else ""
+            found = shorten(self.plain_abstract(paper_id), 600)
             self._summaries[paper_id] = found
         return found
 
@@ -348,7 +358,7 @@ class SiteIndex:
             authors=self.author_refs(paper),
             truncated=paper.authors_truncated,
             abstract_html=abstract_html(paper.abstract) if paper.abstract else Markup(""),
-            abstract_text=clean(plain_text(paper.abstract)) if paper.abstract else "",
+            abstract_text=self.plain_abstract(paper.id),
             comments_html=inline_html(paper.comments) if paper.comments else None,
             journal_ref_html=inline_html(paper.journal_ref) if paper.journal_ref else None,
             venue=clean(paper.venue) if paper.venue else None,
