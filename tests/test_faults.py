@@ -55,9 +55,12 @@ def _siblings(out: Path) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict[str, str]]:
-    """A generated 150-paper corpus, its site (with search), the site's digest; the corpus is
-    then changed so a completed rebuild would differ from the previous site."""
+def corpus(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[Path, Path, dict[str, str], dict[str, str]]:
+    """A generated 150-paper corpus, its site (with search) and the site's digest; the corpus is
+    then changed so a completed rebuild differs, and the digest of that rebuild (made in
+    another folder; builds are deterministic) is the fourth item."""
     root = tmp_path_factory.mktemp("kill")
     subprocess.run(
         [sys.executable, "-m", "bench.corpus", "-n", "150", "-o", str(root / "corpus")],
@@ -66,9 +69,14 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict[s
     seeds, out = root / "corpus" / "seeds", root / "site"
     proc = subprocess.run(_cli(seeds, out), cwd=ROOT, env=_env(), capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
-    for f in seeds.glob("*.txt"):  # drop the last record of each file: a different site
-        f.write_text(f.read_text(encoding="utf-8").rstrip("\n").rsplit("\n\n", 1)[0] + "\n")
-    return seeds, out, tree_digest(out)
+    shutil.copyfile(sorted(SEEDS.glob("*.txt"))[-1], seeds / "zz_extra.txt")  # a new listing
+    new = root / "new" / "site"
+    proc = subprocess.run(_cli(seeds, new), cwd=ROOT, env=_env(), capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    before, after = tree_digest(out), tree_digest(new)
+    assert before != after
+    shutil.copytree(out, root / "backup", symlinks=True)
+    return seeds, out, before, after
 
 
 # The stage lines the build prints when a stage ends (one line per stage when not on a TTY).
@@ -78,9 +86,11 @@ KILL_POINTS = ["start", "read", "papers", "catalog", "render", "search index"]
 @pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["SIGINT", "SIGKILL"])
 def test_killed_build_leaves_the_previous_site(
-    sig: signal.Signals, corpus: tuple[Path, Path, dict[str, str]]
+    sig: signal.Signals, corpus: tuple[Path, Path, dict[str, str], dict[str, str]]
 ) -> None:
-    seeds, out, before = corpus
+    """Killed before the swap: the previous site. Killed during the swap (after the search
+    index, the last stage): the previous site or the complete new one, nothing in between."""
+    seeds, out, before, complete = corpus
     killed = []
     for point in KILL_POINTS:
         proc = subprocess.Popen(
@@ -100,17 +110,22 @@ def test_killed_build_leaves_the_previous_site(
         if proc.returncode == 0:  # finished before the signal landed: a valid new site
             pytest.fail(f"build finished before {sig.name} at {point!r}:\n{text}")
         killed.append(point)
-        assert diff_trees(before, tree_digest(out)) == [], f"{sig.name} after {point!r}"
+        now = tree_digest(out)
+        if point == KILL_POINTS[-1] and now == complete:
+            shutil.rmtree(out)  # the swap was done: put the previous site back for the next point
+            shutil.copytree(out.parent / "backup", out, symlinks=True)
+        else:
+            assert diff_trees(before, now) == [], f"{sig.name} after {point!r}"
         assert "Traceback" not in text, text
         if sig == signal.SIGINT:
             assert proc.returncode == 130, text
             assert "papersite: interrupted, previous site kept" in text, text
-            leftovers = [n for n in _siblings(out) if n != out.name]
+            leftovers = [n for n in _siblings(out) if n.startswith(".")]
             assert leftovers == [], f"SIGINT after {point!r} left {leftovers}"
         else:
             assert proc.returncode == -signal.SIGKILL
     for name in _siblings(out):  # SIGKILL may leave hidden staging folders beside the site
-        if name != out.name:
+        if name not in (out.name, "backup", "corpus", "new"):
             assert name.startswith(f".{out.name}.new-"), name
             shutil.rmtree(out.parent / name)
     assert killed == KILL_POINTS
