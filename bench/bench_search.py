@@ -9,12 +9,16 @@ templates carry for search (data-pagefind-body, filters, meta, sort, weights) pl
 ``templates/search.html`` and ``static/search.js``. It then runs, each in a child process
 so its peak memory is its own:
 
-- Pagefind over the written HTML (``generator.search.run_pagefind``),
-- the file:// index (``generator.offline_index``),
+- Pagefind over the written HTML as the build runs it (``generator.search.run_pagefind`` with
+  ``indexed_pages``: one run per ``PART_PAGES`` pages, one after another; the peak memory is
+  the largest run's),
+- the file:// index (``generator.offline_index``) and ``engine.js`` (``hosted_engine``),
 
-and queries a rare and a common word in headless Chromium over http (Pagefind) and file://
-(the script-loaded index), each from a freshly opened search page: time to results and the
-bytes the page loaded (opening the search page, then the query).
+and queries a rare and a common word in headless Chromium, each from a freshly opened search
+page: over http with Pagefind (``engine=pagefind``), over http with the script-loaded index
+(``engine=index``), and from file://. It reports the time to results (first query and the
+same query again) and the bytes the page loaded (opening the search page, then the query).
+A query still running after QUERY_CAP_MS is reported as such.
 """
 
 from __future__ import annotations
@@ -173,14 +177,20 @@ def _tree(folder: Path) -> tuple[int, int]:
 def child_build(n: int, site: Path, report: Path) -> None:
     """In a child process: catalog, pages, Pagefind, offline index; figures to ``report``."""
     from generator.latex import plain_text
-    from generator.offline_index import INDEX_DIR, build_offline_index, catalog_docs
-    from generator.search import run_pagefind
+    from generator.offline_index import INDEX_DIR, build_offline_index, catalog_docs, engine_file
+    from generator.search import (
+        PART_PAGES,
+        hosted_engine,
+        indexed_pages,
+        pagefind_bundles,
+        run_pagefind,
+    )
 
     t0 = time.perf_counter()
     catalog = synth_catalog(n)
     pages = write_site(catalog, site)
     t1 = time.perf_counter()
-    indexed = run_pagefind(site)
+    indexed = run_pagefind(site, indexed_pages(catalog), PART_PAGES)
     t2 = time.perf_counter()
     pf_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -188,6 +198,9 @@ def child_build(n: int, site: Path, report: Path) -> None:
     (site / INDEX_DIR).mkdir()
     for path, data in index.files:
         (site / path).write_bytes(data)
+    engine = hosted_engine(n)
+    path, data = engine_file(engine, pagefind_bundles(site))
+    (site / path).write_bytes(data)
     t3 = time.perf_counter()
     after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     pf_files, pf_bytes = _tree(site / "pagefind")
@@ -198,6 +211,8 @@ def child_build(n: int, site: Path, report: Path) -> None:
         "site_seconds": round(t1 - t0, 1),
         "pagefind_pages": indexed,
         "pagefind_seconds": round(t2 - t1, 1),
+        "pagefind_bundles": len(pagefind_bundles(site)),
+        "http_engine": engine,
         "pagefind_peak_mb": round(pf_rss),
         "pagefind_files": pf_files,
         "pagefind_mb": round(pf_bytes / 1e6, 1),
@@ -228,18 +243,20 @@ def pick_words(catalog: Catalog) -> dict[str, str]:
     return {"rare": rare[len(rare) // 2] if rare else common, "common": common}
 
 
-WAIT_JS = """async (q) => {
+QUERY_CAP_MS = 120_000
+WAIT_JS = """async ([q, cap]) => {
   const page = document.getElementById("search-page");
   const input = document.getElementById("search-q");
   const t0 = performance.now();
   input.value = q;
   document.getElementById("search-form").requestSubmit();
   await new Promise((resolve) => {
-    const check = () => (page.dataset.state === "done" || page.dataset.state === "error")
-      ? resolve() : setTimeout(check, 2);
+    const check = () => (page.dataset.state === "done" || page.dataset.state === "error"
+      || performance.now() - t0 > cap) ? resolve() : setTimeout(check, 2);
     check();
   });
-  return [performance.now() - t0, document.getElementById("search-status").textContent];
+  const status = document.getElementById("search-status").textContent;
+  return [performance.now() - t0, page.dataset.state === "done" ? status : "capped: " + status];
 }"""
 
 
@@ -248,16 +265,24 @@ def query_times(site: Path, words: dict[str, str]) -> dict[str, Any]:
 
     out: dict[str, Any] = {}
     with launch_browser() as browser, serve_site(site) as base:
-        for path, url in (("http", base), ("file", site.resolve().as_uri() + "/")):
+        file_url = site.resolve().as_uri() + "/"
+        for path, url, query in (
+            ("http_pagefind", base, "?engine=pagefind"),
+            ("http_index", base, "?engine=index"),
+            ("file", file_url, ""),
+        ):
             for kind, word in words.items():
                 page = browser.new_page()
+                page.set_default_timeout(QUERY_CAP_MS * 2)
                 loaded: list[str] = []
                 page.on("requestfinished", lambda r, loaded=loaded: loaded.append(r.url))
-                page.goto(url + "search.html")
-                page.wait_for_selector("#search-page[data-state=idle]", timeout=60_000)
+                page.goto(url + "search.html" + query)
+                page.wait_for_selector("#search-page[data-state=idle]", timeout=QUERY_CAP_MS)
                 opened = len(loaded)
-                ms, status = page.evaluate(WAIT_JS, word)
-                ms2, _ = page.evaluate(WAIT_JS, word)
+                ms, status = page.evaluate(WAIT_JS, [word, QUERY_CAP_MS])
+                ms2 = -1.0
+                if ms < QUERY_CAP_MS:
+                    ms2, _ = page.evaluate(WAIT_JS, [word, QUERY_CAP_MS])
                 on_open = _bytes(site, url, loaded[:opened])
                 on_query = _bytes(site, url, loaded[opened:])
                 out[f"{path}_{kind}"] = {

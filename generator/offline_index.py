@@ -14,6 +14,8 @@ each hand their data to one global function, the way rustdoc's and Sphinx's inde
   four when a shard would be too large, so every shard stays bounded.
 - ``d-<n>.js``       title, authors, year, URL and excerpt text of ``DOC_CHUNK`` documents.
 - ``f-<n>.js``       the document numbers of one filter value (topic, year, listing, ...).
+- ``engine.js``      which index answers over http(s) (Pagefind, or this one for sites too
+                     large for Pagefind to answer in time) and the Pagefind bundles to merge.
 
 Documents are numbered papers first, in catalog order (newest first), so sorting by date is
 sorting by number; authors and topics follow (they have no date, and, as with Pagefind, a
@@ -248,6 +250,12 @@ def _sort_key(paper: Paper) -> str:
     return "-".join(parts)
 
 
+def papers_by_date(catalog: Catalog) -> list[Paper]:
+    """Newest first, undated last: the order of a date sort (catalog order breaks ties)."""
+    dated = sorted((p for p in catalog.papers if p.date), key=_sort_key, reverse=True)
+    return [*dated, *(p for p in catalog.papers if not p.date)]
+
+
 def catalog_docs(
     catalog: Catalog,
     text_of: Callable[[str], str],
@@ -263,9 +271,7 @@ def catalog_docs(
     topic_names = {t.id: name_of(t.name) for t in catalog.topics}
     listing_names = {lst.id: name_of(lst.name) or lst.id for lst in catalog.listings}
     docs: list[Doc] = []
-    # Newest first, undated last: the order of a date sort (stable: catalog order breaks ties).
-    dated = sorted((p for p in catalog.papers if p.date), key=_sort_key, reverse=True)
-    for p in [*dated, *(p for p in catalog.papers if not p.date)]:
+    for p in papers_by_date(catalog):
         filters = [("kind", "paper")]
         filters += [("topic", topic_names[t]) for t in catalog.paper_topics.get(p.id, ())]
         if p.year is not None:
@@ -483,6 +489,18 @@ def build_offline_index(docs: Sequence[Doc]) -> OfflineIndex:
     }
     files.insert(0, (f"{INDEX_DIR}/manifest.js", _script("manifest", manifest)))
     return OfflineIndex(tuple(files), len(docs), len(stem_of), len(shards))
+
+
+def engine_file(
+    http_engine: str, bundles: Sequence[tuple[str, Sequence[str]]]
+) -> tuple[str, bytes]:
+    """``search-index/engine.js``: which index search.js answers from over http(s)
+    (``"pagefind"`` or ``"index"``, this script-loaded one), and the Pagefind bundles to
+    merge, each as (site path, the sorts it has: a bundle of authors has no "date")."""
+    if http_engine not in ("pagefind", "index"):
+        raise ValueError(f"unknown search engine: {http_engine}")
+    listed = [{"path": path, "sorts": list(sorts)} for path, sorts in bundles]
+    return f"{INDEX_DIR}/engine.js", _script("engine", {"http": http_engine, "bundles": listed})
 
 
 def stem_word(word: str) -> str:

@@ -29,6 +29,7 @@ import re
 import shutil
 import subprocess
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -37,14 +38,27 @@ import cbor2
 
 from generator.build import BuildError
 from generator.model import Catalog
-from generator.offline_index import INDEX_DIR, build_offline_index, catalog_docs
-from generator.urls import is_safe_site_path
+from generator.offline_index import (
+    INDEX_DIR,
+    build_offline_index,
+    catalog_docs,
+    engine_file,
+    papers_by_date,
+)
+from generator.urls import author_path, is_safe_site_path, paper_path, topic_path
 
 if TYPE_CHECKING:
     from generator.config import SiteConfig
 
 PAGEFIND_DIR = "pagefind"
 PAGEFIND_TIMEOUT = 3600  # seconds; a 100,000-paper site indexes in minutes
+PART_PAGES = 20_000  # pages per Pagefind run: about 1.4 GB peak each (it holds ~70 KB a page)
+# Pagefind's query time grows with the square of the pages a word is on (measured: a word on
+# most pages takes 0.35 s at 2,500 papers, 0.9 s at 5,000 and 3.4 s at 10,000 in headless
+# Chromium), and merging bundles does not change the total. Above this many papers search.js
+# answers from the script-loaded index over http too (the Pagefind bundle is still built).
+HOSTED_MAX_PAPERS = 2_000
+ENGINE_ENV = "PAPERSITE_PAGEFIND_MAX_PAPERS"  # overrides HOSTED_MAX_PAPERS for a build
 
 
 class SearchIndexError(BuildError):
@@ -61,6 +75,8 @@ class SearchStats:
     offline_shards: int
     offline_bytes: int  # size of search-index/
     offline_seconds: float
+    http_engine: str = "pagefind"  # what search.js answers from over http(s)
+    bundles: int = 1  # Pagefind bundles (runs) merged in the browser
 
 
 def pagefind_executable() -> Path:
@@ -87,16 +103,14 @@ def _tree_size(folder: Path) -> int:
     return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
 
 
-def run_pagefind(out: Path) -> int:
-    """Index the written site into ``out/pagefind``; return the number of pages indexed."""
-    exe = pagefind_executable()
-    shutil.rmtree(out / PAGEFIND_DIR, ignore_errors=True)
+def _pagefind_once(exe: Path, site: Path, bundle: Path) -> int:
+    """One Pagefind run over the HTML under ``site`` into ``bundle``; pages indexed."""
     cmd = [
         str(exe),
         "--site",
-        str(out),
-        "--output-subdir",
-        PAGEFIND_DIR,
+        str(site),
+        "--output-path",
+        str(bundle),
         "--force-language",
         "en",
         "--exclude-selectors",
@@ -114,15 +128,73 @@ def run_pagefind(out: Path) -> int:
         raise SearchIndexError(f"Pagefind failed (exit {proc.returncode}): {detail}")
     m = re.search(r"Indexed (\d+) pages?", proc.stdout)
     pages = int(m.group(1)) if m else 0
-    if pages == 0 or not (out / PAGEFIND_DIR / "pagefind.js").is_file():
+    if pages == 0 or not (bundle / "pagefind.js").is_file():
         raise SearchIndexError(
             "Pagefind indexed no pages (no page has data-pagefind-body?): search would be empty"
         )
     try:
-        canonicalise_pagefind(out / PAGEFIND_DIR)
+        canonicalise_pagefind(bundle)
     except (OSError, ValueError, KeyError, IndexError, TypeError, cbor2.CBORError) as exc:
         raise SearchIndexError(f"unexpected Pagefind output ({exc})") from exc
     return pages
+
+
+def pagefind_bundles(out: Path) -> list[tuple[str, tuple[str, ...]]]:
+    """The bundles of the site in ``out``: (site path, its sort names), ``pagefind/`` first,
+    then its parts in order."""
+    parts = sorted(
+        (int(d.name.removeprefix("part-")), d.name)
+        for d in (out / PAGEFIND_DIR).glob("part-*")
+        if d.name.removeprefix("part-").isdigit()
+    )
+    paths = [f"{PAGEFIND_DIR}/", *(f"{PAGEFIND_DIR}/{name}/" for _, name in parts)]
+    out_list: list[tuple[str, tuple[str, ...]]] = []
+    for path in paths:
+        entry = json.loads((out / path / "pagefind-entry.json").read_text(encoding="utf-8"))
+        sorts: set[str] = set()
+        for info in entry["languages"].values():
+            meta = _read_pf(out / path / f"pagefind.{info['hash']}.pf_meta")
+            sorts.update(str(sort[0]) for sort in meta[4])  # [[name, [page numbers]]]
+        out_list.append((path, tuple(sorted(sorts))))
+    return out_list
+
+
+def run_pagefind(
+    out: Path, pages: Sequence[str] | None = None, part_pages: int = PART_PAGES
+) -> int:
+    """Index the written site into ``out/pagefind``; return the number of pages indexed.
+
+    With ``pages`` (site paths of the pages to index), Pagefind runs once per ``part_pages``
+    of them, one after another, each over a folder of hard links to its pages, into
+    ``pagefind/`` (the first part) and ``pagefind/part-<k>/``: its indexer holds everything
+    in memory (about 70 KB a page), so this bounds the peak. search.js merges the parts
+    (Pagefind's ``mergeIndex``). Without ``pages`` it indexes the whole site in one run.
+    """
+    exe = pagefind_executable()
+    shutil.rmtree(out / PAGEFIND_DIR, ignore_errors=True)
+    if pages is None:
+        return _pagefind_once(exe, out, out / PAGEFIND_DIR)
+    stage = out / ".pagefind-part"
+    total = 0
+    try:
+        for k, start in enumerate(range(0, len(pages), max(1, part_pages))):
+            shutil.rmtree(stage, ignore_errors=True)
+            for page in pages[start : start + part_pages]:
+                if not is_safe_site_path(page):
+                    raise SearchIndexError(f"refusing to index outside the site: {page}")
+                target = stage / page
+                target.parent.mkdir(parents=True, exist_ok=True)
+                try:
+                    os.link(out / page, target)
+                except OSError:
+                    shutil.copyfile(out / page, target)
+            bundle = out / PAGEFIND_DIR / (f"part-{k}" if k else "")
+            total += _pagefind_once(exe, stage, bundle)
+    except OSError as exc:
+        raise SearchIndexError(f"could not prepare the pages for Pagefind: {exc}") from exc
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    return total
 
 
 PF_HEADER = b"pagefind_dcd"  # every gzip'd Pagefind index file starts with this
@@ -222,13 +294,41 @@ def write_offline_index(out: Path, catalog: Catalog) -> tuple[int, int, int, int
     return index.docs, index.words, index.shards, index.size
 
 
+def indexed_pages(catalog: Catalog) -> list[str]:
+    """The pages Pagefind indexes (they carry data-pagefind-body): papers newest first,
+    then authors, then topics. Cut into parts in this order, each bundle holds a contiguous
+    run of dates, which search.js relies on to merge a date sort across bundles."""
+    return [
+        *(paper_path(p.id) for p in papers_by_date(catalog)),
+        *(author_path(a.id) for a in catalog.authors),
+        *(topic_path(t.id) for t in catalog.topics),
+    ]
+
+
+def hosted_engine(papers: int) -> str:
+    """``"pagefind"`` for a site Pagefind answers in time, else ``"index"`` (see
+    HOSTED_MAX_PAPERS; the environment variable PAPERSITE_PAGEFIND_MAX_PAPERS overrides it)."""
+    limit = HOSTED_MAX_PAPERS
+    env = os.environ.get(ENGINE_ENV, "").strip()
+    if env:
+        try:
+            limit = int(env)
+        except ValueError as exc:
+            raise SearchIndexError(f"{ENGINE_ENV} must be a whole number, not {env!r}") from exc
+    return "pagefind" if papers <= limit else "index"
+
+
 def build_search_index(out: Path, catalog: Catalog, config: SiteConfig) -> SearchStats:
-    """Pagefind bundle and file:// index for the site written in ``out``."""
+    """Pagefind bundle(s), the script-loaded index and ``search-index/engine.js`` for the
+    site written in ``out``."""
+    engine = hosted_engine(len(catalog.papers))
     t0 = time.perf_counter()
-    pages = run_pagefind(out)
+    pages = run_pagefind(out, indexed_pages(catalog))
     t1 = time.perf_counter()
     try:
         docs, nwords, shards, size = write_offline_index(out, catalog)
+        path, data = engine_file(engine, pagefind_bundles(out))
+        (out / path).write_bytes(data)
     except OSError as exc:
         raise SearchIndexError(f"could not write the file:// search index: {exc}") from exc
     t2 = time.perf_counter()
@@ -241,4 +341,6 @@ def build_search_index(out: Path, catalog: Catalog, config: SiteConfig) -> Searc
         offline_shards=shards,
         offline_bytes=size,
         offline_seconds=t2 - t1,
+        http_engine=engine,
+        bundles=len(pagefind_bundles(out)),
     )

@@ -100,37 +100,62 @@
 
   /* ---------- hosted: Pagefind ---------- */
 
-  function pagefindBackend() {
-    var pagefind = null;
+  /* `bundles`: site paths of the Pagefind bundles ("pagefind/" first). A large site is
+   * indexed in parts (one Pagefind run each, to bound the indexer's memory), each part a
+   * contiguous run of papers, newest first. Each bundle is its own Pagefind instance (its own
+   * pagefind.js module), and the results are merged here: by score for relevance (as
+   * Pagefind's mergeIndex does), in bundle order for a date sort (mergeIndex would re-sort
+   * a date sort by score). */
+  function pagefindBackend(bundles) {
+    var instances = null;
+    var list = bundles && bundles.length ? bundles : [{ path: "pagefind/", sorts: ["date"] }];
+    var paths = list.map(function (b) { return b.path; });
+    var dated = list.map(function (b) { return b.sorts.indexOf("date") >= 0; });
     async function ready() {
-      if (!pagefind) {
-        pagefind = await import(new URL("pagefind/pagefind.js", rootURL).href);
-        await pagefind.options({ baseUrl: rootURL.pathname, excerptLength: 30 });
-        await pagefind.init();
+      if (!instances) {
+        instances = await Promise.all(paths.map(async function (path) {
+          var pf = await import(new URL(path + "pagefind.js", rootURL).href);
+          await pf.options({ baseUrl: rootURL.pathname, excerptLength: 30 });
+          await pf.init();
+          return pf;
+        }));
       }
-      return pagefind;
+      return instances;
     }
     return {
       name: "pagefind",
       filterValues: async function () {
-        var pf = await ready();
-        var all = await pf.filters();
-        var out = {};
-        Object.keys(all || {}).forEach(function (key) {
-          out[key] = Object.keys(all[key]).map(function (value) {
-            return [value, all[key][value]];
+        var pfs = await ready();
+        var all = await Promise.all(pfs.map(function (pf) { return pf.filters(); }));
+        var counts = {};
+        all.forEach(function (filters) {
+          Object.keys(filters || {}).forEach(function (key) {
+            counts[key] = counts[key] || new Map();
+            Object.keys(filters[key]).forEach(function (value) {
+              counts[key].set(value, (counts[key].get(value) || 0) + filters[key][value]);
+            });
           });
+        });
+        var out = {};
+        Object.keys(counts).forEach(function (key) {
+          out[key] = Array.from(counts[key].entries()).filter(function (e) { return e[1] > 0; });
         });
         return out;
       },
       search: async function (query, filters, sort) {
-        var pf = await ready();
+        var pfs = await ready();
         var options = { filters: filters };
         if (sort === "date-desc") options.sort = { date: "desc" };
         if (sort === "date-asc") options.sort = { date: "asc" };
-        var found = await pf.search(query || null, options);
-        if (!found) return { total: 0, load: function () { return Promise.resolve([]); } };
-        var results = found.results;
+        var found = await Promise.all(pfs.map(function (pf, i) {
+          // a date sort leaves out pages without a date; a bundle with none has no such sort
+          if (options.sort && !dated[i]) return null;
+          return pf.search(query || null, options);
+        }));
+        var lists = found.map(function (f) { return f ? f.results : []; });
+        if (sort === "date-asc") lists.reverse();
+        var results = [].concat.apply([], lists);
+        if (!sort) results.sort(function (a, b) { return b.score - a.score; });
         return {
           total: results.length,
           load: function (from, to) {
@@ -340,7 +365,23 @@
   var list = document.getElementById("search-results");
   var more = document.getElementById("search-more");
   var hosted = location.protocol === "http:" || location.protocol === "https:";
-  var backend = hosted ? pagefindBackend() : offlineBackend();
+  var backend = null;
+
+  /* Over http(s) the build says which index answers (search-index/engine.js): Pagefind, or
+   * the script-loaded index for a site too large for Pagefind to answer a common word in
+   * time. `engine=pagefind` or `engine=index` in the URL overrides it (for measuring). */
+  async function chooseBackend() {
+    if (!hosted) return offlineBackend();
+    var forced = new URLSearchParams(location.search).get("engine");
+    var engine = { http: "pagefind", bundles: null };
+    try {
+      engine = await loadScript("engine");
+    } catch (err) {
+      /* an older build without engine.js: Pagefind, one bundle */
+    }
+    var use = forced === "pagefind" || forced === "index" ? forced : engine.http;
+    return use === "index" ? offlineBackend() : pagefindBackend(engine.bundles);
+  }
   var generation = 0;
   var shown = 0;
   var current = null;
@@ -468,6 +509,7 @@
     }
     status.textContent = "Searching…";
     page.dataset.state = "searching";
+    if (!backend) return; // still choosing the index: start() runs the URL's search next
     try {
       var found = await backend.search(state.q, state.filters, state.sort);
       if (gen !== generation) return;
@@ -545,10 +587,11 @@
 
   async function start() {
     writeForm(readURL());
+    backend = await chooseBackend();
     try {
       await fillFilters();
     } catch (err) {
-      if (hosted) {
+      if (hosted && backend.name !== "offline") {
         backend = offlineBackend(); // the Pagefind bundle is missing: the disk index still answers
         try { await fillFilters(); } catch (err2) { /* reported by run() below */ }
       }

@@ -3,7 +3,10 @@ the strict CSP, under a sub-path, and opened from disk (file://, the script-load
 
 from __future__ import annotations
 
+import itertools
+import json
 import re
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,6 +14,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from browser_support import browser, serve_site, watch_page  # noqa: F401 - fixture
+
+from generator.offline_index import INDEX_DIR, engine_file
+from generator.search import pagefind_bundles, run_pagefind
 
 pytestmark = pytest.mark.browser
 
@@ -159,3 +165,47 @@ def test_kind_filter_and_search_box_on_other_pages(page: Any, site_url: str) -> 
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r"search\.html\?q=tinybert"))
     assert any(site_path(r["href"]) == TINYBERT for r in results(page))
+
+
+def index_order(site: Path) -> list[str]:
+    """The site's indexed pages in the build's order (``search.indexed_pages``: papers newest
+    first, authors, topics), read back from the script-loaded index's document files."""
+    urls: list[str] = []
+    for n in itertools.count():
+        path = site / INDEX_DIR / f"d-{n}.js"
+        if not path.is_file():
+            return urls
+        payload = path.read_text(encoding="utf-8").split(",", 1)[1].rsplit(");", 1)[0]
+        urls += [doc[0] for doc in json.loads(payload)]
+    return urls
+
+
+@pytest.fixture(scope="module", params=["pagefind-parts", "index-over-http"])
+def variant(
+    request: pytest.FixtureRequest, seed_site: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, str]]:
+    """The seed site served over http as a large site is: its Pagefind index built in parts
+    (merged in the browser), or search answered from the script-loaded index."""
+    site = tmp_path_factory.mktemp(request.param) / "site"
+    shutil.copytree(seed_site, site)
+    if request.param == "pagefind-parts":
+        run_pagefind(site, index_order(site), part_pages=30)
+        bundles = pagefind_bundles(site)
+        assert len(bundles) == 16  # papers in the first three, newest first
+        path, data = engine_file("pagefind", bundles)
+        backend = "pagefind"
+    else:
+        path, data = engine_file("index", pagefind_bundles(site))
+        backend = "offline"
+    (site / path).write_bytes(data)
+    with serve_site(site, "/sub/") as base:
+        yield base, backend
+
+
+def test_large_site_engines_answer_the_same(page: Any, variant: tuple[str, str]) -> None:
+    base, backend = variant
+    test_distillation_lists_tinybert_with_highlights(page, base)
+    assert page.get_attribute("#search-page", "data-backend") == backend
+    test_topic_and_year_filters_narrow(page, base)
+    test_sort_by_date_orders_results(page, base)
+    test_author_name_finds_author_page(page, base)

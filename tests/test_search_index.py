@@ -19,10 +19,19 @@ from generator.offline_index import (
     Doc,
     build_offline_index,
     catalog_docs,
+    engine_file,
     shard_file_key,
     words,
 )
-from generator.search import SearchIndexError, build_search_index, run_pagefind
+from generator.search import (
+    ENGINE_ENV,
+    HOSTED_MAX_PAPERS,
+    SearchIndexError,
+    build_search_index,
+    hosted_engine,
+    pagefind_bundles,
+    run_pagefind,
+)
 
 
 def _paper(
@@ -230,3 +239,43 @@ def test_site_without_pages_fails(tmp_path: Path) -> None:
     site.mkdir()
     with pytest.raises(SearchIndexError, match="Pagefind"):
         run_pagefind(site)
+
+
+def test_pagefind_in_parts_bounds_each_run_and_lists_the_bundles(tmp_path: Path) -> None:
+    site = _tiny_site(tmp_path)
+    for n in range(5):
+        (site / "papers" / f"p{n}.html").write_text(
+            '<!DOCTYPE html><html lang="en"><head><title>p</title></head><body><main>'
+            f"<article data-pagefind-body><h1>Paper {n}</h1></article></main></body></html>"
+        )
+    (site / "index.html").write_text("<html><body>not indexed</body></html>")
+    pages = ["papers/a.html", *(f"papers/p{n}.html" for n in range(5))]
+    assert run_pagefind(site, pages, part_pages=4) == 6
+    assert pagefind_bundles(site) == [("pagefind/", ()), ("pagefind/part-1/", ())]
+    for bundle, count in (("pagefind", 4), ("pagefind/part-1", 2)):
+        entry = json.loads((site / bundle / "pagefind-entry.json").read_text())
+        assert entry["languages"]["en"]["page_count"] == count
+    assert not (site / ".pagefind-part").exists()
+    with pytest.raises(SearchIndexError, match="outside the site"):
+        run_pagefind(site, ["../x.html"])
+
+
+def test_hosted_engine_threshold(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(ENGINE_ENV, raising=False)
+    assert hosted_engine(64) == "pagefind"
+    assert hosted_engine(HOSTED_MAX_PAPERS) == "pagefind"
+    assert hosted_engine(HOSTED_MAX_PAPERS + 1) == "index"
+    monkeypatch.setenv(ENGINE_ENV, "10")
+    assert hosted_engine(64) == "index"
+    monkeypatch.setenv(ENGINE_ENV, "ten")
+    with pytest.raises(SearchIndexError, match=ENGINE_ENV):
+        hosted_engine(64)
+
+
+def test_seed_build_names_its_engine(seed_site: Path) -> None:
+    name, engine = _load((seed_site / INDEX_DIR / "engine.js").read_bytes())
+    assert name == "engine"
+    assert engine == {"http": "pagefind", "bundles": [{"path": "pagefind/", "sorts": ["date"]}]}
+    assert engine_file("index", [("pagefind/", ())])[0] == f"{INDEX_DIR}/engine.js"
+    with pytest.raises(ValueError):
+        engine_file("lucene", [])
