@@ -21,7 +21,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from generator.diagnostics import Diagnostic, count, sort_diagnostics
+from generator.diagnostics import Diagnostic, count, sort_diagnostics, warning
 from generator.progress import Progress, mode_from_flags
 
 
@@ -90,6 +90,14 @@ def run_build(options: BuildOptions, progress: Progress | None = None) -> BuildR
     with progress.stage("read") as st:
         seed_files, diags = read_seed_paths([options.seeds], today=today)
         all_diags += diags
+        if not seed_files:
+            all_diags.append(
+                warning(
+                    str(options.seeds),
+                    0,
+                    "no seed listings (*.txt) in this folder: the site has no papers",
+                )
+            )
         records = [r for f in seed_files for r in f.records]
         all_diags += find_duplicates(records)
         entries, diags = read_bib_paths([options.seeds])

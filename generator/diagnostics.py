@@ -21,7 +21,9 @@ class Diagnostic:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.severity}: {self.message}"
+        # Line 0 means the whole file or folder (e.g. an empty seed folder).
+        where = f"{self.file}:{self.line}" if self.line > 0 else self.file
+        return f"{where}: {self.severity}: {self.message}"
 
 
 def error(file: str, line: int, message: str) -> Diagnostic:

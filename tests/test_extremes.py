@@ -52,11 +52,6 @@ def test_empty_seed_folder_builds_an_empty_site(tmp_path: Path) -> None:
     assert (out / "index.html").is_file()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="build.py: an empty seed folder builds an empty site with exit 0 and no message "
-    "naming the folder (only '0 papers' in the summary)",
-)
 def test_empty_seed_folder_is_named_in_a_message(tmp_path: Path) -> None:
     seeds = tmp_path / "seeds"
     seeds.mkdir()
