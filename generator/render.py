@@ -31,6 +31,7 @@ from generator.views import (
     AUTHOR_INDEX_SPLIT,
     HOME_NEWEST,
     SAME_NAME_NOTE,
+    AuthorRef,
     Card,
     Counted,
     Link,
@@ -114,6 +115,16 @@ def counted_html(rel: Callable[[str], str], items: Sequence[Counted], cls: str) 
     return Markup(f'<ul class="{escape(cls)}">\n{rows}</ul>\n')
 
 
+def author_links_html(rel: Callable[[str], str], refs: Sequence[AuthorRef]) -> Markup:
+    """A paper's authors, each linked to their page, comma-separated."""
+    return Markup(", ").join(
+        Markup(f'<a href="{escape(rel(r.path))}">{escape(r.name)}</a>')
+        if r.path
+        else escape(r.name)
+        for r in refs
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class PageInfo:
     path: str
@@ -139,6 +150,8 @@ class Renderer:
         self.env = environment()
         self._card_html: dict[tuple[str, str], Markup] = {}
         self._card_template = self.env.get_template("_card.html")
+        self._header_template = self.env.get_template("_header.html")
+        self._headers: dict[tuple[str, str, bool], Markup] = {}
         self.feed_writer = FeedWriter(self.index)
 
     # -- plumbing -------------------------------------------------------------------
@@ -149,6 +162,16 @@ class Renderer:
         if found is None:
             found = Markup(self._card_template.render(card=card, href=prefix + card.path))
             self._card_html[key] = found
+        return found
+
+    def site_header(self, rel: Callable[[str], str], prefix: str, kind: str) -> Markup:
+        """The header (site name, navigation, search form), rendered once per depth and kind."""
+        key = (prefix, kind, kind == "404")
+        found = self._headers.get(key)
+        if found is None:
+            page = {"kind": kind}
+            found = Markup(self._header_template.render(rel=rel, site=self.site, page=page))
+            self._headers[key] = found
         return found
 
     def page(self, template: str, info: PageInfo, **view: Any) -> OutputFile:
@@ -163,6 +186,8 @@ class Renderer:
                 site=self.site,
                 rel=rel,
                 cards=lambda cs: Markup("").join(self.card_html(prefix, c) for c in cs),
+                site_header=lambda kind: self.site_header(rel, prefix, kind),
+                author_links=lambda refs: author_links_html(rel, refs),
                 links=lambda items, cls="tags": links_html(rel, items, cls),
                 counted=lambda items, cls="counted": counted_html(rel, items, cls),
                 same_name_note=SAME_NAME_NOTE,
