@@ -148,14 +148,24 @@ def build_catalog(
         c = Counter(t for pid in ids for t in paper_topics.get(pid, ()))
         return tuple(t for t, _ in sorted(c.items(), key=lambda kv: (-kv[1], kv[0])))
 
-    def groups_of(ids: Sequence[str]) -> tuple[tuple[Group, ...], bool]:
+    def groups_of(
+        ids: Sequence[str], name: str, reuse_similar: bool
+    ) -> tuple[tuple[Group, ...], bool]:
+        """Research areas of a listing's or a person's papers. Listings (few) compare the
+        texts themselves; people (many) reuse the similar-paper lists already computed."""
         if len(ids) < MIN_PAPERS_TO_GROUP:
             return (), False
-        return group_papers([by_id[i] for i in ids], paper_topics, topics.topics)
+        return group_papers(
+            [by_id[i] for i in ids],
+            paper_topics,
+            topics.topics,
+            ignore_names=(name,),
+            similar=similar if reuse_similar else None,
+        )
 
     listings: list[Listing] = []
     for i, (seed, stem, name, ids) in enumerate(listing_rows):
-        groups, mixed = groups_of(ids)
+        groups, mixed = groups_of(ids, name, reuse_similar=False)
         listings.append(
             Listing(
                 id=listing_ids[f"{i:06d}{stem}"],
@@ -180,7 +190,7 @@ def build_catalog(
                     co[k][other] += 1
     authors: list[Author] = []
     for key, ids in person_papers.items():
-        groups, mixed = groups_of(ids)
+        groups, mixed = groups_of(ids, names[key], reuse_similar=True)
         years = sorted({by_id[i].year for i in ids if by_id[i].year is not None})
         authors.append(
             Author(
