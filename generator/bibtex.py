@@ -12,6 +12,7 @@ still read.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import unicodedata
@@ -29,7 +30,7 @@ from bibtexparser.model import DuplicateBlockKeyBlock, Entry, ParsingFailedBlock
 from pylatexenc.latex2text import LatexNodes2Text
 
 from generator.categories import full_category
-from generator.diagnostics import Diagnostic, error, warning
+from generator.diagnostics import Diagnostic, error, note, warning
 from generator.model import BibEntry
 
 # bibtexparser logs every failed block; we report them as diagnostics instead.
@@ -89,6 +90,24 @@ _AS_TITLE_RE = re.compile(r"\s*\(as\s+['\"‘“].*?['\"’”]\)", re.IGNORECAS
 _LATEX = LatexNodes2Text(math_mode="verbatim", strict_latex_spaces=False)
 
 
+# pylatexenc's \href handler indexes past its arguments (IndexError): its link text is what a
+# reader sees, so \href{url}{text} becomes text before decoding.
+_HREF_RE = re.compile(r"\\href\s*\{[^{}]*\}\s*(?:\{((?:[^{}]|\{[^{}]*\})*)\})?")
+_COMMAND_RE = re.compile(r"\\([A-Za-z]+\*?|.)")
+
+
+@functools.lru_cache(maxsize=65536)
+def _latex_to_text(text: str) -> str:
+    text = _HREF_RE.sub(lambda m: m.group(1) or "", text)
+    text = _UNESCAPED_PERCENT_RE.sub(r"\\%", text)
+    try:
+        return _LATEX.latex_to_text(text)
+    except (IndexError, KeyError, ValueError, TypeError, AttributeError):
+        # malformed LaTeX pylatexenc cannot walk: drop commands and braces, keep the words
+        words = _COMMAND_RE.sub(lambda m: m.group(1) if not m.group(1).isalpha() else "", text)
+        return words.replace("{", "").replace("}", "")
+
+
 def decode_latex(text: str) -> str:
     """Text-mode LaTeX to display text (accents, escapes, braces); ``$...$`` math kept as is.
 
@@ -97,7 +116,7 @@ def decode_latex(text: str) -> str:
     if _NEEDS_LATEX_RE.search(text) is None:
         decoded = text  # plain text: nothing for LaTeX to change
     else:
-        decoded = _LATEX.latex_to_text(_UNESCAPED_PERCENT_RE.sub(r"\\%", text))
+        decoded = _latex_to_text(text)
     decoded = decoded.replace("\u00a0", " ")
     return unicodedata.normalize("NFC", _SPACE_RE.sub(" ", decoded).strip())
 
@@ -247,15 +266,43 @@ def _concatenate(value: str, strings: dict[str, str]) -> str:
     return "".join(out)
 
 
+_WIDE_BOMS = (
+    (b"\xff\xfe\x00\x00", "utf-32-le"),
+    (b"\x00\x00\xfe\xff", "utf-32-be"),
+    (b"\xff\xfe", "utf-16-le"),
+    (b"\xfe\xff", "utf-16-be"),
+)
+
+
 def _decode(data: bytes, name: str) -> tuple[str, list[Diagnostic]]:
-    """UTF-8 (a BOM allowed); a line that is not UTF-8 is an error and is read as Latin-1."""
+    """UTF-8 (a BOM allowed); a line that is not UTF-8 is an error and is read as Latin-1.
+
+    As for seed files (``readers.common.decode_seed``): UTF-32 or UTF-16 with a byte-order
+    mark is read in that encoding with a note; NUL bytes without a mark are an error naming
+    the likely encoding.
+    """
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
+    for bom, codec in _WIDE_BOMS:
+        if data.startswith(bom):
+            text = data[len(bom) :].decode(codec, errors="replace")
+            how = "" if "\ufffd" not in text else "; undecodable units are shown as U+FFFD"
+            found = note(name, 1, f"read as {codec.upper()} (byte-order mark); expected UTF-8{how}")
+            return text, [found]
+    diags: list[Diagnostic] = []
+    if b"\x00" in data:
+        diags.append(
+            error(
+                name,
+                data[: data.index(b"\x00")].count(b"\n") + 1,
+                "expected UTF-8 text, found NUL bytes: the file looks like UTF-16 or UTF-32 "
+                "without a byte-order mark; save it as UTF-8",
+            )
+        )
     try:
-        return data.decode("utf-8"), []
+        return data.decode("utf-8"), diags
     except UnicodeDecodeError:
         pass
-    diags: list[Diagnostic] = []
     lines: list[str] = []
     for number, raw in enumerate(data.split(b"\n"), start=1):
         try:

@@ -221,13 +221,6 @@ def test_search_results_show_payloads_as_text(hostile_site: Path, context: Any) 
             page.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=IndexError,
-    reason="bibtex.py decode_latex: any \\href in a BibTeX title/author/journal/note, or in a "
-    "seed title (papers.title_key calls decode_title), makes pylatexenc raise IndexError: the "
-    "whole build stops with a traceback",
-)
 @pytest.mark.parametrize(
     "value", ["\\href{https://ok.example/}{x}", "\\href{javascript:alert(1)}{x}"]
 )
