@@ -113,10 +113,8 @@ def decode_latex(text: str) -> str:
 
     A bare ``%`` is text in BibTeX, not a LaTeX comment, so it is kept.
     """
-    if _NEEDS_LATEX_RE.search(text) is None:
-        decoded = text  # plain text: nothing for LaTeX to change
-    else:
-        decoded = _latex_to_text(text)
+    # plain text: nothing for LaTeX to change
+    decoded = text if _NEEDS_LATEX_RE.search(text) is None else _latex_to_text(text)
     decoded = decoded.replace("\u00a0", " ")
     return unicodedata.normalize("NFC", _SPACE_RE.sub(" ", decoded).strip())
 
