@@ -101,7 +101,7 @@ def _latex_to_text(text: str) -> str:
     text = _HREF_RE.sub(lambda m: m.group(1) or "", text)
     text = _UNESCAPED_PERCENT_RE.sub(r"\\%", text)
     try:
-        return _LATEX.latex_to_text(text)
+        return str(_LATEX.latex_to_text(text))
     except (IndexError, KeyError, ValueError, TypeError, AttributeError):
         # malformed LaTeX pylatexenc cannot walk: drop commands and braces, keep the words
         words = _COMMAND_RE.sub(lambda m: m.group(1) if not m.group(1).isalpha() else "", text)
