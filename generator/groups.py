@@ -22,8 +22,12 @@ from scipy.spatial.distance import squareform
 
 from generator.model import Group, Paper, Topic
 from generator.people import name_key
+from generator.topics import category_name, paper_phrase
 
 LINK = 0.10  # average similarity that keeps two papers' areas together
+MIXED_SHARE = 15  # percent of a set outside its main area that marks it as mixed
+MAX_SINGLES = 4  # more lone papers than this are one "Other papers" group
+OTHER = "Other papers"
 TOPIC_WEIGHT = 0.5
 MAX_DENSE = 2500  # larger sets are grouped from similar-paper links, without a matrix
 
@@ -55,7 +59,7 @@ def _similarity(
     if similar is None:
         from generator.similar import paper_vectors
 
-        x = paper_vectors(papers, paper_topics)
+        x = paper_vectors(papers, paper_topics, own_terms_count=True)
         sim = np.asarray((x @ x.T).todense(), dtype=np.float64)
     else:
         for p in papers:
@@ -208,19 +212,32 @@ def group_papers(
         else:
             rest.append([i])
     big = [sorted(g) for g in big]
-    # Areas are apart by construction (average similarity below LINK); two of them with at
-    # least two papers each and no co-author in common are the mark of different people.
-    mixed = len(big) >= 2
+    big.sort(key=lambda g: (-len(g), g[0]))
+    # Areas are apart by construction (average similarity below LINK). Two of them with at
+    # least two papers each and no co-author in common, or a main area with several papers
+    # unlike it and unlike each other, are the mark of different people.
+    outside = n - (len(big[0]) if big else 0)
+    mixed = len(big) >= 2 or (outside >= 2 and outside * 100 >= MIXED_SHARE * n)
     if not mixed:
         everyone = list(range(n))
         return (
             Group(_label(everyone, papers, paper_topics, by_id, set()), _ids(everyone, papers)),
         ), False
-    ordered = sorted(big, key=lambda g: (-len(g), g[0])) + sorted(rest, key=lambda g: g[0])
+    singles = sorted(rest, key=lambda g: g[0])
+    if len(singles) > MAX_SINGLES:
+        # Many unrelated papers: one honest "other papers" group, not a made-up area.
+        singles = [sorted(i for g in singles for i in g)]
+        other = True
+    else:
+        other = False
     used: set[str] = set()
     out: list[Group] = []
-    for g in ordered:
+    for g in big:
         label = _label(g, papers, paper_topics, by_id, used)
+        used.add(label)
+        out.append(Group(label, _ids(g, papers)))
+    for g in singles:
+        label = OTHER if other else _single_label(papers[g[0]], paper_topics, by_id, used)
         used.add(label)
         out.append(Group(label, _ids(g, papers)))
     return tuple(out), True
@@ -237,13 +254,15 @@ def _label(
     by_id: Mapping[str, Topic],
     used: set[str],
 ) -> str:
-    """The topic most of the group has and the rest of the set lacks."""
+    """The topic most of the group has (at least half of it) and the rest of the set lacks;
+    else the arXiv category most of it shares; else an honest "Other papers"."""
     inside = Counter(t for i in rows for t in paper_topics.get(papers[i].id, ()))
     everywhere = Counter(t for p in papers for t in paper_topics.get(p.id, ()))
+    need = max(1 if len(rows) == 1 else 2, math.ceil(len(rows) / 2))
     best: list[tuple[float, int, int, str]] = []
     for tid, k in inside.items():
         topic = by_id.get(tid)
-        if topic is None or topic.name in used:
+        if topic is None or topic.name in used or k < need:
             continue
         score = (k / len(rows)) * (k / everywhere[tid])
         if topic.kind == "category":
@@ -252,8 +271,34 @@ def _label(
         best.append((-score, -len(topic.name.split()), -len(topic.paper_ids), topic.name))
     if best:
         return sorted(best)[0][3]
-    for i in rows:
-        paper = papers[i]
-        if paper.category and paper.category not in used:
-            return paper.category
-    return "Other papers" if "Other papers" not in used else f"Other papers ({len(used) + 1})"
+    cats = Counter(category_name(papers[i].category) or "" for i in rows)
+    for name, k in sorted(cats.items(), key=lambda kv: (-kv[1], kv[0])):
+        if name and k >= need and name not in used:
+            return name
+    return _other(used)
+
+
+def _single_label(
+    paper: Paper,
+    paper_topics: Mapping[str, tuple[str, ...]],
+    by_id: Mapping[str, Topic],
+    used: set[str],
+) -> str:
+    """A paper on its own: the phrase its own text names most, else its category."""
+    for found in (paper_phrase(paper), category_name(paper.category)):
+        if found and found not in used:
+            return found
+    for tid in paper_topics.get(paper.id, ()):
+        topic = by_id.get(tid)
+        if topic is not None and topic.name not in used:
+            return topic.name
+    return _other(used)
+
+
+def _other(used: set[str]) -> str:
+    k = 2
+    label = OTHER
+    while label in used:
+        label = f"{OTHER} ({k})"
+        k += 1
+    return label

@@ -28,10 +28,11 @@ K1 = 1.2
 B = 0.75
 TERMS_PER_PAPER = 48  # strongest terms kept per paper vector
 POSTINGS_PER_TERM = 400  # papers kept per term in the candidate index
-MIN_SCORE = 0.12  # below this a paper is not shown as similar
+MIN_SCORE = 0.07  # below this a paper is not shown as similar
 AUTHOR_BONUS = 0.04  # per shared author, for pairs already similar in text
 MAX_AUTHOR_BONUS = 0.08
 BLOCK = 2048
+TOPIC_TERM_WEIGHT = 4  # a topic counts like a phrase used four times
 
 
 def paper_terms(paper: Paper, topics: Sequence[str] = ()) -> Counter[str]:
@@ -44,7 +45,7 @@ def paper_terms(paper: Paper, topics: Sequence[str] = ()) -> Counter[str]:
         for term in similarity_terms(text):
             terms[term] += weight
     for t in topics:
-        terms["\x00" + t] += 2
+        terms["\x00" + t] += TOPIC_TERM_WEIGHT
     return terms
 
 
@@ -52,8 +53,13 @@ def paper_vectors(
     papers: Sequence[Paper],
     paper_topics: Mapping[str, tuple[str, ...]],
     terms_per_paper: int = TERMS_PER_PAPER,
+    *,
+    own_terms_count: bool = True,
 ) -> sp.csr_matrix:
-    """Unit-length BM25 vectors of the papers (rows), strongest terms only."""
+    """Unit-length BM25 vectors of the papers (rows), strongest terms only.
+
+    ``own_terms_count``: a paper's terms used by no other paper count in its length, so two
+    papers sharing two common words and nothing else are not alike."""
     vocab: dict[str, int] = {}
     indptr = array("q", [0])
     indices = array("i")
@@ -76,15 +82,16 @@ def paper_vectors(
     )
     df = np.bincount(tf.indices, minlength=tf.shape[1]).astype(np.float64)
     idf = np.log((n_docs - df + 0.5) / (df + 0.5) + 1.0)
-    idf[df < 2] = 0.0  # a term of one paper cannot make two papers similar
     lengths = np.diff(tf.indptr).astype(np.float64)
     avg = max(float(lengths.mean()) if n_docs else 1.0, 1.0)
     row_of = np.repeat(np.arange(n_docs), np.diff(tf.indptr))
     norm = K1 * (1 - B + B * lengths[row_of] / avg)
     tf.data = tf.data * (K1 + 1) / (tf.data + norm) * idf[tf.indices]
+    full = np.sqrt(np.asarray(tf.multiply(tf).sum(axis=1)).ravel())
+    tf.data[df[tf.indices] < 2] = 0.0  # a term of one paper cannot make two papers similar
     tf.eliminate_zeros()
     tf = _top_per_row(tf, terms_per_paper)
-    norms = np.sqrt(np.asarray(tf.multiply(tf).sum(axis=1)).ravel())
+    norms = full if own_terms_count else np.sqrt(np.asarray(tf.multiply(tf).sum(axis=1)).ravel())
     norms[norms == 0] = 1.0
     return sp.csr_matrix(sp.diags(1.0 / norms) @ tf)
 
@@ -123,6 +130,7 @@ def find_similar(
     x = paper_vectors(papers, paper_topics)
     index = _pruned_index(x, POSTINGS_PER_TERM)
     authors = [frozenset(name_key(a) for a in p.authors if a.strip()) for p in papers]
+    topic_sets = [frozenset(paper_topics.get(p.id, ())) for p in papers]
     # An author key on very many papers (a common name) says little.
     author_count = Counter(a for s in authors for a in s)
     crowded = max(50.0, math.sqrt(n) * 4)
@@ -146,7 +154,8 @@ def find_similar(
             for c, v in zip(cols.tolist(), vals.tolist(), strict=True):
                 score = float(v)
                 shared = [a for a in mine & authors[c] if author_count[a] < crowded]
-                if shared and score >= min_score * 0.6:
+                # Shared people add to a pair alike in text or sharing a topic, never alone.
+                if shared and (score >= min_score * 0.85 or topic_sets[row] & topic_sets[c]):
                     score += min(MAX_AUTHOR_BONUS, AUTHOR_BONUS * len(shared))
                 if score >= min_score:
                     ranked.append((-round(min(score, 1.0), 4), papers[c].id))

@@ -34,9 +34,11 @@ from generator.model import Paper, Topic
 from generator.phrases import (
     BOILERPLATE_PHRASES,
     CONNECTORS,
+    GENERIC_NOUNS,
     GENERIC_UNIGRAMS,
     STOP_WORDS,
     acronym_definitions,
+    field_noun,
     key_of_name,
     key_parts,
     merge_key,
@@ -83,6 +85,8 @@ class _Stats:
     acronyms: dict[int, str]  # column -> acronym (lower) merged into it
     named: dict[int, int]  # column -> papers writing it with inner capitals (BERT, MoE)
     ics: set[int]  # unigram columns also written as a "-ics" noun (photonic / photonics)
+    title_df: np.ndarray  # papers per column using it in their title
+    canon: np.ndarray  # vocabulary index -> column (variants and acronyms merged)
 
 
 def paper_text(paper: Paper) -> tuple[str, str]:
@@ -98,12 +102,14 @@ def _count(papers: Sequence[Paper]) -> _Stats:
     definitions: Counter[tuple[str, str]] = Counter()
     capitals: Counter[str] = Counter()
     ics: set[str] = set()
+    title_ids = array("i")
     for paper in papers:
         title, abstract = paper_text(paper)
         c: Counter[str] = Counter(phrase_keys(abstract))
         if title:
-            for k in phrase_keys(title):
+            for k in set(phrase_keys(title)):
                 c[k] += TITLE_WEIGHT
+                title_ids.append(vocab.setdefault(k, len(vocab)))
         for text in (title, abstract):
             if "(" in text:
                 definitions.update(set(acronym_definitions(text)))
@@ -120,7 +126,12 @@ def _count(papers: Sequence[Paper]) -> _Stats:
     first: dict[str, int] = {}
     for i, k in enumerate(keys):
         mk = merge_key(k)
-        canon[i] = first.setdefault(mk, i)
+        j = first.setdefault(mk, i)
+        # The column is named by its plainest variant ("functionality", not "functi-onality").
+        if j != i and len(key_parts(k)) < len(key_parts(keys[j])):
+            first[mk] = i
+    for i, k in enumerate(keys):
+        canon[i] = first[merge_key(k)]
     # An acronym joins the long form it is defined as most often.
     acronyms: dict[int, str] = {}
     best: dict[str, tuple[int, str]] = {}
@@ -147,9 +158,13 @@ def _count(papers: Sequence[Paper]) -> _Stats:
     )
     counts.sum_duplicates()
     df = np.bincount(counts.indices, minlength=counts.shape[1])
+    title_df = np.bincount(
+        canon[np.frombuffer(title_ids, dtype=np.int32)] if title_ids else np.zeros(0, np.int32),
+        minlength=counts.shape[1],
+    )
     named = {first[w]: n for w, n in capitals.items() if w in first}
     ics_cols = {first[w] for w in ics if w in first}
-    return _Stats(keys, counts, df, first, acronyms, named, ics_cols)
+    return _Stats(keys, counts, df, first, acronyms, named, ics_cols, title_df, canon)
 
 
 def _unigram_ok(key: str, named: bool, ics: bool) -> bool:
@@ -159,8 +174,23 @@ def _unigram_ok(key: str, named: bool, ics: bool) -> bool:
     return named or ics or nounish_alone(parts[-1])
 
 
+def _generic(part: str) -> bool:
+    return part in GENERIC_UNIGRAMS or part in GENERIC_NOUNS
+
+
+def _fragment(words: Sequence[str], parts: Sequence[str], stats: _Stats, df: int) -> bool:
+    """A phrase no one would name a topic: "representations of word" (a general noun
+    "of" something), "teacher BERTBASE" (a role word before a name)."""
+    if "of" in parts and _generic(parts[0]):
+        return True
+    if len(words) >= 2 and _generic(words[0]):
+        rest = stats.column.get(merge_key(" ".join(words[1:])))
+        return rest is not None and stats.named.get(rest, 0) * 2 >= stats.df[rest]
+    return False
+
+
 def _candidates(
-    stats: _Stats, n_papers: int, blocked: set[str]
+    stats: _Stats, n_papers: int, blocked: set[str], *, strict: bool = True
 ) -> tuple[dict[int, float], dict[int, int]]:
     """Column -> quality score for every phrase fit to be a topic, and absorbed columns
     (a fragment -> the phrase that takes its papers)."""
@@ -182,15 +212,26 @@ def _candidates(
             named = stats.named.get(col, 0) * 2 >= df[col]
             if not _unigram_ok(key, named, col in stats.ics):
                 continue
+            field = col in stats.ics or field_noun(key)
+            # A plain word is a topic only when papers name their subject with it: in the
+            # titles of two of its papers (one, for a field's name like "photonics").
+            if (
+                not named
+                and strict
+                and (merge_key(key) in GENERIC_NOUNS or stats.title_df[col] < (1 if field else 2))
+            ):
+                continue
             # A subject word recurs within the papers that use it; a common word does not.
             if burst[col] < (1.5 if named else 2.0):
                 continue
             cohesion = 1.0
-            shape = 0.5
+            shape = 1.0 if field else 0.5
         else:
             if not nounish_end(parts[-1]) and stats.named.get(col, 0) * 2 < df[col]:
                 continue
             content = [p for p in parts if p not in CONNECTORS]
+            if _fragment(words, parts, stats, df[col]):
+                continue
             shape = 0.6 if all(p in GENERIC_UNIGRAMS for p in content) else 1.0
             if len(words) > 3:
                 shape *= 0.85
@@ -224,15 +265,52 @@ def _candidates(
                 if size == 1 and len(key_parts(sub[0])) == 1 and ratio >= 0.7:
                     dropped.add(sub_col)  # a bare word inside its usual phrase
                     absorbed[sub_col] = col
+                elif (
+                    size >= 2
+                    and start + size == len(words)
+                    and 0.5 <= ratio < 1.0
+                    and not all(_generic(p) for p in key_parts(" ".join(sub)) if p != "of")
+                ):
+                    # The same head used by more papers names the topic: "theorem proving"
+                    # takes "automated theorem proving" (never "language processing").
+                    dropped.add(col)
+                    absorbed[col] = sub_col
+                    break
                 elif ratio >= 0.8:
                     dropped.add(sub_col)  # a fragment of the phrase
                     absorbed[sub_col] = col
                 elif ratio >= 0.5:
                     dropped.add(col if out[sub_col] >= out[col] else sub_col)
+    # "ATP benchmarks", "MD simulation": a topic plus a general head word is that topic.
+    for col in sorted(out, key=lambda c: (-len(stats.keys[c]), c)):
+        words = stats.keys[col].split(" ")
+        if col in dropped or len(words) < 2 or not _generic(key_parts(words[-1])[-1]):
+            continue
+        head = stats.column.get(merge_key(" ".join(words[:-1])))
+        if head is None:
+            continue
+        head = int(stats.canon[head])
+        while head in absorbed and head in dropped:
+            head = absorbed[head]
+        if (
+            head in out
+            and head not in dropped
+            and head != col
+            and not all(_generic(p) for p in key_parts(stats.keys[head]) if p != "of")
+        ):
+            dropped.add(col)
+            absorbed[col] = head
     for col in dropped:
         out.pop(col, None)
-    absorbed = {a: b for a, b in absorbed.items() if b in out}
-    return out, absorbed
+    resolved: dict[int, int] = {}
+    for a, b in absorbed.items():
+        seen = {a}
+        while b not in out and b in absorbed and b not in seen:
+            seen.add(b)
+            b = absorbed[b]
+        if b in out:
+            resolved[a] = b
+    return out, resolved
 
 
 def _content_parts(key: str, stats: _Stats) -> frozenset[str]:
@@ -313,6 +391,54 @@ def _assign(
     return chosen
 
 
+def _fallback(
+    stats: _Stats,
+    counts: sp.csr_matrix,
+    scores: dict[int, float],
+    chosen: list[list[int]],
+    room: Sequence[int],
+    cat_of: Sequence[tuple[str, str] | None],
+    good_cats: set[str],
+    blocked: set[str],
+) -> None:
+    """A paper left without any topic takes the best general word it shares with another
+    paper ("interaction"): a weak topic, but every paper gets one. Others that use the word
+    and have room join it."""
+    bare = [
+        row
+        for row, cols in enumerate(chosen)
+        if not cols and (cat_of[row] or ("", ""))[0] not in good_cats and room[row] > 0
+    ]
+    if not bare:
+        return
+    relaxed, _ = _candidates(stats, len(chosen), blocked, strict=False)
+    extra = {c: v for c, v in relaxed.items() if c not in scores}
+    if not extra:
+        return
+    csc = counts.tocsc()
+    taken: dict[int, list[int]] = {}
+    for row in bare:
+        lo, hi = counts.indptr[row], counts.indptr[row + 1]
+        cands = sorted(
+            (c for c in counts.indices[lo:hi].tolist() if c in extra),
+            key=lambda c: (-extra[c], c),
+        )
+        for col in cands:
+            if col not in taken:
+                a, b = csc.indptr[col], csc.indptr[col + 1]
+                rows = csc.indices[a:b].tolist()
+                taken[col] = [r for r in rows if r != row and len(chosen[r]) < room[r]]
+            if taken[col] or any(col in chosen[r] for r in bare if r != row):
+                chosen[row].append(col)
+                break
+    for col, rows in taken.items():
+        if any(col in chosen[r] for r in bare):
+            for r in rows:
+                if col not in chosen[r] and len(chosen[r]) < room[r]:
+                    chosen[r].append(col)
+    scores.update({c: extra[c] for c in taken})
+
+
 def _display_names(
     papers: Sequence[Paper], stats: _Stats, chosen: Sequence[Sequence[int]], wanted: set[int]
 ) -> dict[int, str]:
@@ -388,7 +514,9 @@ def assign_topics(papers: Sequence[Paper], config: TopicConfig | None = None) ->
     room = [max(r, 0) for r in room]
     stats = _count(papers)
     scores, absorbed = _candidates(stats, n, blocked)
-    chosen = _assign(stats, _absorb(stats, absorbed), scores, n, room)
+    counts = _absorb(stats, absorbed)
+    chosen = _assign(stats, counts, scores, n, room)
+    _fallback(stats, counts, scores, chosen, room, cat_of, good_cats, blocked)
     used = {c for cols in chosen for c in cols}
     names = _display_names(papers, stats, chosen, used)
 
@@ -525,3 +653,39 @@ def _definition(name: str, kind: str, extra: str | None, related: Sequence[str],
     papers = "paper" if n == 1 else "papers"
     with_ = f", most often together with {' and '.join(related)}" if related else ""
     return f"The {n} {papers} whose title or abstract is about {name}{also}{with_}."
+
+
+def category_name(code: str | None) -> str | None:
+    """A category as topics name it: "Computation and Language (cs.CL)"."""
+    found = _category_topic(code)
+    return found[0] if found else None
+
+
+def paper_phrase(paper: Paper) -> str | None:
+    """The phrase a paper's own title and abstract name most (used at least twice, title
+    uses counting double): what a reader would call a lone paper's subject."""
+    title, abstract = paper_text(paper)
+    uses: Counter[str] = Counter()
+    for weight, text in ((TITLE_WEIGHT, title), (1, abstract)):
+        for key in phrase_keys(text, 3):
+            parts = key_parts(key)
+            if len(key.split(" ")) < 2 or not nounish_end(parts[-1]):
+                continue
+            content = [p for p in parts if p not in CONNECTORS]
+            if all(_generic(p) for p in content) or ("of" in parts and _generic(parts[0])):
+                continue
+            uses[key] += weight
+    if not uses:
+        return None
+    key, n = sorted(uses.items(), key=lambda kv: (-kv[1], -len(kv[0].split(" ")), kv[0]))[0]
+    if n < 2:
+        return None
+    target = merge_key(key)
+    spelled: Counter[str] = Counter()
+    for text in (title, abstract):
+        for mk, surface in surface_phrases(text):
+            if mk == target:
+                spelled[_case(surface)] += 1
+    if not spelled:
+        return key
+    return sorted(spelled.items(), key=lambda kv: (-kv[1], "-" in kv[0], kv[0]))[0][0]

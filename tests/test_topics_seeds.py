@@ -146,3 +146,77 @@ def test_author_split(
     yin = [p for p in papers if any(a == "Yichun Yin" for a in p.authors)]
     groups, mixed = split_author_groups("Yichun Yin", yin, topics.paper_topics, topics.topics)
     assert not mixed and len(groups) == 1
+
+
+# Single words a reader would not call a topic (they need a word saying what of).
+VAGUE = {
+    "interaction",
+    "transfer",
+    "dynamics",
+    "members",
+    "precision",
+    "mapping",
+    "selection",
+    "segment",
+    "expressions",
+    "functionalities",
+    "encoding",
+    "extraction",
+    "matching",
+}
+NLP_001 = {
+    "2205.12410",
+    "2205.10178",
+    "2204.06644",
+    "2203.03466",
+    "2202.08772",
+    "2202.02664",
+    "2201.12507",
+}
+OTHERS_001 = {"2205.01946", "2204.01040", "2202.01097"}  # wall heat flux, lunar dust, VLC
+
+
+def test_topic_names_are_specific(topics: TopicResult) -> None:
+    by_id = {t.id: t for t in topics.topics}
+    for t in topics.topics:
+        assert "teacher" not in t.name.split() and " of word" not in t.name, t.name
+        if t.name in VAGUE:
+            # Only as the last resort of a paper that shares nothing more specific.
+            holders = [tids for tids in topics.paper_topics.values() if t.id in tids]
+            assert any(len(tids) == 1 for tids in holders), t.name
+    for pid, tids in topics.paper_topics.items():
+        # Never a paper's main topic when it has a specific one.
+        assert len(tids) == 1 or by_id[tids[0]].name not in VAGUE, pid
+    assert _shared(topics, PHOTONICS), "the photonics papers share no topic"
+    names = {t.name for t in topics.topics}
+    for expected in ("large language models", "question answering", "mathematical reasoning"):
+        assert expected in names
+
+
+def test_groups_separate_unrelated_papers(
+    seeds: tuple[tuple[SeedFile, ...], tuple[Paper, ...]], topics: TopicResult
+) -> None:
+    files, papers = seeds
+    similar = find_similar(papers, topics.paper_topics)
+    names = {t.name for t in topics.topics}
+    by_topic = {t.name: set(t.paper_ids) for t in topics.topics}
+    for use in (None, similar):
+        for f in files:
+            stem = Path(f.path).stem
+            subset = [p for p in papers if stem in p.listings]
+            groups, mixed = group_papers(subset, topics.paper_topics, topics.topics, similar=use)
+            for g in groups:
+                if g.label in names and len(g.paper_ids) > 1:
+                    # A topic label is held by at least half of the group.
+                    assert 2 * len(set(g.paper_ids) & by_topic[g.label]) >= len(g.paper_ids)
+                assert g.label not in VAGUE, g.label
+            if stem.startswith("001"):
+                sets = [set(g.paper_ids) for g in groups]
+                nlp = next(s for s in sets if s & NLP_001)
+                assert not nlp & OTHERS_001
+                for pid in OTHERS_001:
+                    # Each unrelated paper stands apart: not in a group with the others.
+                    assert next(s for s in sets if pid in s) == {pid}, pid
+            if stem.startswith("002"):
+                graph = next(g for g in groups if "2006.01975" in g.paper_ids)
+                assert graph.paper_ids == ("2006.01975",)
