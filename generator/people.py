@@ -16,6 +16,7 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
 
 from generator.model import Group, Paper, Topic
 
@@ -47,6 +48,7 @@ _TRANSLITERATE = str.maketrans(
 )
 
 
+@lru_cache(maxsize=1 << 18)
 def normalise_name(name: str) -> str:
     """Display form of an author name: NFC, trimmed, one space between words, initials tight.
 
@@ -62,6 +64,7 @@ def normalise_name(name: str) -> str:
     return _SPACE.sub(" ", text).strip()
 
 
+@lru_cache(maxsize=1 << 18)
 def name_key(name: str) -> str:
     """Matching key: case, accents, punctuation and spacing folded ("c q yang")."""
     text = normalise_name(name).translate(_TRANSLITERATE)
