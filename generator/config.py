@@ -89,8 +89,9 @@ def parse_config(file: str, text: str) -> tuple[SiteConfig, tuple[Diagnostic, ..
         diags.append(error(file, _line_of(text, key), f"{key}: expected a string, found {v!r}"))
         return default
 
-    title = text_value("title", SiteConfig.title) or SiteConfig.title
-    description = text_value("description", SiteConfig.description) or SiteConfig.description
+    defaults = SiteConfig()
+    title = text_value("title", defaults.title) or defaults.title
+    description = text_value("description", defaults.description) or defaults.description
     base_url = text_value("base_url", None)
     if base_url is not None and not re.match(r"^https?://[^\s/]+", base_url):
         diags.append(
