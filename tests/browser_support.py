@@ -4,7 +4,7 @@ CSP violations.
 
 Use::
 
-    from browser_support import browser, serve_site, watch_page  # fixture and helpers
+    from tests.browser_support import serve_site, watch_page  # helpers; `browser` is in conftest
 
     def test_x(browser, seed_site):
         with serve_site(seed_site, prefix="/sub/dir/") as base:
@@ -85,13 +85,6 @@ def launch_browser() -> Iterator[Any]:
             yield browser
         finally:
             browser.close()
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    """The session's one browser (reused by every browser test of the worker)."""
-    with launch_browser() as b:
-        yield b
 
 
 class _Handler(http.server.SimpleHTTPRequestHandler):

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -41,3 +43,13 @@ def seeds_copy(tmp_path: Path) -> Path:
     dst = tmp_path / "seeds"
     shutil.copytree(SEEDS, dst)
     return dst
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """The one headless chromium of this test process, shared by every browser test (Playwright's
+    sync API allows one instance per process, so no test module may start its own)."""
+    from tests.browser_support import launch_browser
+
+    with launch_browser() as b:
+        yield b

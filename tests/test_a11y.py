@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser_support import browser, serve_site, watch_page  # noqa: F401 - fixture
+from tests.browser_support import serve_site, watch_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -57,7 +57,7 @@ def served(seed_site: Path) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module", params=["light", "dark"])
-def context(request: pytest.FixtureRequest, browser: Any) -> Iterator[Any]:  # noqa: F811
+def context(request: pytest.FixtureRequest, browser: Any) -> Iterator[Any]:
     ctx = browser.new_context(color_scheme=request.param, bypass_csp=True)
     yield ctx
     ctx.close()

@@ -15,7 +15,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from tests.browser_support import browser, serve_site, watch_page  # noqa: F401 - fixture
+from tests.browser_support import serve_site, watch_page
 from tests.hardening_support import site_link_problems
 
 KINDS = ("papers", "authors", "topics", "listings", "years")
@@ -48,7 +48,7 @@ def base(request: pytest.FixtureRequest, seed_site: Path) -> Iterator[str]:
 def test_every_link_of_sampled_pages_resolves_in_the_browser(
     base: str,
     seed_site: Path,
-    browser: Any,  # noqa: F811
+    browser: Any,
 ) -> None:
     context = browser.new_context()
     page = context.new_page()

@@ -13,10 +13,10 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from browser_support import browser, serve_site, watch_page  # noqa: F401 - fixture
 
 from generator.offline_index import INDEX_DIR, engine_file
 from generator.search import pagefind_bundles, run_pagefind
+from tests.browser_support import serve_site, watch_page
 
 pytestmark = pytest.mark.browser
 
@@ -36,7 +36,7 @@ def site_url(request: pytest.FixtureRequest, seed_site: Path) -> Iterator[str]:
 
 
 @pytest.fixture()
-def page(browser: Any) -> Iterator[Any]:  # noqa: F811 - the fixture above
+def page(browser: Any) -> Iterator[Any]:
     context = browser.new_context()
     pg = context.new_page()
     pg.set_default_timeout(20_000)

@@ -3,7 +3,6 @@ appears with the error as text, and a good rebuild reloads the page."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +10,6 @@ import pytest
 
 from generator.serve import DevServer
 
-CHROMIUM = Path("/usr/bin/chromium")
 CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'"
 PAGE = (
     '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
@@ -22,12 +20,7 @@ PAGE = (
 pytestmark = pytest.mark.browser
 
 
-def test_overlay_and_reload_under_strict_csp(tmp_path: Path) -> None:
-    if not CHROMIUM.exists():
-        if os.environ.get("CI"):
-            pytest.fail("chromium is missing (apt-get install -y chromium)")
-        pytest.skip("chromium is not installed (apt-get install -y chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api")
+def test_overlay_and_reload_under_strict_csp(tmp_path: Path, browser: Any) -> None:
     out = tmp_path / "site"
     state: dict[str, Any] = {"n": 0, "fail": None}
 
@@ -43,32 +36,28 @@ def test_overlay_and_reload_under_strict_csp(tmp_path: Path) -> None:
     try:
         server.rebuild()
         server.start()
-        with sync_api.sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=str(CHROMIUM))
-            try:
-                page = browser.new_page()
-                violations: list[str] = []
-                page.on(
-                    "console",
-                    lambda m: violations.append(m.text) if "Content Security" in m.text else None,
-                )
-                page.goto(server.url)
-                assert page.text_content("#v") == "build 1"
+        page = browser.new_page()
+        violations: list[str] = []
+        page.on(
+            "console",
+            lambda m: violations.append(m.text) if "Content Security" in m.text else None,
+        )
+        page.goto(server.url)
+        assert page.text_content("#v") == "build 1"
 
-                state["fail"] = "templates/base.html:3: <b>unexpected</b> '}'"
-                server.rebuild()
-                overlay = page.locator("#papersite-error")
-                overlay.wait_for(state="visible", timeout=10_000)
-                assert "<b>unexpected</b>" in (overlay.locator("pre").text_content() or "")
-                assert page.locator("#papersite-error b").count() == 0  # text, not markup
-                assert page.text_content("#v") == "build 1"
+        state["fail"] = "templates/base.html:3: <b>unexpected</b> '}'"
+        server.rebuild()
+        overlay = page.locator("#papersite-error")
+        overlay.wait_for(state="visible", timeout=10_000)
+        assert "<b>unexpected</b>" in (overlay.locator("pre").text_content() or "")
+        assert page.locator("#papersite-error b").count() == 0  # text, not markup
+        assert page.text_content("#v") == "build 1"
 
-                state["fail"] = None
-                server.rebuild()
-                page.locator("#v", has_text="build 2").wait_for(timeout=10_000)
-                assert page.locator("#papersite-error").count() == 0
-                assert violations == []
-            finally:
-                browser.close()
+        state["fail"] = None
+        server.rebuild()
+        page.locator("#v", has_text="build 2").wait_for(timeout=10_000)
+        assert page.locator("#papersite-error").count() == 0
+        assert violations == []
+        page.close()
     finally:
         server.close()

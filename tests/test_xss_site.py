@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser_support import browser, serve_site, watch_page  # noqa: F401 - fixture
+from tests.browser_support import serve_site, watch_page
 from tests.hardening_support import build_in_process, html_pages, site_link_problems
 from tests.xss import inert_html_problems, load_payloads
 
@@ -156,7 +156,7 @@ def _sample(site: Path) -> list[str]:
 
 
 @pytest.fixture()
-def context(browser: Any) -> Iterator[Any]:  # noqa: F811 - the fixture above
+def context(browser: Any) -> Iterator[Any]:
     ctx = browser.new_context()
     yield ctx
     ctx.close()
