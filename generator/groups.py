@@ -31,19 +31,26 @@ OTHER = "Other papers"
 TOPIC_WEIGHT = 0.5
 MAX_DENSE = 2500  # larger sets are grouped from similar-paper links, without a matrix
 
-_index_cache: dict[int, tuple[Sequence[Topic], dict[str, Topic], int]] = {}
+_index_cache: dict[int, tuple[Sequence[Topic], dict[str, Topic], int, dict[str, float]]] = {}
 
 
 def _topic_index(topics: Sequence[Topic]) -> tuple[dict[str, Topic], int]:
     """Topic by id and the number of papers topics cover (computed once per topic list)."""
+    by_id, total, _ = _topic_weights(topics)
+    return by_id, total
+
+
+def _topic_weights(topics: Sequence[Topic]) -> tuple[dict[str, Topic], int, dict[str, float]]:
+    """Also each topic's weight as a link: the rarer the topic, the stronger."""
     hit = _index_cache.get(id(topics))
     if hit is not None and hit[0] is topics:
-        return hit[1], hit[2]
+        return hit[1], hit[2], hit[3]
     by_id = {t.id: t for t in topics}
     total = len({pid for t in topics for pid in t.paper_ids})
+    weight = {tid: math.log(max(total, 2) / max(len(t.paper_ids), 1)) for tid, t in by_id.items()}
     _index_cache.clear()
-    _index_cache[id(topics)] = (topics, by_id, total)
-    return by_id, total
+    _index_cache[id(topics)] = (topics, by_id, total, weight)
+    return by_id, total, weight
 
 
 def _similarity(
@@ -53,7 +60,7 @@ def _similarity(
     similar: Mapping[str, tuple[tuple[str, float], ...]] | None,
 ) -> np.ndarray:
     n = len(papers)
-    by_id, total = _topic_index(topics)
+    by_id, _, weight = _topic_weights(topics)
     pos = {p.id: i for i, p in enumerate(papers)}
     sim = np.zeros((n, n), dtype=np.float64)
     if similar is None:
@@ -69,7 +76,6 @@ def _similarity(
                     i = pos[p.id]
                     sim[i, j] = sim[j, i] = max(sim[i, j], score)
     # Shared topics, the rarer the topic the stronger the link.
-    weight = {tid: math.log(max(total, 2) / max(len(t.paper_ids), 1)) for tid, t in by_id.items()}
     members: dict[str, list[int]] = defaultdict(list)
     mass = np.zeros(n)
     for i, p in enumerate(papers):

@@ -24,6 +24,7 @@ from array import array
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Literal
 
 import numpy as np
@@ -664,7 +665,11 @@ def category_name(code: str | None) -> str | None:
 def paper_phrase(paper: Paper) -> str | None:
     """The phrase a paper's own title and abstract name most (used at least twice, title
     uses counting double): what a reader would call a lone paper's subject."""
-    title, abstract = paper_text(paper)
+    return _text_phrase(*paper_text(paper))
+
+
+@lru_cache(maxsize=1 << 16)
+def _text_phrase(title: str, abstract: str) -> str | None:
     uses: Counter[str] = Counter()
     for weight, text in ((TITLE_WEIGHT, title), (1, abstract)):
         for key in phrase_keys(text, 3):
