@@ -13,16 +13,22 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
 import sys
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from generator.diagnostics import Diagnostic, count, sort_diagnostics, warning
 from generator.progress import Progress, mode_from_flags
+
+if TYPE_CHECKING:
+    from generator.cache import BuildCache, Fingerprint
+    from generator.model import Paper, SeedFile
+    from generator.topics import TopicConfig, TopicResult
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +43,7 @@ class BuildOptions:
     quiet: bool = False
     verbose: bool = False
     timings: Path | None = None  # write per-stage wall/CPU/memory figures here as JSON
+    cache: bool = True  # reuse .papersite-cache/ (an unchanged build writes nothing)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,34 +68,39 @@ class BuildError(Exception):
 
 
 def run_build(options: BuildOptions, progress: Progress | None = None) -> BuildResult:
+    from generator.readers import reference_date
+
+    progress = progress or Progress("quiet", stream=io.StringIO())
+    started = time.perf_counter()
+    try:
+        today: date = reference_date(options.today)
+    except ValueError as exc:
+        return _failed_early(options, str(exc))
+    if not options.seeds.is_dir():
+        return _failed_early(options, f"seed folder not found: {options.seeds}")
+
+    # Up to date? The inputs' fingerprint and the site on disk both match the last build.
+    cache = _open_cache(options)
+    with progress.stage("check") as st:
+        state = cache.load_state() if cache else None
+        inputs = _fingerprint(options, today, state)
+        if cache and state and _up_to_date(state, inputs.key, options.out):
+            st.note("nothing changed since the last build")
+            return _unchanged_result(state, options, started, progress)
+
     from generator.bibtex import read_bib_paths
     from generator.catalog import build_catalog
     from generator.config import load_config
     from generator.papers import build_papers
-    from generator.readers import find_duplicates, read_seed_paths, reference_date
+    from generator.readers import find_duplicates
     from generator.render import render_site
-    from generator.similar import find_similar
-    from generator.topics import assign_topics
     from generator.write import write_site
 
-    progress = progress or Progress("quiet", stream=io.StringIO())
-    started = time.perf_counter()
     config, diags = load_config(options.config, options.base_url)
     all_diags: list[Diagnostic] = list(diags)
-    try:
-        today: date = reference_date(options.today)
-    except ValueError as exc:
-        return BuildResult(False, sort_diagnostics(all_diags), "", failure=str(exc))
-    if not options.seeds.is_dir():
-        return BuildResult(
-            False,
-            sort_diagnostics(all_diags),
-            "",
-            failure=f"seed folder not found: {options.seeds}",
-        )
 
     with progress.stage("read") as st:
-        seed_files, diags = read_seed_paths([options.seeds], today=today)
+        seed_files, diags, reread = _read_seeds(options.seeds, today, cache, inputs.code)
         all_diags += diags
         if not seed_files:
             all_diags.append(
@@ -104,7 +116,8 @@ def run_build(options: BuildOptions, progress: Progress | None = None) -> BuildR
         all_diags += diags
         st.advance(len(records) + len(entries))
         st.note(
-            f"{len(seed_files)} seed files, {len(records)} records, {len(entries)} BibTeX entries"
+            f"{len(seed_files)} seed files ({reread} read, the rest cached), "
+            f"{len(records)} records, {len(entries)} BibTeX entries"
         )
 
     with progress.stage("papers") as st:
@@ -113,9 +126,12 @@ def run_build(options: BuildOptions, progress: Progress | None = None) -> BuildR
         st.advance(len(papers))
 
     with progress.stage("topics+similar") as st:
-        topic_result = assign_topics(papers, config.topics)
-        similar = find_similar(papers, topic_result.paper_topics)
+        topic_result, similar, cached = _topics_and_similar(
+            papers, config.topics, cache, inputs.code
+        )
         st.advance(len(papers))
+        if cached:
+            st.note("topics and similar papers unchanged (cached)")
 
     with progress.stage("catalog") as st:
         catalog, diags = build_catalog(papers, seed_files, topic_result, similar, config)
@@ -124,7 +140,7 @@ def run_build(options: BuildOptions, progress: Progress | None = None) -> BuildR
 
     try:
         with progress.stage("render") as st:
-            files = render_site(catalog, config)
+            files = render_site(catalog, config, jobs=_workers())
             st.advance(len(files))
         search_step = None
         if not options.no_search:
@@ -146,15 +162,175 @@ def run_build(options: BuildOptions, progress: Progress | None = None) -> BuildR
             timings=progress.timings(),
         )
 
-    elapsed = time.perf_counter() - started
     pages = sum(1 for f in files if f.path.endswith(".html"))
-    summary = (
+    counts = (
         f"{len(catalog.papers)} papers, {len(catalog.authors)} authors, "
-        f"{len(catalog.topics)} topics, {len(catalog.listings)} listings; "
-        f"{pages} pages written to {options.out} in {elapsed:.2f} s"
-        + ("" if not options.no_search else " (no search index)")
+        f"{len(catalog.topics)} topics, {len(catalog.listings)} listings; {pages} pages"
     )
-    return BuildResult(True, sort_diagnostics(all_diags), summary, timings=progress.timings())
+    no_search = "" if not options.no_search else " (no search index)"
+    summary = (
+        f"{counts} written to {options.out} in {time.perf_counter() - started:.2f} s{no_search}"
+    )
+    final = sort_diagnostics(all_diags)
+    if cache:
+        _remember(cache, inputs.key, inputs, final, counts, options.out)
+    return BuildResult(True, final, summary, timings=progress.timings())
+
+
+# -- pipeline helpers ----------------------------------------------------------------------
+
+
+def _failed_early(options: BuildOptions, failure: str) -> BuildResult:
+    from generator.config import load_config
+
+    _, diags = load_config(options.config, options.base_url)
+    return BuildResult(False, sort_diagnostics(diags), "", failure=failure)
+
+
+def _workers() -> int:
+    """Render processes: one per core this process may run on."""
+    try:
+        return max(1, min(8, len(os.sched_getaffinity(0))))
+    except (AttributeError, OSError):
+        return max(1, min(8, os.cpu_count() or 1))
+
+
+def _read_seeds(
+    folder: Path, today: date, cache: BuildCache | None, code: str
+) -> tuple[tuple[SeedFile, ...], tuple[Diagnostic, ...], int]:
+    """``readers.read_seed_paths([folder])``, each file's result cached by its bytes' hash
+    (and the generator's source): after a change only the changed files are parsed again.
+    Also returns how many were."""
+    from generator.cache import digest_value
+    from generator.diagnostics import error
+    from generator.readers import read_seed_bytes
+
+    files: list[SeedFile] = []
+    diags: list[Diagnostic] = []
+    reread = 0
+    for target in sorted(folder.glob("*.txt")):
+        name = str(target)
+        try:
+            data = target.read_bytes()
+        except OSError as exc:
+            diags.append(error(name, 0, f"cannot read the file: {exc.strerror or exc}"))
+            continue
+        key = digest_value((code, name, today.isoformat(), data))
+        hit = cache.load("read", key) if cache else None
+        if hit is None:
+            hit = read_seed_bytes(name, data, today)
+            reread += 1
+            if cache:
+                cache.store("read", key, hit)
+        seed, file_diags = hit
+        files.append(seed)
+        diags.extend(file_diags)
+    return tuple(files), tuple(diags), reread
+
+
+def _topics_and_similar(
+    papers: Sequence[Paper], topic_config: TopicConfig, cache: BuildCache | None, code: str
+) -> tuple[TopicResult, dict[str, tuple[tuple[str, float], ...]], bool]:
+    """Topics and similar papers, cached by the hash of every paper, the topic config and
+    the generator's source: a rebuild whose papers are unchanged (a template edit, a config
+    change elsewhere) reuses them."""
+    from generator.cache import digest_value
+    from generator.similar import find_similar
+    from generator.topics import assign_topics
+
+    key = digest_value((code, tuple(papers), topic_config)) if cache else ""
+    hit = cache.load("topics", key) if cache else None
+    if hit is not None:
+        return hit[0], hit[1], True
+    topic_result = assign_topics(papers, topic_config)
+    similar = find_similar(papers, topic_result.paper_topics)
+    if cache:
+        cache.store("topics", key, (topic_result, similar))
+    return topic_result, similar, False
+
+
+# -- the build cache -----------------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG = Path("papersite.toml")  # generator.config.DEFAULT_CONFIG (not imported: slow)
+
+
+def _open_cache(options: BuildOptions) -> BuildCache | None:
+    if not options.cache:
+        return None
+    from generator.cache import BuildCache
+
+    return BuildCache(options.out)
+
+
+def _fingerprint(
+    options: BuildOptions, today: date, state: Mapping[str, Any] | None
+) -> Fingerprint:
+    """Every input that reaches the output: seed and BibTeX files, the config, templates and
+    static files (where the renderer reads them), the generator's source, the options."""
+    from generator.cache import GENERATOR_DIR, fingerprint
+
+    render = sys.modules.get("generator.render")  # tests may point it at other templates
+    templates = Path(getattr(render, "TEMPLATES", ROOT / "templates"))
+    static = Path(getattr(render, "STATIC", ROOT / "static"))
+    config = options.config if options.config is not None else DEFAULT_CONFIG
+    seeds = options.seeds
+    inputs = [*sorted(seeds.glob("*.txt")), *sorted(seeds.glob("*.bib")), config]
+    return fingerprint(
+        inputs,
+        [(templates, None), (static, None), (GENERATOR_DIR, (".py",))],
+        {
+            "seeds": os.path.abspath(seeds),
+            "out": os.path.abspath(options.out),
+            "config": os.path.abspath(config),
+            "base_url": options.base_url,
+            "no_search": options.no_search,
+            "today": today.isoformat(),
+        },
+        state.get("fingerprint") if state else None,
+    )
+
+
+def _up_to_date(state: Mapping[str, Any], key: str, out: Path) -> bool:
+    from generator.cache import site_manifest
+
+    return bool(state.get("key") == key and site_manifest(out) == state.get("manifest"))
+
+
+def _unchanged_result(
+    state: Mapping[str, Any], options: BuildOptions, started: float, progress: Progress
+) -> BuildResult:
+    no_search = "" if not options.no_search else " (no search index)"
+    summary = (
+        f"{state['counts']} in {options.out}: up to date, nothing written "
+        f"({time.perf_counter() - started:.2f} s){no_search}"
+    )
+    return BuildResult(True, tuple(state["diagnostics"]), summary, timings=progress.timings())
+
+
+def _remember(
+    cache: BuildCache,
+    key: str,
+    inputs: Fingerprint,
+    diagnostics: tuple[Diagnostic, ...],
+    counts: str,
+    out: Path,
+) -> None:
+    from generator.cache import site_manifest
+
+    manifest = site_manifest(out)
+    if manifest is None:
+        return
+    cache.store_state(
+        {
+            "key": key,
+            "fingerprint": inputs,
+            "diagnostics": diagnostics,
+            "counts": counts,
+            "manifest": manifest,
+        }
+    )
+    cache.prune(("read", "topics"))
 
 
 def options_from_args(args: argparse.Namespace) -> BuildOptions:
@@ -169,6 +345,7 @@ def options_from_args(args: argparse.Namespace) -> BuildOptions:
         quiet=args.quiet,
         verbose=args.verbose,
         timings=getattr(args, "timings", None),
+        cache=not getattr(args, "no_cache", False),
     )
 
 

@@ -7,6 +7,7 @@ author's and listing's URL id (slugs decided once, collisions resolved in sorted
 
 from __future__ import annotations
 
+import functools
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -16,12 +17,20 @@ from generator.config import SiteConfig
 from generator.diagnostics import Diagnostic, warning
 from generator.groups import group_papers
 from generator.model import Author, Catalog, Group, Listing, Paper, SeedFile, Topic
-from generator.people import name_key, normalise_name
+from generator.people import name_key as _name_key
+from generator.people import normalise_name as _normalise_name
 from generator.topics import TopicResult
 from generator.urls import slugify
 
 # A name whose papers span at least this many papers is checked for several research areas.
 MIN_PAPERS_TO_GROUP = 3
+# A listing with more papers than this is grouped from the similar-paper lists (already
+# computed for the whole site) instead of comparing its texts again.
+MAX_LISTING_TEXT_GROUPING = 300
+
+# The same few thousand names recur on every paper: fold each spelling once.
+name_key = functools.lru_cache(maxsize=None)(_name_key)
+normalise_name = functools.lru_cache(maxsize=None)(_normalise_name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,12 +86,12 @@ def _resolve_people(
                 continue
             display = aliases.get(name_key(display), display)
             nk = name_key(display)
-            label = split_of.get((nk, paper.id))
-            key = f"{nk}\x00{label}" if label else nk
+            split = split_of.get((nk, paper.id))
+            key = f"{nk}\x00{split}" if split else nk
             if key in keys:
                 continue
             keys.append(key)
-            spellings[key][label or display] += 1
+            spellings[key][split or display] += 1
         paper_people[paper.id] = tuple(keys)
     # The display name is the spelling used most, ties broken by the longest (fuller) form.
     names = {
@@ -124,9 +133,13 @@ def build_catalog(
 
     # Listings: one per seed file, in file order; ids from their names.
     listing_rows: list[tuple[SeedFile, str, str, tuple[str, ...]]] = []
+    stem_papers: dict[str, dict[str, None]] = defaultdict(dict)
+    for p in papers:
+        for s in p.listings:
+            stem_papers[s][p.id] = None
     for seed in seed_files:
         stem = Path(seed.path).stem
-        ids = tuple(dict.fromkeys(p.id for p in papers if stem in p.listings))
+        ids = tuple(stem_papers.get(stem, ()))
         listing_rows.append(
             (seed, stem, _listing_name(seed, ids, paper_people, names, config), ids)
         )
@@ -165,7 +178,7 @@ def build_catalog(
 
     listings: list[Listing] = []
     for i, (seed, stem, name, ids) in enumerate(listing_rows):
-        groups, mixed = groups_of(ids, name, reuse_similar=False)
+        groups, mixed = groups_of(ids, name, reuse_similar=len(ids) > MAX_LISTING_TEXT_GROUPING)
         listings.append(
             Listing(
                 id=listing_ids[f"{i:06d}{stem}"],
@@ -189,9 +202,10 @@ def build_catalog(
                 if other != k:
                     co[k][other] += 1
     authors: list[Author] = []
-    for key, ids in person_papers.items():
+    for key, person_ids_list in person_papers.items():
+        ids = tuple(person_ids_list)
         groups, mixed = groups_of(ids, names[key], reuse_similar=True)
-        years = sorted({by_id[i].year for i in ids if by_id[i].year is not None})
+        years = sorted({y for i in ids if (y := by_id[i].year) is not None})
         authors.append(
             Author(
                 id=person_ids[key],

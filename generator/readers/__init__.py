@@ -8,15 +8,15 @@ CR turned into LF, and stripped of leading and trailing white space.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 from generator.diagnostics import Diagnostic, error, warning
 from generator.model import Layout, Record, SeedFile
-from generator.readers import arxiv_blocks, arxiv_run_on, listing
-from generator.readers.common import split_arxiv_id
 
 __all__ = [
     "READERS",
@@ -32,12 +32,33 @@ __all__ = [
 Detector = Callable[[list[str]], int]
 Reader = Callable[[str, list[str], date], tuple[list[Record], list[Diagnostic]]]
 
-# (layout, detector, reader): the first layout with the highest detector count wins
-READERS: tuple[tuple[Layout, Detector, Reader], ...] = (
-    ("arxiv-blocks", arxiv_blocks.detect, arxiv_blocks.read),
-    ("arxiv-run-on", arxiv_run_on.detect, arxiv_run_on.read),
-    ("listing", listing.detect, listing.read),
-)
+
+@functools.cache
+def readers() -> tuple[tuple[Layout, Detector, Reader], ...]:
+    """(layout, detector, reader): the first layout with the highest detector count wins.
+
+    Imported on first use: the layout modules build their character classes at import, which
+    a build that finds nothing changed never needs."""
+    from generator.readers import arxiv_blocks, arxiv_run_on, listing
+
+    return (
+        ("arxiv-blocks", arxiv_blocks.detect, arxiv_blocks.read),
+        ("arxiv-run-on", arxiv_run_on.detect, arxiv_run_on.read),
+        ("listing", listing.detect, listing.read),
+    )
+
+
+def __getattr__(name: str) -> Any:
+    if name == "READERS":
+        return readers()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def split_arxiv_id(arxiv_id: str) -> tuple[str, str | None]:
+    """Base id and version: "2106.02241v2" -> ("2106.02241", "v2"); no version -> None."""
+    from generator.readers.common import split_arxiv_id as split
+
+    return split(arxiv_id)
 
 
 def reference_date(text: str | None) -> date:
@@ -65,7 +86,7 @@ def detect_layout(lines: list[str]) -> Layout | None:
     """The layout whose detector counts the most record lines (None if none)."""
     best: Layout | None = None
     best_score = 0
-    for layout, detector, _ in READERS:
+    for layout, detector, _ in readers():
         score = detector(lines)
         if score > best_score:
             best, best_score = layout, score
@@ -86,7 +107,7 @@ def read_seed_text(name: str, text: str, today: date) -> tuple[SeedFile, tuple[D
         tried = ", ".join(
             f"{row[0]} ({hint})"
             for row, hint in zip(
-                READERS,
+                readers(),
                 (
                     "'arXiv:ID' then 'Created: YYYY-MM-DD'",
                     "'arXiv:ID' lines running into the next abstract",
@@ -104,7 +125,7 @@ def read_seed_text(name: str, text: str, today: date) -> tuple[SeedFile, tuple[D
                 "their record lines, so no record was read",
             ),
         )
-    reader = next(row[2] for row in READERS if row[0] == layout)
+    reader = next(row[2] for row in readers() if row[0] == layout)
     records, diags = reader(name, lines, today)
     return SeedFile(name, layout, tuple(records)), tuple(diags)
 

@@ -1,0 +1,208 @@
+"""The build cache: what makes a rebuild with nothing changed exit at once, and a rebuild
+after a small change redo only what the change touches.
+
+It lives in ``.papersite-cache/<output id>/`` under the working folder (like ``.pytest_cache``;
+never inside or beside the published site). Everything in it is keyed by content hashes, and
+every file is written atomically (temporary name, then rename), so a killed build leaves at
+worst an unused temporary file; a cache that cannot be read or written is simply not used.
+
+- ``fingerprint``: one hash over every input of a build (seed and BibTeX files, the config,
+  templates, static files, the generator's own source, the options and the environment that
+  reach the output). File digests are reused while a file's size, mtime and inode are
+  unchanged, so a no-op check stats the inputs instead of reading them.
+- ``state``: the fingerprint of the last successful build, its diagnostics and summary, and a
+  manifest (path, size, mtime) of the site it wrote. When the fingerprint and the manifest
+  both match, the site on disk is exactly what a build would write again.
+- stage results (pickles) keyed by the hash of their inputs: each seed file's records, the
+  topics and similar papers of a set of papers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+CACHE_DIR = Path(".papersite-cache")
+FORMAT = 1  # bump when the layout of cached values changes
+KEEP_OUTPUTS = 8  # cache folders of this many output folders are kept, most recent first
+GENERATOR_DIR = Path(__file__).resolve().parent
+# Environment variables that reach the output: where Pagefind is found, which modules load.
+ENV_KEYS = ("PATH", "PYTHONPATH", "PAGEFIND_BINARY_PATH")
+
+StatKey = tuple[int, int, int]  # size, mtime_ns, inode
+
+
+def _stat_key(st: os.stat_result) -> StatKey:
+    return (st.st_size, st.st_mtime_ns, st.st_ino)
+
+
+def digest_bytes(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=20).hexdigest()
+
+
+def digest_value(value: Any) -> str:
+    """A content hash of a picklable value (deterministic for the data model's frozen
+    dataclasses, tuples, strings and insertion-ordered dicts)."""
+    return digest_bytes(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+@dataclass
+class Fingerprint:
+    """Input files' digests (path -> digest) and the hash over them and the options."""
+
+    key: str
+    files: dict[str, str]
+    stats: dict[str, StatKey] = field(default_factory=dict)
+    code: str = ""  # hash of the generator's own source (part of every stage's cache key)
+
+
+def _tree_files(root: Path, suffixes: tuple[str, ...] | None = None) -> Iterator[Path]:
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if d != "__pycache__" and not d.startswith("."))
+        for name in sorted(filenames):
+            if name.startswith("."):
+                continue
+            if suffixes is None or name.endswith(suffixes):
+                yield Path(dirpath, name)
+
+
+def fingerprint(
+    inputs: Iterable[Path],
+    trees: Iterable[tuple[Path, tuple[str, ...] | None]],
+    options: Mapping[str, Any],
+    previous: Fingerprint | None,
+) -> Fingerprint:
+    """Hash the named input files, every file under each (tree, suffixes) and ``options``.
+
+    A file whose (size, mtime, inode) equals the previous build's keeps its digest unread.
+    """
+    old_files = previous.files if previous else {}
+    old_stats = previous.stats if previous else {}
+    files: dict[str, str] = {}
+    stats: dict[str, StatKey] = {}
+    paths = list(inputs)
+    for root, suffixes in trees:
+        paths.extend(_tree_files(root, suffixes))
+    for path in paths:
+        name = str(path)
+        try:
+            st = path.stat()
+        except OSError:
+            files[name] = "missing"
+            continue
+        sk = _stat_key(st)
+        if old_stats.get(name) == sk and name in old_files:
+            files[name] = old_files[name]
+        else:
+            try:
+                files[name] = digest_bytes(path.read_bytes())
+            except OSError:
+                files[name] = "unreadable"
+                continue
+        stats[name] = sk
+    env = {k: os.environ.get(k) for k in ENV_KEYS}
+    whole = repr((FORMAT, sys.version, sys.executable, sorted(options.items()), env, files))
+    code_files = sorted((k, v) for k, v in files.items() if Path(k).is_relative_to(GENERATOR_DIR))
+    code = repr((FORMAT, sys.version, sys.executable, code_files))
+    return Fingerprint(
+        digest_bytes(whole.encode("utf-8")), files, stats, digest_bytes(code.encode("utf-8"))
+    )
+
+
+def site_manifest(out: Path) -> dict[str, tuple[int, int]] | None:
+    """Relative path -> (size, mtime_ns) of every file of the site; None if unreadable."""
+    found: dict[str, tuple[int, int]] = {}
+    base = len(str(out)) + 1
+    try:
+        stack = [str(out)]
+        while stack:
+            folder = stack.pop()
+            with os.scandir(folder) as it:
+                for entry in it:
+                    if entry.is_dir(follow_symlinks=False):
+                        stack.append(entry.path)
+                    else:
+                        st = entry.stat(follow_symlinks=False)
+                        found[entry.path[base:]] = (st.st_size, st.st_mtime_ns)
+    except OSError:
+        return None
+    return found
+
+
+class BuildCache:
+    """One output folder's cache. Every method fails soft: a cache problem costs time only."""
+
+    def __init__(self, out: Path, root: Path | None = None) -> None:
+        target = os.path.abspath(out)
+        self.root = Path(root if root is not None else CACHE_DIR)
+        self.folder = self.root / digest_bytes(target.encode("utf-8"))[:16]
+        self._used: set[str] = set()
+
+    # -- values -------------------------------------------------------------------------
+    def _path(self, kind: str, key: str) -> Path:
+        return self.folder / kind / f"{key}.pickle"
+
+    def load(self, kind: str, key: str) -> Any | None:
+        path = self._path(kind, key)
+        self._used.add(str(path))
+        try:
+            with open(path, "rb") as fh:
+                return pickle.load(fh)
+        except Exception:  # noqa: BLE001 - missing, truncated or stale: recompute
+            return None
+
+    def store(self, kind: str, key: str, value: Any) -> None:
+        path = self._path(kind, key)
+        self._used.add(str(path))
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+            try:
+                with os.fdopen(fd, "wb") as fh:
+                    pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
+                os.replace(tmp, path)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+        except (OSError, pickle.PicklingError, RecursionError):
+            return
+
+    def prune(self, kinds: Iterable[str]) -> None:
+        """Drop the entries of ``kinds`` this build did not use, and the cache folders of
+        output folders not built for a while (at most ``KEEP_OUTPUTS`` are kept)."""
+        for kind in kinds:
+            folder = self.folder / kind
+            try:
+                for entry in os.scandir(folder):
+                    if entry.path not in self._used:
+                        os.unlink(entry.path)
+            except OSError:
+                pass
+        try:
+            os.utime(self.folder)
+            others = sorted(
+                (p for p in self.root.iterdir() if p.is_dir()),
+                key=lambda p: p.stat().st_mtime,
+                reverse=True,
+            )
+            for stale in others[KEEP_OUTPUTS:]:
+                shutil.rmtree(stale, ignore_errors=True)
+        except OSError:
+            pass
+
+    # -- the last build's state ------------------------------------------------------------
+    def load_state(self) -> dict[str, Any] | None:
+        state = self.load("state", "last")
+        return state if isinstance(state, dict) and state.get("format") == FORMAT else None
+
+    def store_state(self, state: dict[str, Any]) -> None:
+        self.store("state", "last", {"format": FORMAT, "time": time.time(), **state})

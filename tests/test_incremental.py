@@ -1,0 +1,90 @@
+"""Incremental builds: a rebuild with nothing changed writes nothing, a rebuild after a change
+equals a cold build of the changed input byte for byte, and a tampered site is rebuilt."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from tests.conftest import ROOT
+from tests.hardening_support import build_in_process, diff_trees, tree_digest
+
+SEEDS = ROOT / "seeds"
+
+
+def _seeds(where: Path) -> Path:
+    shutil.copytree(SEEDS, where)
+    return where
+
+
+def _edit_one_abstract(seeds: Path) -> None:
+    path = sorted(seeds.glob("003_*.txt"))[0]
+    lines = path.read_text(encoding="utf-8").split("\n")
+    lines[2] = lines[2] + " We also report an ablation."
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+
+def _inodes(out: Path) -> dict[str, int]:
+    return {p.relative_to(out).as_posix(): p.stat().st_ino for p in out.rglob("*") if p.is_file()}
+
+
+def test_unchanged_rebuild_writes_nothing(tmp_path: Path) -> None:
+    seeds = _seeds(tmp_path / "seeds")
+    out = tmp_path / "site"
+    first = build_in_process(seeds, out)
+    assert first.code == 0, first.output
+    before, inodes = tree_digest(out), _inodes(out)
+    again = build_in_process(seeds, out)
+    assert again.code == 0, again.output
+    assert "up to date, nothing written" in again.output
+    assert tree_digest(out) == before
+    assert _inodes(out) == inodes  # not even rewritten with the same bytes
+
+
+def test_warm_rebuild_after_a_change_equals_a_cold_build(tmp_path: Path) -> None:
+    seeds = _seeds(tmp_path / "seeds")
+    warm = tmp_path / "warm"
+    assert build_in_process(seeds, warm).code == 0
+    _edit_one_abstract(seeds)
+    rebuilt = build_in_process(seeds, warm)
+    assert rebuilt.code == 0, rebuilt.output
+    assert "up to date" not in rebuilt.output
+    cold = tmp_path / "cold"
+    assert build_in_process(seeds, cold, cache=False).code == 0
+    assert diff_trees(tree_digest(cold), tree_digest(warm)) == []
+
+
+def test_template_change_rebuilds_with_cached_stages(tmp_path: Path) -> None:
+    """A changed input other than the seeds (here: the config) is not a no-op."""
+    seeds = _seeds(tmp_path / "seeds")
+    out = tmp_path / "site"
+    assert build_in_process(seeds, out).code == 0
+    config = tmp_path / "papersite.toml"
+    config.write_text('title = "Another title"\n', encoding="utf-8")
+    rebuilt = build_in_process(seeds, out, config=config)
+    assert rebuilt.code == 0, rebuilt.output
+    assert "up to date" not in rebuilt.output
+    assert "Another title" in (out / "index.html").read_text(encoding="utf-8")
+
+
+def test_a_tampered_site_is_rebuilt(tmp_path: Path) -> None:
+    seeds = _seeds(tmp_path / "seeds")
+    out = tmp_path / "site"
+    assert build_in_process(seeds, out).code == 0
+    before = tree_digest(out)
+    page = out / "index.html"
+    page.write_text("defaced", encoding="utf-8")
+    (out / "papers.bib").unlink()
+    (out / "stray.html").write_text("x", encoding="utf-8")
+    rebuilt = build_in_process(seeds, out)
+    assert rebuilt.code == 0, rebuilt.output
+    assert "up to date" not in rebuilt.output
+    assert tree_digest(out) == before
+
+
+def test_the_cache_is_not_in_or_beside_the_site(tmp_path: Path) -> None:
+    seeds = _seeds(tmp_path / "seeds")
+    out = tmp_path / "out" / "site"
+    assert build_in_process(seeds, out).code == 0
+    assert sorted(p.name for p in out.parent.iterdir()) == ["site"]
+    assert not any(".papersite-cache" in p.as_posix() for p in out.rglob("*"))
