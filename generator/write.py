@@ -12,6 +12,7 @@ import errno
 import os
 import shutil
 import signal
+import stat
 import sys
 import tempfile
 import threading
@@ -34,7 +35,8 @@ class WriteError(BuildError):
 @dataclass(frozen=True, slots=True)
 class WriteStats:
     files: int
-    bytes: int
+    bytes: int  # bytes written (linked files not counted)
+    linked: int = 0  # files hard-linked unchanged from the previous site
 
 
 def check_paths(files: Sequence[OutputFile]) -> None:
@@ -69,19 +71,45 @@ def _check_target(out: Path) -> None:
         raise WriteError(f"refusing to replace {out}: it contains the current folder")
 
 
-def write_tree(files: Sequence[OutputFile], root: Path) -> WriteStats:
-    """Write ``files`` under the (new, empty) folder ``root``."""
+def write_tree(
+    files: Sequence[OutputFile], root: Path, previous: Path | None = None
+) -> WriteStats:
+    """Write ``files`` under the (new, empty) folder ``root``.
+
+    A file whose bytes equal those of the same path under ``previous`` (the site being
+    replaced) is hard-linked from it instead of written: an unchanged file keeps its inode and
+    mtime, and a small change writes little. The previous site is only read, never changed.
+    """
     made: set[Path] = {root}
     total = 0
+    linked = 0
     for f in files:
-        target = root.joinpath(*f.path.split("/"))
+        parts = f.path.split("/")
+        target = root.joinpath(*parts)
         if target.parent not in made:
             target.parent.mkdir(parents=True, exist_ok=True)
             made.add(target.parent)
+        if previous is not None and _link_if_same(previous.joinpath(*parts), target, f.data):
+            linked += 1
+            continue
         with open(target, "xb") as fh:
             fh.write(f.data)
         total += len(f.data)
-    return WriteStats(len(files), total)
+    return WriteStats(len(files), total, linked)
+
+
+def _link_if_same(old: Path, target: Path, data: bytes) -> bool:
+    try:
+        st = os.stat(old, follow_symlinks=False)
+        if not stat.S_ISREG(st.st_mode) or st.st_size != len(data):
+            return False
+        with open(old, "rb") as fh:
+            if fh.read() != data:
+                return False
+        os.link(old, target, follow_symlinks=False)
+    except OSError:
+        return False
+    return True
 
 
 def write_site(
@@ -89,7 +117,11 @@ def write_site(
     out: Path,
     before_swap: Callable[[Path], None] | None = None,
 ) -> WriteStats:
-    """Write the site to ``out`` atomically (see the module docstring); returns what was written."""
+    """Write the site to ``out`` atomically (see the module docstring); returns what was written.
+
+    Files unchanged since the previous site are hard links to it (``write_tree``), so
+    ``before_swap`` may add or delete files in the staging folder but must never rewrite one in
+    place (the search indexer writes only into folders of its own)."""
     check_paths(files)
     out = Path(os.path.abspath(out))
     _check_target(out)
@@ -97,7 +129,7 @@ def write_site(
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
     try:
         staging.chmod(0o755)
-        stats = write_tree(files, staging)
+        stats = write_tree(files, staging, previous=out if out.is_dir() else None)
         if before_swap is not None:
             before_swap(staging)
         _swap(staging, out)
