@@ -25,6 +25,7 @@ from generator import urls
 from generator.bibexport import site_bibtex
 from generator.build import BuildError
 from generator.feeds import FeedWriter
+from generator.markdown import markdown_html
 from generator.meta import page_head, paper_head, robots_txt, sitemap_paths, sitemap_xml
 from generator.model import Catalog, OutputFile
 from generator.views import (
@@ -146,6 +147,7 @@ class Renderer:
         self.site = {
             "title": self.index.site_title,
             "description": clean(config.description),
+            "description_html": markdown_html(config.description),
         }
         self.env = environment()
         self._card_html: dict[tuple[str, str], Markup] = {}
