@@ -134,7 +134,9 @@ def run_build(options: BuildOptions, progress: Progress | None = None) -> BuildR
             st.note("topics and similar papers unchanged (cached)")
 
     with progress.stage("catalog") as st:
-        catalog, diags = build_catalog(papers, seed_files, topic_result, similar, config)
+        catalog, diags = build_catalog(
+            papers, seed_files, topic_result, similar, config, jobs=_workers()
+        )
         all_diags += diags
         st.advance(len(catalog.authors) + len(catalog.topics) + len(catalog.listings))
 

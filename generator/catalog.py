@@ -7,18 +7,19 @@ author's and listing's URL id (slugs decided once, collisions resolved in sorted
 
 from __future__ import annotations
 
-import functools
+import multiprocessing
 from collections import Counter, defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any, TypeVar
 
 from generator.config import SiteConfig
 from generator.diagnostics import Diagnostic, warning
 from generator.groups import group_papers
 from generator.model import Author, Catalog, Group, Listing, Paper, SeedFile, Topic
-from generator.people import name_key as _name_key
-from generator.people import normalise_name as _normalise_name
+from generator.people import name_key, normalise_name
 from generator.topics import TopicResult
 from generator.urls import slugify
 
@@ -27,10 +28,6 @@ MIN_PAPERS_TO_GROUP = 3
 # A listing with more papers than this is grouped from the similar-paper lists (already
 # computed for the whole site) instead of comparing its texts again.
 MAX_LISTING_TEXT_GROUPING = 300
-
-# The same few thousand names recur on every paper: fold each spelling once.
-name_key = functools.lru_cache(maxsize=None)(_name_key)
-normalise_name = functools.lru_cache(maxsize=None)(_normalise_name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +122,11 @@ def build_catalog(
     topics: TopicResult,
     similar: Mapping[str, tuple[tuple[str, float], ...]],
     config: SiteConfig,
+    *,
+    jobs: int = 1,
 ) -> tuple[Catalog, tuple[Diagnostic, ...]]:
+    """Every page's lists. ``jobs`` > 1 groups the authors' papers in that many forked
+    processes (the one costly step: each author is grouped on its own)."""
     paper_people, names, diags = _resolve_people(papers, config)
     person_ids = _unique_ids([(k, names[k]) for k in names])
     by_id = {p.id: p for p in papers}
@@ -201,10 +202,12 @@ def build_catalog(
             for other in keys:
                 if other != k:
                     co[k][other] += 1
+    people = [(tuple(ids), names[key]) for key, ids in person_papers.items()]
+    author_groups = _map(lambda item: groups_of(item[0], item[1], True), people, jobs)
     authors: list[Author] = []
-    for key, person_ids_list in person_papers.items():
-        ids = tuple(person_ids_list)
-        groups, mixed = groups_of(ids, names[key], reuse_similar=True)
+    for (key, _), (ids, _), (groups, mixed) in zip(
+        person_papers.items(), people, author_groups, strict=True
+    ):
         years = sorted({y for i in ids if (y := by_id[i].year) is not None})
         authors.append(
             Author(
@@ -240,6 +243,36 @@ def build_catalog(
         similar=dict(similar),
         paper_authors=paper_authors,
     ), diags
+
+
+_T = TypeVar("_T")
+_R = TypeVar("_R")
+_TASK: Callable[[Any], Any] | None = None  # what forked workers run (inherited, not pickled)
+MIN_PARALLEL_ITEMS = 400  # fewer items are not worth starting processes for
+
+
+def _run_chunk(chunk: Sequence[Any]) -> list[Any]:
+    assert _TASK is not None
+    return [_TASK(item) for item in chunk]
+
+
+def _map(fn: Callable[[_T], _R], items: Sequence[_T], jobs: int) -> list[_R]:
+    """``[fn(x) for x in items]``, in forked worker processes when ``jobs`` > 1 and there are
+    enough items; results in order, so the output does not depend on ``jobs``."""
+    global _TASK
+    if jobs < 2 or len(items) < MIN_PARALLEL_ITEMS:
+        return [fn(x) for x in items]
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return [fn(x) for x in items]
+    size = max(1, -(-len(items) // (jobs * 4)))
+    chunks = [items[i : i + size] for i in range(0, len(items), size)]
+    _TASK = fn
+    try:
+        ctx = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+            return [r for part in pool.map(_run_chunk, chunks) for r in part]
+    finally:
+        _TASK = None
 
 
 def _sort_name(name: str) -> tuple[str, str]:
