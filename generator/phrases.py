@@ -13,6 +13,7 @@ Acronyms defined in parentheses ("radial velocity (RV)") are found so that a lat
 from __future__ import annotations
 
 import re
+from array import array
 from collections.abc import Callable, Iterator
 from functools import lru_cache
 
@@ -1587,3 +1588,67 @@ _GENERAL = GENERIC_UNIGRAMS | GENERIC_NOUNS
 def similarity_terms(text: str) -> list[str]:
     """Words and two-word phrases of a text (for similarity vectors)."""
     return [k for k in phrase_keys(text, 2) if len(k) > 2 and k not in _GENERAL]
+
+
+def similarity_terms_of(keys: list[str]) -> list[str]:
+    """``similarity_terms`` from a text's ``phrase_keys`` (four-word keys filtered to the
+    one- and two-word ones, same order): one tokenisation serves topics and similarity."""
+    general = _GENERAL
+    return [k for k in keys if len(k) > 2 and k.count(" ") < 2 and k not in general]
+
+
+class TermCache:
+    """Similarity terms of each (title, abstract), counted once per build and kept as ids.
+
+    Terms are numbered in one vocabulary in order of first use; a text's terms are kept in
+    the order ``Counter`` would insert them (title terms, weight 2, then abstract terms), so
+    vectors built from the cache are the same, entry for entry, as from the text itself.
+    """
+
+    MAX_TEXTS = 400_000
+
+    def __init__(self) -> None:
+        self.vocab: dict[str, int] = {}
+        self.texts: dict[tuple[str, str], tuple[array[int], array[int]]] = {}
+
+    def term_id(self, term: str) -> int:
+        found = self.vocab.get(term)
+        if found is None:
+            found = self.vocab[term] = len(self.vocab)
+        return found
+
+    def remember(
+        self, title: str, abstract: str, title_keys: list[str] | None, abstract_keys: list[str]
+    ) -> tuple[array[int], array[int]]:
+        """Store a text's terms from its already computed ``phrase_keys``."""
+        counts: dict[str, int] = {}
+        get = counts.get
+        if title:
+            for k in similarity_terms_of(title_keys if title_keys is not None else []):
+                counts[k] = get(k, 0) + 2
+        for k in similarity_terms_of(abstract_keys):
+            counts[k] = get(k, 0) + 1
+        vocab = self.vocab
+        ids = []
+        for k in counts:
+            found = vocab.get(k)
+            if found is None:
+                found = vocab[k] = len(vocab)
+            ids.append(found)
+        if len(self.texts) >= self.MAX_TEXTS:
+            self.texts.clear()
+        entry = (array("i", ids), array("i", counts.values()))
+        self.texts[(title, abstract)] = entry
+        return entry
+
+    def terms(self, title: str, abstract: str) -> tuple[array[int], array[int]]:
+        """(term ids, counts) of a text, computed on first use."""
+        hit = self.texts.get((title, abstract))
+        if hit is not None:
+            return hit
+        return self.remember(
+            title, abstract, phrase_keys(title) if title else None, phrase_keys(abstract)
+        )
+
+
+TERMS = TermCache()

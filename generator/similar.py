@@ -21,7 +21,7 @@ import scipy.sparse as sp
 
 from generator.model import Paper
 from generator.people import name_key
-from generator.phrases import similarity_terms
+from generator.phrases import TERMS, similarity_terms
 from generator.topics import paper_text
 
 K1 = 1.2
@@ -60,25 +60,35 @@ def paper_vectors(
 
     ``own_terms_count``: a paper's terms used by no other paper count in its length, so two
     papers sharing two common words and nothing else are not alike."""
-    vocab: dict[str, int] = {}
     indptr = array("q", [0])
     indices = array("i")
-    data = array("f")
+    data = array("i")
+    cache = TERMS
     for p in papers:
-        for term, n in paper_terms(p, paper_topics.get(p.id, ())).items():
-            indices.append(vocab.setdefault(term, len(vocab)))
-            data.append(n)
+        ids, counts = cache.terms(*paper_text(p))
+        indices.extend(ids)
+        data.extend(counts)
+        for t in paper_topics.get(p.id, ()):
+            indices.append(cache.term_id("\x00" + t))
+            data.append(TOPIC_TERM_WEIGHT)
         indptr.append(len(indices))
+    # Columns numbered in order of first use, as a vocabulary built for these papers would.
+    global_ids = np.frombuffer(indices, dtype=np.int32) if indices else np.zeros(0, np.int32)
+    uniq, first, inverse = np.unique(global_ids, return_index=True, return_inverse=True)
+    rank = np.empty(len(uniq), dtype=np.int32)
+    rank[np.argsort(first, kind="stable")] = np.arange(len(uniq), dtype=np.int32)
+    local = rank[inverse.ravel()]
+    vocab_size = len(uniq)
     n_docs = len(papers)
     tf = sp.csr_matrix(
         (
-            np.frombuffer(data, dtype=np.float32).astype(np.float64)
+            np.frombuffer(data, dtype=np.int32).astype(np.float64)
             if data
             else np.zeros(0, np.float64),
-            np.frombuffer(indices, dtype=np.int32) if indices else np.zeros(0, np.int32),
+            local,
             np.frombuffer(indptr, dtype=np.int64),
         ),
-        shape=(n_docs, max(1, len(vocab))),
+        shape=(n_docs, max(1, vocab_size)),
     )
     df = np.bincount(tf.indices, minlength=tf.shape[1]).astype(np.float64)
     idf = np.log((n_docs - df + 0.5) / (df + 0.5) + 1.0)

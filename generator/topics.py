@@ -38,6 +38,7 @@ from generator.phrases import (
     GENERIC_NOUNS,
     GENERIC_UNIGRAMS,
     STOP_WORDS,
+    TERMS,
     acronym_definitions,
     field_noun,
     key_of_name,
@@ -106,9 +107,12 @@ def _count(papers: Sequence[Paper]) -> _Stats:
     title_ids = array("i")
     for paper in papers:
         title, abstract = paper_text(paper)
-        c: Counter[str] = Counter(phrase_keys(abstract))
-        if title:
-            for k in set(phrase_keys(title)):
+        abstract_keys = phrase_keys(abstract)
+        title_keys = phrase_keys(title) if title else None
+        TERMS.remember(title, abstract, title_keys, abstract_keys)
+        c: Counter[str] = Counter(abstract_keys)
+        if title_keys is not None:
+            for k in set(title_keys):
                 c[k] += TITLE_WEIGHT
                 title_ids.append(vocab.setdefault(k, len(vocab)))
         for text in (title, abstract):
