@@ -90,8 +90,9 @@ def make_rel(page_path: str, base_url: str | None = None) -> Callable[[str], str
         path, hash_, frag = target.partition("#")
         if not path:
             return target if hash_ else prefix
-        if page_dir and posixpath.dirname(path) == page_dir:
-            return posixpath.basename(path) + hash_ + frag
+        folder, _, name = path.rpartition("/")  # posixpath.dirname/basename, without the calls
+        if page_dir and folder == page_dir:
+            return name + hash_ + frag
         return prefix + target
 
     return rel
@@ -252,7 +253,7 @@ class Renderer:
                     listpage=lp,
                     years=years,
                     span=span,
-                    coauthors=ix.coauthors(author)[:MAX_COAUTHORS] if lp.pager.page == 1 else (),
+                    coauthors=ix.coauthors(author, MAX_COAUTHORS) if lp.pager.page == 1 else (),
                     more_coauthors=max(0, len(author.coauthors) - MAX_COAUTHORS),
                     topics=ix.topic_links(author.topics),
                     groups=ix.author_groups(author) if lp.pager.page == 1 else (),

@@ -6,6 +6,8 @@ strings (autoescaped by Jinja) and Markup produced by ``generator.latex`` from s
 
 from __future__ import annotations
 
+import functools
+import itertools
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -153,8 +155,10 @@ _SPACE = re.compile(r"\s+")
 _ISO_DATE = re.compile(r"[0-9]{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?)?")
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def clean(text: str) -> str:
-    """Collapse whitespace and drop characters HTML and XML forbid."""
+    """Collapse whitespace and drop characters HTML and XML forbid (memoised: the same
+    names and titles are cleaned for every page that lists them)."""
     return _SPACE.sub(" ", _CONTROL.sub("", text)).strip()
 
 
@@ -390,10 +394,10 @@ class SiteIndex:
             return ()
         return tuple(GroupView(clean(g.label), self.cards(g.paper_ids)) for g in author.groups)
 
-    def coauthors(self, author: Author) -> tuple[Counted, ...]:
-        return tuple(
-            Counted(self.author_link(a), n) for a, n in author.coauthors if a in self.authors
-        )
+    def coauthors(self, author: Author, limit: int | None = None) -> tuple[Counted, ...]:
+        """The co-authors most frequent first, at most ``limit`` of them."""
+        known = (Counted(self.author_link(a), n) for a, n in author.coauthors if a in self.authors)
+        return tuple(itertools.islice(known, limit))
 
     def topic_pages(self, topic: Topic) -> tuple[ListPage, ...]:
         return paginate(urls.topic_path(topic.id), [(None, c) for c in self.cards(topic.paper_ids)])
