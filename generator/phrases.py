@@ -1652,3 +1652,32 @@ class TermCache:
 
 
 TERMS = TermCache()
+
+
+def surfaces_of(text: str, target: str) -> list[str]:
+    """The surfaces of ``text`` whose merge key is ``target``: what ``surface_phrases``
+    yields for that key, without building every other phrase."""
+    out: list[str] = []
+    for chunk in chunks(text):
+        n = len(chunk)
+        for i in range(n):
+            keys_i, surf_i, conn_i = chunk[i]
+            if conn_i or not target.startswith(keys_i[0]):
+                continue
+            if (
+                len(keys_i) > 1
+                and keys_i[0] == target
+                and sum(ch.isupper() for ch in surf_i[0]) > 1
+            ):
+                out.append(surf_i[0])
+            joined = ""
+            words: list[str] = []
+            for j in range(i, min(n, i + MAX_WORDS)):
+                keys_j, surf_j, conn_j = chunk[j]
+                joined += "".join(keys_j)
+                if not target.startswith(joined):
+                    break
+                words.append("-".join(surf_j))
+                if not conn_j and joined == target:
+                    out.append(" ".join(words))
+    return out

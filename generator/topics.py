@@ -49,6 +49,7 @@ from generator.phrases import (
     phrase_keys,
     singular,
     surface_phrases,
+    surfaces_of,
 )
 from generator.urls import slugify
 
@@ -672,18 +673,35 @@ def paper_phrase(paper: Paper) -> str | None:
     return _text_phrase(*paper_text(paper))
 
 
+_PHRASE_OK: dict[str, bool] = {}
+
+
+def _phrase_ok(key: str) -> bool:
+    """Whether a phrase key can name a lone paper's subject (two words or more, a noun at
+    the end, not only general words)."""
+    found = _PHRASE_OK.get(key)
+    if found is None:
+        parts = key_parts(key)
+        content = [p for p in parts if p not in CONNECTORS]
+        found = not (
+            len(key.split(" ")) < 2
+            or not nounish_end(parts[-1])
+            or all(_generic(p) for p in content)
+            or ("of" in parts and _generic(parts[0]))
+        )
+        if len(_PHRASE_OK) > 1_000_000:
+            _PHRASE_OK.clear()
+        _PHRASE_OK[key] = found
+    return found
+
+
 @lru_cache(maxsize=1 << 16)
 def _text_phrase(title: str, abstract: str) -> str | None:
     uses: Counter[str] = Counter()
     for weight, text in ((TITLE_WEIGHT, title), (1, abstract)):
         for key in phrase_keys(text, 3):
-            parts = key_parts(key)
-            if len(key.split(" ")) < 2 or not nounish_end(parts[-1]):
-                continue
-            content = [p for p in parts if p not in CONNECTORS]
-            if all(_generic(p) for p in content) or ("of" in parts and _generic(parts[0])):
-                continue
-            uses[key] += weight
+            if _phrase_ok(key):
+                uses[key] += weight
     if not uses:
         return None
     key, n = sorted(uses.items(), key=lambda kv: (-kv[1], -len(kv[0].split(" ")), kv[0]))[0]
@@ -692,9 +710,8 @@ def _text_phrase(title: str, abstract: str) -> str | None:
     target = merge_key(key)
     spelled: Counter[str] = Counter()
     for text in (title, abstract):
-        for mk, surface in surface_phrases(text):
-            if mk == target:
-                spelled[_case(surface)] += 1
+        for surface in surfaces_of(text, target):
+            spelled[_case(surface)] += 1
     if not spelled:
         return key
     return sorted(spelled.items(), key=lambda kv: (-kv[1], "-" in kv[0], kv[0]))[0][0]
