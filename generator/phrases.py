@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from array import array
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from functools import lru_cache
 
 # Function words and academic boilerplate: they end a phrase.
@@ -1640,6 +1640,33 @@ class TermCache:
         entry = (array("i", ids), array("i", counts.values()))
         self.texts[(title, abstract)] = entry
         return entry
+
+    def remember_counts(
+        self,
+        title: str,
+        abstract: str,
+        title_counts: Mapping[str, int] | None,
+        abstract_counts: Mapping[str, int],
+    ) -> None:
+        """``remember`` from the texts' phrase-key counts (keys in order of first use)."""
+        counts: dict[str, int] = {}
+        general = _GENERAL
+        if title and title_counts is not None:
+            for k, n in title_counts.items():
+                if len(k) > 2 and k.count(" ") < 2 and k not in general:
+                    counts[k] = 2 * n
+        get = counts.get
+        for k, n in abstract_counts.items():
+            if len(k) > 2 and k.count(" ") < 2 and k not in general:
+                counts[k] = get(k, 0) + n
+        vocab = self.vocab
+        setdefault = vocab.setdefault
+        if len(self.texts) >= self.MAX_TEXTS:
+            self.texts.clear()
+        self.texts[(title, abstract)] = (
+            array("i", [setdefault(k, len(vocab)) for k in counts]),
+            array("i", counts.values()),
+        )
 
     def terms(self, title: str, abstract: str) -> tuple[array[int], array[int]]:
         """(term ids, counts) of a text, computed on first use."""

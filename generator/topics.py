@@ -106,25 +106,28 @@ def _count(papers: Sequence[Paper]) -> _Stats:
     capitals: Counter[str] = Counter()
     ics: set[str] = set()
     title_ids = array("i")
+    setdefault = vocab.setdefault
     for paper in papers:
         title, abstract = paper_text(paper)
         abstract_keys = phrase_keys(abstract)
         title_keys = phrase_keys(title) if title else None
-        TERMS.remember(title, abstract, title_keys, abstract_keys)
         c: Counter[str] = Counter(abstract_keys)
         if title_keys is not None:
+            in_title = Counter(title_keys)
+            TERMS.remember_counts(title, abstract, in_title, c)
             for k in set(title_keys):
                 c[k] += TITLE_WEIGHT
-                title_ids.append(vocab.setdefault(k, len(vocab)))
+                title_ids.append(setdefault(k, len(vocab)))
+        else:
+            TERMS.remember_counts(title, abstract, None, c)
         for text in (title, abstract):
             if "(" in text:
                 definitions.update(set(acronym_definitions(text)))
         both = abstract + " " + title
         capitals.update({singular(w.lower()) for w in _CAPITALISED.findall(both)})
         ics.update(w.lower()[:-1] for w in _ICS.findall(both))
-        for k, n in c.items():
-            indices.append(vocab.setdefault(k, len(vocab)))
-            data.append(n)
+        indices.extend([setdefault(k, len(vocab)) for k in c])
+        data.extend(c.values())
         indptr.append(len(indices))
     keys = list(vocab)
     # Columns of one merge key share the first column's id.
