@@ -142,6 +142,8 @@ def _pagefind_once(exe: Path, site: Path, bundle: Path) -> int:
 def pagefind_bundles(out: Path) -> list[tuple[str, tuple[str, ...]]]:
     """The bundles of the site in ``out``: (site path, its sort names), ``pagefind/`` first,
     then its parts in order."""
+    if not (out / PAGEFIND_DIR).is_dir():
+        return []
     parts = sorted(
         (int(d.name.removeprefix("part-")), d.name)
         for d in (out / PAGEFIND_DIR).glob("part-*")
@@ -323,7 +325,11 @@ def build_search_index(out: Path, catalog: Catalog, config: SiteConfig) -> Searc
     site written in ``out``."""
     engine = hosted_engine(len(catalog.papers))
     t0 = time.perf_counter()
-    pages = run_pagefind(out, indexed_pages(catalog))
+    to_index = indexed_pages(catalog)
+    if to_index:
+        pages = run_pagefind(out, to_index)
+    else:  # nothing to search (every record was in error, or no seeds): an empty index
+        pages, engine = 0, "index"
     t1 = time.perf_counter()
     try:
         docs, nwords, shards, size = write_offline_index(out, catalog)

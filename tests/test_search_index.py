@@ -279,3 +279,18 @@ def test_seed_build_names_its_engine(seed_site: Path) -> None:
     assert engine_file("index", [("pagefind/", ())])[0] == f"{INDEX_DIR}/engine.js"
     with pytest.raises(ValueError):
         engine_file("lucene", [])
+
+
+def test_a_site_with_nothing_to_search_gets_an_empty_index(tmp_path: Path) -> None:
+    """Every record in error (or no seeds): the build still succeeds with search, and the
+    search page answers from an empty script-loaded index instead of a missing bundle."""
+    from tests.conftest import build_site
+
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "broken.txt").write_text("arXiv:2101.00001\nCreated: 2021-01-01\n", encoding="utf-8")
+    out = tmp_path / "site"
+    assert build_site(seeds, out) == 1  # the record is an error, the site is still written
+    engine = (out / "search-index" / "engine.js").read_text(encoding="utf-8")
+    assert '"http":"index"' in engine.replace(" ", "")
+    assert not (out / "pagefind").exists()
