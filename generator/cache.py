@@ -11,8 +11,8 @@ worst an unused temporary file; a cache that cannot be read or written is simply
   reach the output). File digests are reused while a file's size, mtime and inode are
   unchanged, so a no-op check stats the inputs instead of reading them.
 - ``state``: the fingerprint of the last successful build, its diagnostics and summary, and a
-  manifest (path, size, mtime) of the site it wrote. When the fingerprint and the manifest
-  both match, the site on disk is exactly what a build would write again.
+  manifest of the site it wrote (each folder's mtime and inode, see ``site_manifest``). When
+  the fingerprint and the manifest both match, the site on disk is what a build would write.
 - stage results (pickles) keyed by the hash of their inputs: each seed file's records, the
   topics and similar papers of a set of papers.
 """
@@ -119,20 +119,24 @@ def fingerprint(
 
 
 def site_manifest(out: Path) -> dict[str, tuple[int, int]] | None:
-    """Relative path -> (size, mtime_ns) of every file of the site; None if unreadable."""
+    """Relative path -> (mtime_ns, inode) of the site folder and every folder in it; None if
+    unreadable. A file added, removed, renamed or replaced (as editors and tools save)
+    changes its folder's mtime, and a new site is a new folder; a stat of every file would
+    also see bytes rewritten in place, but costs a second per 100,000 files."""
     found: dict[str, tuple[int, int]] = {}
     base = len(str(out)) + 1
     try:
+        st = os.stat(out)
+        found[""] = (st.st_mtime_ns, st.st_ino)
         stack = [str(out)]
         while stack:
             folder = stack.pop()
             with os.scandir(folder) as it:
                 for entry in it:
                     if entry.is_dir(follow_symlinks=False):
-                        stack.append(entry.path)
-                    else:
                         st = entry.stat(follow_symlinks=False)
-                        found[entry.path[base:]] = (st.st_size, st.st_mtime_ns)
+                        found[entry.path[base:]] = (st.st_mtime_ns, st.st_ino)
+                        stack.append(entry.path)
     except OSError:
         return None
     return found
