@@ -33,7 +33,7 @@ from typing import Any
 
 CACHE_DIR = Path(".papersite-cache")
 FORMAT = 1  # bump when the layout of cached values changes
-KEEP_OUTPUTS = 8  # cache folders of this many output folders are kept, most recent first
+KEEP_OUTPUTS = 64  # cache folders of this many output folders are kept, most recent first
 GENERATOR_DIR = Path(__file__).resolve().parent
 # Environment variables that reach the output: where Pagefind is found, which modules load.
 ENV_KEYS = ("PATH", "PYTHONPATH", "PAGEFIND_BINARY_PATH")
