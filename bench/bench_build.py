@@ -5,7 +5,7 @@
 
 For each size N: makes the corpus (bench/corpus.py, reused when already there), then times
 
-- a cold build (output folder removed first),
+- a cold build (output folder and its build cache removed first),
 - a no-op rebuild (nothing changed),
 - a rebuild after one record changes (bench.corpus.touch_one_record),
 
@@ -34,6 +34,7 @@ if __package__ in (None, ""):  # run as a script: make `bench` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.corpus import CorpusOptions, touch_one_record, write_corpus
+from generator.cache import CACHE_DIR, BuildCache
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -161,6 +162,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         corpus = ensure_corpus(n, a.work, a.seed)
         out = a.work / f"site-{n}"
         shutil.rmtree(out, ignore_errors=True)
+        # a cold build: no cached stages either (the build runs in ROOT, its cache is there)
+        shutil.rmtree(BuildCache(out, root=ROOT / CACHE_DIR).folder, ignore_errors=True)
         search = not a.no_search
         print(f"# N={n}: cold build", file=sys.stderr, flush=True)
         cold = build_once("cold", n, corpus, out, a.work, search)

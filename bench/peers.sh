@@ -24,7 +24,8 @@ export RUNS=${RUNS:-3}
 export BIG=${BIG-}
 export PAGEFIND=${PAGEFIND:-0}
 export TOOLS=${TOOLS:-"hugo pelican"}
-export OURS_CMD=${OURS_CMD:-"env -C $REPO $PY -m generator build --no-search -q --seeds {corpus}/txt/style003 --out {out}"}
+# Cold builds like the peers' (the harness clears Hugo's cache too): the build cache goes first.
+export OURS_CMD=${OURS_CMD:-"env -C $REPO sh -c 'rm -rf .papersite-cache && exec $PY -m generator build --no-search -q --seeds {corpus}/txt/style003 --out {out}'"}
 
 bash "$HARNESS"
 cat "$WORK/results.md"
