@@ -17,7 +17,7 @@ from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 
 import numpy as np
-from scipy.cluster.hierarchy import fcluster, linkage
+from scipy.cluster.hierarchy import linkage
 from scipy.spatial.distance import squareform
 
 from generator.model import Group, Paper, Topic
@@ -105,10 +105,36 @@ def _average_linkage(sim: np.ndarray, threshold: float) -> list[list[int]]:
     dist = 1.0 - np.clip(sim, 0.0, 1.0)
     np.fill_diagonal(dist, 0.0)
     tree = linkage(squareform(dist, checks=False), method="average")
-    labels = fcluster(tree, t=1.0 - threshold, criterion="distance")
+    return _cut(tree, n, 1.0 - threshold)
+
+
+def _cut(tree: np.ndarray, n: int, cutoff: float) -> list[list[int]]:
+    """The flat clusters of ``fcluster(tree, cutoff, criterion="distance")`` (the largest
+    subtrees whose highest merge is at most ``cutoff``), without its per-call validation:
+    a merge joins its two sides when neither it nor any merge below it is above the cutoff."""
+    parent = list(range(2 * n - 1))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    highest = [0.0] * (n - 1)
+    for k, (a, b, d) in enumerate(tree[:, :3].tolist()):
+        left, right = int(a), int(b)
+        top = max(
+            d,
+            highest[left - n] if left >= n else d,
+            highest[right - n] if right >= n else d,
+        )
+        highest[k] = top
+        if top <= cutoff:
+            parent[find(left)] = n + k
+            parent[find(right)] = n + k
     clusters: dict[int, list[int]] = defaultdict(list)
-    for i, label in enumerate(labels.tolist()):
-        clusters[label].append(i)
+    for i in range(n):
+        clusters[find(i)].append(i)
     return sorted(clusters.values(), key=lambda c: c[0])
 
 

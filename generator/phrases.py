@@ -1681,11 +1681,36 @@ class TermCache:
 TERMS = TermCache()
 
 
+_Chunk = list[tuple[tuple[str, ...], tuple[str, ...], bool]]
+
+
+def chunk_phrase_keys(text_chunks: list[_Chunk], max_words: int = MAX_WORDS) -> list[str]:
+    """``phrase_keys`` of a text from its ``chunks`` (the same keys; prefixes of named
+    compounds placed at their chunk's start rather than among its phrases)."""
+    out: list[str] = []
+    append = out.append
+    for chunk in text_chunks:
+        words: list[str] = []
+        conn: list[bool] = []
+        for keys, parts, is_conn in chunk:
+            if len(keys) > 1 and sum(ch.isupper() for ch in parts[0]) > 1:
+                append(keys[0])
+            words.append("-".join(keys))
+            conn.append(is_conn)
+        _emit(words, conn, append, max_words)
+    return out
+
+
 def surfaces_of(text: str, target: str) -> list[str]:
     """The surfaces of ``text`` whose merge key is ``target``: what ``surface_phrases``
     yields for that key, without building every other phrase."""
+    return chunk_surfaces(list(chunks(text)), target)
+
+
+def chunk_surfaces(text_chunks: list[_Chunk], target: str) -> list[str]:
+    """``surfaces_of`` from a text's ``chunks``."""
     out: list[str] = []
-    for chunk in chunks(text):
+    for chunk in text_chunks:
         n = len(chunk)
         for i in range(n):
             keys_i, surf_i, conn_i = chunk[i]

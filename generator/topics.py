@@ -40,6 +40,9 @@ from generator.phrases import (
     STOP_WORDS,
     TERMS,
     acronym_definitions,
+    chunk_phrase_keys,
+    chunk_surfaces,
+    chunks,
     field_noun,
     key_of_name,
     key_parts,
@@ -49,7 +52,6 @@ from generator.phrases import (
     phrase_keys,
     singular,
     surface_phrases,
-    surfaces_of,
 )
 from generator.urls import slugify
 
@@ -701,8 +703,9 @@ def _phrase_ok(key: str) -> bool:
 @lru_cache(maxsize=1 << 16)
 def _text_phrase(title: str, abstract: str) -> str | None:
     uses: Counter[str] = Counter()
-    for weight, text in ((TITLE_WEIGHT, title), (1, abstract)):
-        for key in phrase_keys(text, 3):
+    text_chunks = (list(chunks(title)), list(chunks(abstract)))
+    for weight, parsed in zip((TITLE_WEIGHT, 1), text_chunks, strict=True):
+        for key in chunk_phrase_keys(parsed, 3):
             if _phrase_ok(key):
                 uses[key] += weight
     if not uses:
@@ -712,8 +715,8 @@ def _text_phrase(title: str, abstract: str) -> str | None:
         return None
     target = merge_key(key)
     spelled: Counter[str] = Counter()
-    for text in (title, abstract):
-        for surface in surfaces_of(text, target):
+    for parsed in text_chunks:
+        for surface in chunk_surfaces(parsed, target):
             spelled[_case(surface)] += 1
     if not spelled:
         return key
