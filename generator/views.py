@@ -151,15 +151,17 @@ class ListPage:
 
 
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufdd0-\ufdef\ufffe\uffff]")
-_SPACE = re.compile(r"\s+")
 _ISO_DATE = re.compile(r"[0-9]{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?)?")
 
 
 @functools.lru_cache(maxsize=1 << 16)
 def clean(text: str) -> str:
     """Collapse whitespace and drop characters HTML and XML forbid (memoised: the same
-    names and titles are cleaned for every page that lists them)."""
-    return _SPACE.sub(" ", _CONTROL.sub("", text)).strip()
+    names and titles are cleaned for every page that lists them). Printable ASCII has no
+    character to drop; ``str.split`` splits on the same whitespace as ``\\s``."""
+    if not (text.isascii() and text.isprintable()):
+        text = _CONTROL.sub("", text)
+    return " ".join(text.split())
 
 
 def shorten(text: str, limit: int = 160) -> str:
