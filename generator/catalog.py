@@ -248,7 +248,7 @@ def build_catalog(
 _T = TypeVar("_T")
 _R = TypeVar("_R")
 _TASK: Callable[[Any], Any] | None = None  # what forked workers run (inherited, not pickled)
-MIN_PARALLEL_ITEMS = 400  # fewer items are not worth starting processes for
+MIN_PARALLEL_ITEMS = 100  # fewer items are not worth starting processes for
 
 
 def _run_chunk(chunk: Sequence[Any]) -> list[Any]:
