@@ -11,6 +11,7 @@ different researchers must not make an astronomy paper "similar" to a language-m
 
 from __future__ import annotations
 
+import itertools
 import math
 from array import array
 from collections import Counter
@@ -144,31 +145,38 @@ def find_similar(
     # An author key on very many papers (a common name) says little.
     author_count = Counter(a for s in authors for a in s)
     crowded = max(50.0, math.sqrt(n) * 4)
+    telling = [frozenset(a for a in s if author_count[a] < crowded) for s in authors]
+    ids = [p.id for p in papers]
+    floor = min_score * 0.5
+    near = min_score * 0.85
+    most = 4 * k
     for lo in range(0, n, BLOCK):
         hi = min(n, lo + BLOCK)
         scores = sp.csr_matrix(x[lo:hi] @ index)
-        for r in range(hi - lo):
-            row = lo + r
-            s, e = scores.indptr[r], scores.indptr[r + 1]
-            cols = scores.indices[s:e]
-            vals = scores.data[s:e]
-            mask = (cols != row) & (vals >= min_score * 0.5)
-            cols, vals = cols[mask], vals[mask]
-            if len(cols) == 0:
+        # Drop the paper itself and weak candidates for the whole block at once.
+        row_of = np.repeat(np.arange(lo, hi), np.diff(scores.indptr))
+        keep = (scores.indices != row_of) & (scores.data >= floor)
+        cols_all = scores.indices[keep]
+        vals_all = scores.data[keep]
+        ptr = np.concatenate(([0], np.cumsum(np.bincount(row_of[keep] - lo, minlength=hi - lo))))
+        for r, (s, e) in enumerate(itertools.pairwise(ptr.tolist())):
+            if s == e:
                 continue
-            if len(cols) > 4 * k:
-                top = np.argpartition(-vals, 4 * k)[: 4 * k]
+            row = lo + r
+            cols = cols_all[s:e]
+            vals = vals_all[s:e]
+            if e - s > most:
+                top = np.argpartition(-vals, most)[:most]
                 cols, vals = cols[top], vals[top]
             ranked: list[tuple[float, str]] = []
-            mine = authors[row]
-            for c, v in zip(cols.tolist(), vals.tolist(), strict=True):
-                score = float(v)
-                shared = [a for a in mine & authors[c] if author_count[a] < crowded]
+            mine = telling[row]
+            for c, score in zip(cols.tolist(), vals.tolist(), strict=True):
+                shared = len(mine & telling[c]) if mine else 0
                 # Shared people add to a pair alike in text or sharing a topic, never alone.
-                if shared and (score >= min_score * 0.85 or topic_sets[row] & topic_sets[c]):
-                    score += min(MAX_AUTHOR_BONUS, AUTHOR_BONUS * len(shared))
+                if shared and (score >= near or topic_sets[row] & topic_sets[c]):
+                    score += min(MAX_AUTHOR_BONUS, AUTHOR_BONUS * shared)
                 if score >= min_score:
-                    ranked.append((-round(min(score, 1.0), 4), papers[c].id))
+                    ranked.append((-round(min(score, 1.0), 4), ids[c]))
             ranked.sort()
-            out[papers[row].id] = tuple((pid, -neg) for neg, pid in ranked[:k])
+            out[ids[row]] = tuple((pid, -neg) for neg, pid in ranked[:k])
     return out

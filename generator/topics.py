@@ -56,7 +56,8 @@ from generator.phrases import (
 from generator.urls import slugify
 
 _ICS = re.compile(r"\b[A-Za-z]{4,}ics\b")
-_CAPITALISED = re.compile(r"\b[A-Za-z][a-z0-9]*[A-Z][A-Za-z0-9]*\b")
+# Possessive: the classes either side are disjoint, so giving back never helps.
+_CAPITALISED = re.compile(r"\b[A-Za-z][a-z0-9]*+[A-Z][A-Za-z0-9]*+\b")
 MAX_SHARE = 0.4  # no topic holds more than this share of the papers
 MAX_TOPICS = 5  # per paper, category included
 MIN_COHESION = 0.2
@@ -127,7 +128,8 @@ def _count(papers: Sequence[Paper]) -> _Stats:
                 definitions.update(set(acronym_definitions(text)))
         both = abstract + " " + title
         capitals.update({singular(w.lower()) for w in _CAPITALISED.findall(both)})
-        ics.update(w.lower()[:-1] for w in _ICS.findall(both))
+        if "ics" in both:
+            ics.update(w.lower()[:-1] for w in _ICS.findall(both))
         indices.extend([setdefault(k, len(vocab)) for k in c])
         data.extend(c.values())
         indptr.append(len(indices))
