@@ -6,7 +6,8 @@ The corpus is deterministic and built in memory from the real seeds: each paper 
 sentences from a seed abstract, from others of the same listing and from any listing, then
 a cluster-specific vocabulary shift rewrites some words into coined variants (so the corpus
 has many topics, not 64), and authors come from a Zipf-distributed pool. Prints wall time,
-CPU time and peak memory (RSS) of each stage.
+CPU time (of this process; forked workers' CPU is not counted) and peak memory (RSS) of
+each stage, and the largest peak of a worker.
 """
 
 from __future__ import annotations
@@ -42,6 +43,11 @@ def _rss_mb() -> float:
 
 def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _child_peak_mb() -> float:
+    """Largest peak of any finished worker process (similar papers' forked ranking)."""
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
 
 def corpus(n: int, seed: int) -> list[Paper]:
@@ -128,6 +134,7 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("-n", type=int, default=100_000)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--workers", type=int, default=2, help="processes ranking similar papers")
     args = ap.parse_args(argv)
     with Stage(f"generate {args.n} papers"):
         papers = corpus(args.n, args.seed)
@@ -135,7 +142,7 @@ def main(argv: list[str] | None = None) -> None:
     with Stage("topics"):
         result = assign_topics(papers, TopicConfig())
     with Stage("similar papers"):
-        similar = find_similar(papers, result.paper_topics)
+        similar = find_similar(papers, result.paper_topics, workers=args.workers)
     listings: dict[str, list[Paper]] = defaultdict(list)
     authors: dict[str, list[Paper]] = defaultdict(list)
     for p in papers:
@@ -154,7 +161,8 @@ def main(argv: list[str] | None = None) -> None:
     sizes = sorted(len(t.paper_ids) for t in result.topics)
     shown = sum(len(v) for v in similar.values())
     print(
-        f"total (topics+similar+grouping) {elapsed:.2f} s, peak RSS {_peak_mb():.0f} MB; "
+        f"total (topics+similar+grouping) {elapsed:.2f} s, peak RSS {_peak_mb():.0f} MB "
+        f"(largest worker {_child_peak_mb():.0f} MB); "
         f"{len(result.topics)} topics (median {sizes[len(sizes) // 2] if sizes else 0} papers, "
         f"max {sizes[-1] if sizes else 0}); {shown / len(papers):.2f} similar per paper; "
         f"{mixed} of {len(listings)} listings mixed; largest author {max(len(p) for _, p in many)}"

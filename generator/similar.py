@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import itertools
 import math
+import multiprocessing as mp
 from array import array
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
@@ -126,14 +128,78 @@ def _pruned_index(x: sp.csr_matrix, per_term: int) -> sp.csr_matrix:
     return _top_per_row(sp.csr_matrix(x.T), per_term)
 
 
+@dataclass(frozen=True)
+class _Ranking:
+    """What ranking a block of rows needs (shared with forked workers, never pickled)."""
+
+    x: sp.csr_matrix
+    index: sp.csr_matrix
+    ids: list[str]
+    telling: list[frozenset[str]]
+    topic_sets: list[frozenset[str]]
+    k: int
+    min_score: float
+
+
+_RANKING: list[_Ranking] = []  # set before forking workers; read by _rank_shared
+
+
+def _rank_shared(bounds: tuple[int, int]) -> list[tuple[str, tuple[tuple[str, float], ...]]]:
+    return _rank_rows(_RANKING[-1], *bounds)
+
+
+def _rank_rows(job: _Ranking, lo: int, hi: int) -> list[tuple[str, tuple[tuple[str, float], ...]]]:
+    """The similar lists of rows lo..hi (one block of the candidate product)."""
+    ids, telling, topic_sets = job.ids, job.telling, job.topic_sets
+    min_score, k = job.min_score, job.k
+    floor = min_score * 0.5
+    near = min_score * 0.85
+    most = 4 * k
+    found: list[tuple[str, tuple[tuple[str, float], ...]]] = []
+    scores = sp.csr_matrix(job.x[lo:hi] @ job.index)
+    # Drop the paper itself and weak candidates for the whole block at once.
+    row_of = np.repeat(np.arange(lo, hi), np.diff(scores.indptr))
+    keep = (scores.indices != row_of) & (scores.data >= floor)
+    cols_all = scores.indices[keep]
+    vals_all = scores.data[keep]
+    del scores
+    ptr = np.concatenate(([0], np.cumsum(np.bincount(row_of[keep] - lo, minlength=hi - lo))))
+    for r, (s, e) in enumerate(itertools.pairwise(ptr.tolist())):
+        if s == e:
+            continue
+        row = lo + r
+        cols = cols_all[s:e]
+        vals = vals_all[s:e]
+        if e - s > most:
+            top = np.argpartition(-vals, most)[:most]
+            cols, vals = cols[top], vals[top]
+        ranked: list[tuple[float, str]] = []
+        mine = telling[row]
+        for c, score in zip(cols.tolist(), vals.tolist(), strict=True):
+            shared = len(mine & telling[c]) if mine else 0
+            # Shared people add to a pair alike in text or sharing a topic, never alone.
+            if shared and (score >= near or topic_sets[row] & topic_sets[c]):
+                score += min(MAX_AUTHOR_BONUS, AUTHOR_BONUS * shared)
+            if score >= min_score:
+                ranked.append((-round(min(score, 1.0), 4), ids[c]))
+        ranked.sort()
+        found.append((ids[row], tuple((pid, -neg) for neg, pid in ranked[:k])))
+    return found
+
+
 def find_similar(
     papers: Sequence[Paper],
     paper_topics: Mapping[str, tuple[str, ...]],
     k: int = 5,
     *,
     min_score: float = MIN_SCORE,
+    workers: int = 1,
+    block: int = BLOCK,
 ) -> dict[str, tuple[tuple[str, float], ...]]:
-    """Up to k similar papers per paper id, best first, each with its score (0..1]."""
+    """Up to k similar papers per paper id, best first, each with its score (0..1].
+
+    ``workers`` > 1 ranks blocks of rows in that many forked processes (same result; each
+    row's candidates are scored independently of the others)."""
     n = len(papers)
     out: dict[str, tuple[tuple[str, float], ...]] = {p.id: () for p in papers}
     if n < 2:
@@ -141,42 +207,28 @@ def find_similar(
     x = paper_vectors(papers, paper_topics)
     index = _pruned_index(x, POSTINGS_PER_TERM)
     authors = [frozenset(name_key(a) for a in p.authors if a.strip()) for p in papers]
-    topic_sets = [frozenset(paper_topics.get(p.id, ())) for p in papers]
     # An author key on very many papers (a common name) says little.
     author_count = Counter(a for s in authors for a in s)
     crowded = max(50.0, math.sqrt(n) * 4)
-    telling = [frozenset(a for a in s if author_count[a] < crowded) for s in authors]
-    ids = [p.id for p in papers]
-    floor = min_score * 0.5
-    near = min_score * 0.85
-    most = 4 * k
-    for lo in range(0, n, BLOCK):
-        hi = min(n, lo + BLOCK)
-        scores = sp.csr_matrix(x[lo:hi] @ index)
-        # Drop the paper itself and weak candidates for the whole block at once.
-        row_of = np.repeat(np.arange(lo, hi), np.diff(scores.indptr))
-        keep = (scores.indices != row_of) & (scores.data >= floor)
-        cols_all = scores.indices[keep]
-        vals_all = scores.data[keep]
-        ptr = np.concatenate(([0], np.cumsum(np.bincount(row_of[keep] - lo, minlength=hi - lo))))
-        for r, (s, e) in enumerate(itertools.pairwise(ptr.tolist())):
-            if s == e:
-                continue
-            row = lo + r
-            cols = cols_all[s:e]
-            vals = vals_all[s:e]
-            if e - s > most:
-                top = np.argpartition(-vals, most)[:most]
-                cols, vals = cols[top], vals[top]
-            ranked: list[tuple[float, str]] = []
-            mine = telling[row]
-            for c, score in zip(cols.tolist(), vals.tolist(), strict=True):
-                shared = len(mine & telling[c]) if mine else 0
-                # Shared people add to a pair alike in text or sharing a topic, never alone.
-                if shared and (score >= near or topic_sets[row] & topic_sets[c]):
-                    score += min(MAX_AUTHOR_BONUS, AUTHOR_BONUS * shared)
-                if score >= min_score:
-                    ranked.append((-round(min(score, 1.0), 4), ids[c]))
-            ranked.sort()
-            out[ids[row]] = tuple((pid, -neg) for neg, pid in ranked[:k])
+    job = _Ranking(
+        x=x,
+        index=index,
+        ids=[p.id for p in papers],
+        telling=[frozenset(a for a in s if author_count[a] < crowded) for s in authors],
+        topic_sets=[frozenset(paper_topics.get(p.id, ())) for p in papers],
+        k=k,
+        min_score=min_score,
+    )
+    bounds = [(lo, min(n, lo + block)) for lo in range(0, n, block)]
+    if workers > 1 and len(bounds) > 1 and "fork" in mp.get_all_start_methods():
+        _RANKING.append(job)
+        try:
+            with mp.get_context("fork").Pool(min(workers, len(bounds))) as pool:
+                for part in pool.imap(_rank_shared, bounds):
+                    out.update(part)
+        finally:
+            _RANKING.pop()
+    else:
+        for lo, hi in bounds:
+            out.update(_rank_rows(job, lo, hi))
     return out

@@ -1,0 +1,75 @@
+"""Speed-ups must not change results: cached terms, forked ranking and the linkage cut give
+what the plain computation gives."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+
+import numpy as np
+import pytest
+from scipy.cluster.hierarchy import fcluster, linkage
+from scipy.spatial.distance import squareform
+
+from generator.groups import _cut
+from generator.phrases import (
+    TermCache,
+    chunk_phrase_keys,
+    chunks,
+    phrase_keys,
+    similarity_terms,
+    surface_phrases,
+    surfaces_of,
+)
+from generator.similar import find_similar
+from generator.topics import TopicConfig, assign_topics
+from tests.test_topics_planted import _corpus
+
+TEXTS = [
+    "Sparse Mixture-of-Experts (MoE) models scale pre-trained language models; MoE layers "
+    "route tokens. ERNIE-Tiny and ERNIE-Doc distil $x^2$ knowledge via https://x.org/a.",
+    "Radial velocity (RV) surveys of the Milky Way: radial velocities from LAMOST spectra.",
+    "",
+]
+
+
+@pytest.mark.parametrize("text", TEXTS)
+def test_one_tokenisation_gives_the_same_terms(text: str) -> None:
+    for most in (2, 3, 4):
+        assert Counter(chunk_phrase_keys(list(chunks(text)), most)) == Counter(
+            phrase_keys(text, most)
+        )
+    phrases = list(surface_phrases(text))
+    for target in {mk for mk, _ in phrases}:
+        assert sorted(surfaces_of(text, target)) == sorted(s for mk, s in phrases if mk == target)
+    cache = TermCache()
+    ids, counts = cache.terms(TEXTS[0], text)
+    expected: Counter[str] = Counter()
+    for weight, part in ((2, TEXTS[0]), (1, text)):
+        for term in similarity_terms(part):
+            expected[term] += weight
+    names = {i: t for t, i in cache.vocab.items()}
+    assert [(names[i], n) for i, n in zip(ids, counts, strict=True)] == list(expected.items())
+
+
+def test_linkage_cut_matches_fcluster() -> None:
+    rng = np.random.default_rng(7)
+    for trial in range(200):
+        n = int(rng.integers(2, 30))
+        sim = rng.choice([0.0, 0.05, 0.1, 0.3, 0.9], (n, n)) if trial % 2 else rng.random((n, n))
+        dist = 1.0 - (sim + sim.T) / 2
+        np.fill_diagonal(dist, 0.0)
+        tree = linkage(squareform(dist, checks=False), method="average")
+        labels = fcluster(tree, t=0.9, criterion="distance")
+        clusters: dict[int, list[int]] = defaultdict(list)
+        for i, label in enumerate(labels.tolist()):
+            clusters[label].append(i)
+        assert _cut(tree, n, 0.9) == sorted(clusters.values(), key=lambda c: c[0])
+
+
+def test_forked_ranking_gives_the_same_lists() -> None:
+    papers, _, _ = _corpus()
+    result = assign_topics(papers, TopicConfig())
+    plain = find_similar(papers, result.paper_topics)
+    assert find_similar(papers, result.paper_topics, block=37) == plain
+    assert find_similar(papers, result.paper_topics, workers=2, block=37) == plain
+    assert any(plain.values())
