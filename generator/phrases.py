@@ -1681,10 +1681,10 @@ class TermCache:
 TERMS = TermCache()
 
 
-_Chunk = list[tuple[tuple[str, ...], tuple[str, ...], bool]]
+Chunk = list[tuple[tuple[str, ...], tuple[str, ...], bool]]
 
 
-def chunk_phrase_keys(text_chunks: list[_Chunk], max_words: int = MAX_WORDS) -> list[str]:
+def chunk_phrase_keys(text_chunks: list[Chunk], max_words: int = MAX_WORDS) -> list[str]:
     """``phrase_keys`` of a text from its ``chunks`` (the same keys; prefixes of named
     compounds placed at their chunk's start rather than among its phrases)."""
     out: list[str] = []
@@ -1707,7 +1707,7 @@ def surfaces_of(text: str, target: str) -> list[str]:
     return chunk_surfaces(list(chunks(text)), target)
 
 
-def chunk_surfaces(text_chunks: list[_Chunk], target: str) -> list[str]:
+def chunk_surfaces(text_chunks: list[Chunk], target: str) -> list[str]:
     """``surfaces_of`` from a text's ``chunks``."""
     out: list[str] = []
     for chunk in text_chunks:

@@ -39,6 +39,7 @@ from generator.phrases import (
     GENERIC_UNIGRAMS,
     STOP_WORDS,
     TERMS,
+    Chunk,
     acronym_definitions,
     chunk_phrase_keys,
     chunk_surfaces,
@@ -118,11 +119,13 @@ def _count(papers: Sequence[Paper]) -> _Stats:
         if title_keys is not None:
             in_title = Counter(title_keys)
             TERMS.remember_counts(title, abstract, in_title, c)
+            _remember_lone(title, abstract, in_title, c)
             for k in set(title_keys):
                 c[k] += TITLE_WEIGHT
                 title_ids.append(setdefault(k, len(vocab)))
         else:
             TERMS.remember_counts(title, abstract, None, c)
+            _remember_lone(title, abstract, {}, c)
         for text in (title, abstract):
             if "(" in text:
                 definitions.update(set(acronym_definitions(text)))
@@ -702,19 +705,56 @@ def _phrase_ok(key: str) -> bool:
     return found
 
 
-@lru_cache(maxsize=1 << 16)
-def _text_phrase(title: str, abstract: str) -> str | None:
-    uses: Counter[str] = Counter()
-    text_chunks = (list(chunks(title)), list(chunks(abstract)))
-    for weight, parsed in zip((TITLE_WEIGHT, 1), text_chunks, strict=True):
-        for key in chunk_phrase_keys(parsed, 3):
-            if _phrase_ok(key):
-                uses[key] += weight
+# (title, abstract) -> the phrase its text names most and how often (None: no phrase used
+# twice), noted while topics count the phrases so a lone paper's label needs no recount.
+_LONE: dict[tuple[str, str], tuple[str, int] | None] = {}
+
+
+def _best_use(uses: Mapping[str, int]) -> tuple[str, int] | None:
     if not uses:
         return None
-    key, n = sorted(uses.items(), key=lambda kv: (-kv[1], -len(kv[0].split(" ")), kv[0]))[0]
-    if n < 2:
+    key, n = min(uses.items(), key=lambda kv: (-kv[1], -len(kv[0].split(" ")), kv[0]))
+    return (key, n) if n >= 2 else None
+
+
+def _remember_lone(
+    title: str, abstract: str, in_title: Mapping[str, int], in_abstract: Mapping[str, int]
+) -> None:
+    """Note a text's most used phrase of two or three words (``phrase_keys(text, 3)``
+    are the four-word keys with at most two spaces)."""
+    uses: dict[str, int] = {}
+    ok = _PHRASE_OK
+    for weight, counts in ((TITLE_WEIGHT, in_title), (1, in_abstract)):
+        for key, n in counts.items():
+            if " " in key and key.count(" ") < 3:
+                good = ok.get(key)
+                if good is None:
+                    good = _phrase_ok(key)
+                if good:
+                    uses[key] = uses.get(key, 0) + weight * n
+    if len(_LONE) > 400_000:
+        _LONE.clear()
+    _LONE[(title, abstract)] = _best_use(uses)
+
+
+@lru_cache(maxsize=1 << 16)
+def _text_phrase(title: str, abstract: str) -> str | None:
+    if (title, abstract) in _LONE:
+        best = _LONE[(title, abstract)]
+        text_chunks: tuple[list[Chunk], ...] = ()
+    else:
+        uses: Counter[str] = Counter()
+        text_chunks = (list(chunks(title)), list(chunks(abstract)))
+        for weight, parsed in zip((TITLE_WEIGHT, 1), text_chunks, strict=True):
+            for key in chunk_phrase_keys(parsed, 3):
+                if _phrase_ok(key):
+                    uses[key] += weight
+        best = _best_use(uses)
+    if best is None:
         return None
+    key = best[0]
+    if not text_chunks:
+        text_chunks = (list(chunks(title)), list(chunks(abstract)))
     target = merge_key(key)
     spelled: Counter[str] = Counter()
     for parsed in text_chunks:

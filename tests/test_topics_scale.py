@@ -4,12 +4,14 @@ what the plain computation gives."""
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from dataclasses import replace
 
 import numpy as np
 import pytest
 from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.spatial.distance import squareform
 
+import generator.topics as topics_module
 from generator.groups import _cut
 from generator.phrases import (
     TermCache,
@@ -21,7 +23,7 @@ from generator.phrases import (
     surfaces_of,
 )
 from generator.similar import find_similar
-from generator.topics import TopicConfig, assign_topics
+from generator.topics import TopicConfig, assign_topics, paper_text
 from tests.test_topics_planted import _corpus
 
 TEXTS = [
@@ -73,3 +75,21 @@ def test_forked_ranking_gives_the_same_lists() -> None:
     assert find_similar(papers, result.paper_topics, block=37) == plain
     assert find_similar(papers, result.paper_topics, workers=2, block=37) == plain
     assert any(plain.values())
+
+
+def test_lone_phrase_noted_while_counting_matches_a_recount() -> None:
+    papers, _, _ = _corpus()
+    papers = papers[:60] + [
+        replace(papers[0], id="extra", title="Sparse Mixture-of-Experts (MoE) models", abstract=t)
+        for t in TEXTS
+    ]
+    assign_topics(papers, TopicConfig())
+    texts = [paper_text(p) for p in papers]
+    noted = {t: topics_module._LONE[t] for t in texts}
+    assert any(v is not None for v in noted.values())
+    topics_module._text_phrase.cache_clear()
+    via_counts = [topics_module._text_phrase(*t) for t in texts]
+    for t in texts:
+        del topics_module._LONE[t]
+    topics_module._text_phrase.cache_clear()
+    assert [topics_module._text_phrase(*t) for t in texts] == via_counts
