@@ -134,13 +134,13 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("-n", type=int, default=100_000)
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--workers", type=int, default=2, help="processes ranking similar papers")
+    ap.add_argument("--workers", type=int, default=2, help="worker processes (phrases, similar)")
     args = ap.parse_args(argv)
     with Stage(f"generate {args.n} papers"):
         papers = corpus(args.n, args.seed)
     total = time.perf_counter()
     with Stage("topics"):
-        result = assign_topics(papers, TopicConfig())
+        result = assign_topics(papers, TopicConfig(), workers=args.workers)
     with Stage("similar papers"):
         similar = find_similar(papers, result.paper_topics, workers=args.workers)
     listings: dict[str, list[Paper]] = defaultdict(list)

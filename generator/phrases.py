@@ -1597,6 +1597,24 @@ def similarity_terms_of(keys: list[str]) -> list[str]:
     return [k for k in keys if len(k) > 2 and k.count(" ") < 2 and k not in general]
 
 
+def similarity_counts(
+    title: str, title_counts: Mapping[str, int] | None, abstract_counts: Mapping[str, int]
+) -> dict[str, int]:
+    """Similarity terms of a text and their counts (title uses count twice), in order of
+    first use, from the texts' phrase-key counts."""
+    counts: dict[str, int] = {}
+    general = _GENERAL
+    if title and title_counts is not None:
+        for k, n in title_counts.items():
+            if len(k) > 2 and k.count(" ") < 2 and k not in general:
+                counts[k] = 2 * n
+    get = counts.get
+    for k, n in abstract_counts.items():
+        if len(k) > 2 and k.count(" ") < 2 and k not in general:
+            counts[k] = get(k, 0) + n
+    return counts
+
+
 class TermCache:
     """Similarity terms of each (title, abstract), counted once per build and kept as ids.
 
@@ -1641,31 +1659,15 @@ class TermCache:
         self.texts[(title, abstract)] = entry
         return entry
 
-    def remember_counts(
-        self,
-        title: str,
-        abstract: str,
-        title_counts: Mapping[str, int] | None,
-        abstract_counts: Mapping[str, int],
-    ) -> None:
-        """``remember`` from the texts' phrase-key counts (keys in order of first use)."""
-        counts: dict[str, int] = {}
-        general = _GENERAL
-        if title and title_counts is not None:
-            for k, n in title_counts.items():
-                if len(k) > 2 and k.count(" ") < 2 and k not in general:
-                    counts[k] = 2 * n
-        get = counts.get
-        for k, n in abstract_counts.items():
-            if len(k) > 2 and k.count(" ") < 2 and k not in general:
-                counts[k] = get(k, 0) + n
+    def store(self, title: str, abstract: str, terms: list[str], counts: list[int]) -> None:
+        """Keep a text's terms (from ``similarity_counts``) under the cache's ids."""
         vocab = self.vocab
         setdefault = vocab.setdefault
         if len(self.texts) >= self.MAX_TEXTS:
             self.texts.clear()
         self.texts[(title, abstract)] = (
-            array("i", [setdefault(k, len(vocab)) for k in counts]),
-            array("i", counts.values()),
+            array("i", [setdefault(k, len(vocab)) for k in terms]),
+            array("i", counts),
         )
 
     def terms(self, title: str, abstract: str) -> tuple[array[int], array[int]]:

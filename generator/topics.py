@@ -19,10 +19,11 @@ Uses numpy/scipy sparse matrices so 100,000 papers fit in seconds and bounded me
 from __future__ import annotations
 
 import math
+import multiprocessing as mp
 import re
 from array import array
 from collections import Counter, defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Literal
@@ -51,6 +52,7 @@ from generator.phrases import (
     nounish_alone,
     nounish_end,
     phrase_keys,
+    similarity_counts,
     singular,
     surface_phrases,
 )
@@ -101,7 +103,84 @@ def paper_text(paper: Paper) -> tuple[str, str]:
     return title, paper.abstract
 
 
-def _count(papers: Sequence[Paper]) -> _Stats:
+# What one paper's text contributes to the counts (computed alone, so it can run in a
+# worker): title keys (in set order) or None, phrase keys and counts (title uses added),
+# similarity terms and counts, its most used phrase, acronym definitions, capitalised
+# words, "-ics" words.
+_PaperCounts = tuple[
+    list[str] | None,
+    list[str],
+    list[int],
+    list[str],
+    list[int],
+    tuple[str, int] | None,
+    list[tuple[str, str]],
+    list[str],
+    list[str],
+]
+
+
+def _paper_counts(title: str, abstract: str) -> _PaperCounts:
+    abstract_keys = phrase_keys(abstract)
+    title_keys = phrase_keys(title) if title else None
+    c: Counter[str] = Counter(abstract_keys)
+    title_set: list[str] | None = None
+    if title_keys is not None:
+        in_title = Counter(title_keys)
+        sim = similarity_counts(title, in_title, c)
+        lone = _lone_of(in_title, c)
+        title_set = list(set(title_keys))
+        for k in title_set:
+            c[k] += TITLE_WEIGHT
+    else:
+        sim = similarity_counts(title, None, c)
+        lone = _lone_of({}, c)
+    definitions: list[tuple[str, str]] = []
+    for text in (title, abstract):
+        if "(" in text:
+            definitions.extend(set(acronym_definitions(text)))
+    both = abstract + " " + title
+    capitals = list({singular(w.lower()) for w in _CAPITALISED.findall(both)})
+    ics = [w.lower()[:-1] for w in _ICS.findall(both)] if "ics" in both else []
+    return (
+        title_set,
+        list(c),
+        list(c.values()),
+        list(sim),
+        list(sim.values()),
+        lone,
+        definitions,
+        capitals,
+        ics,
+    )
+
+
+_COUNT_TEXTS: list[list[tuple[str, str]]] = []  # set before forking; read by _counts_shared
+COUNT_BLOCK = 2000
+
+
+def _counts_shared(bounds: tuple[int, int]) -> list[_PaperCounts]:
+    texts = _COUNT_TEXTS[-1]
+    return [_paper_counts(*texts[i]) for i in range(*bounds)]
+
+
+def _all_counts(texts: list[tuple[str, str]], workers: int) -> Iterator[_PaperCounts]:
+    """Each text's counts in order; blocks of texts in forked workers when asked."""
+    bounds = [(lo, min(len(texts), lo + COUNT_BLOCK)) for lo in range(0, len(texts), COUNT_BLOCK)]
+    if workers > 1 and len(bounds) > 1 and "fork" in mp.get_all_start_methods():
+        _COUNT_TEXTS.append(texts)
+        try:
+            with mp.get_context("fork").Pool(min(workers, len(bounds))) as pool:
+                for part in pool.imap(_counts_shared, bounds):
+                    yield from part
+        finally:
+            _COUNT_TEXTS.pop()
+    else:
+        for title, abstract in texts:
+            yield _paper_counts(title, abstract)
+
+
+def _count(papers: Sequence[Paper], workers: int = 1) -> _Stats:
     vocab: dict[str, int] = {}
     indptr = array("q", [0])
     indices = array("i")
@@ -111,30 +190,20 @@ def _count(papers: Sequence[Paper]) -> _Stats:
     ics: set[str] = set()
     title_ids = array("i")
     setdefault = vocab.setdefault
-    for paper in papers:
-        title, abstract = paper_text(paper)
-        abstract_keys = phrase_keys(abstract)
-        title_keys = phrase_keys(title) if title else None
-        c: Counter[str] = Counter(abstract_keys)
-        if title_keys is not None:
-            in_title = Counter(title_keys)
-            TERMS.remember_counts(title, abstract, in_title, c)
-            _remember_lone(title, abstract, in_title, c)
-            for k in set(title_keys):
-                c[k] += TITLE_WEIGHT
-                title_ids.append(setdefault(k, len(vocab)))
-        else:
-            TERMS.remember_counts(title, abstract, None, c)
-            _remember_lone(title, abstract, {}, c)
-        for text in (title, abstract):
-            if "(" in text:
-                definitions.update(set(acronym_definitions(text)))
-        both = abstract + " " + title
-        capitals.update({singular(w.lower()) for w in _CAPITALISED.findall(both)})
-        if "ics" in both:
-            ics.update(w.lower()[:-1] for w in _ICS.findall(both))
-        indices.extend([setdefault(k, len(vocab)) for k in c])
-        data.extend(c.values())
+    texts = [paper_text(p) for p in papers]
+    if len(_LONE) > 400_000:
+        _LONE.clear()
+    for (title, abstract), found in zip(texts, _all_counts(texts, workers), strict=True):
+        title_set, keys, counts, sim_keys, sim_counts, lone, defs, caps, ics_words = found
+        TERMS.store(title, abstract, sim_keys, sim_counts)
+        _LONE[(title, abstract)] = lone
+        if title_set is not None:
+            title_ids.extend([setdefault(k, len(vocab)) for k in title_set])
+        definitions.update(defs)
+        capitals.update(caps)
+        ics.update(ics_words)
+        indices.extend([setdefault(k, len(vocab)) for k in keys])
+        data.extend(counts)
         indptr.append(len(indices))
     keys = list(vocab)
     # Columns of one merge key share the first column's id.
@@ -507,8 +576,13 @@ def _category_topic(code: str | None) -> tuple[str, str] | None:
     return (f"{name} ({full})" if name else full), full
 
 
-def assign_topics(papers: Sequence[Paper], config: TopicConfig | None = None) -> TopicResult:
-    """Topics of a set of papers: derived phrases and arXiv categories, config applied."""
+def assign_topics(
+    papers: Sequence[Paper], config: TopicConfig | None = None, *, workers: int = 1
+) -> TopicResult:
+    """Topics of a set of papers: derived phrases and arXiv categories, config applied.
+
+    ``workers`` > 1 counts the phrases of blocks of papers in that many forked processes
+    (same result: each paper's counts are its own; they are merged in paper order)."""
     config = config or TopicConfig()
     n = len(papers)
     if n == 0:
@@ -528,7 +602,7 @@ def assign_topics(papers: Sequence[Paper], config: TopicConfig | None = None) ->
         for p, c in zip(papers, cat_of, strict=True)
     ]
     room = [max(r, 0) for r in room]
-    stats = _count(papers)
+    stats = _count(papers, workers)
     scores, absorbed = _candidates(stats, n, blocked)
     counts = _absorb(stats, absorbed)
     chosen = _assign(stats, counts, scores, n, room)
@@ -717,11 +791,9 @@ def _best_use(uses: Mapping[str, int]) -> tuple[str, int] | None:
     return (key, n) if n >= 2 else None
 
 
-def _remember_lone(
-    title: str, abstract: str, in_title: Mapping[str, int], in_abstract: Mapping[str, int]
-) -> None:
-    """Note a text's most used phrase of two or three words (``phrase_keys(text, 3)``
-    are the four-word keys with at most two spaces)."""
+def _lone_of(in_title: Mapping[str, int], in_abstract: Mapping[str, int]) -> tuple[str, int] | None:
+    """A text's most used phrase of two or three words (``phrase_keys(text, 3)`` are the
+    four-word keys with at most two spaces), title uses counting double."""
     uses: dict[str, int] = {}
     ok = _PHRASE_OK
     for weight, counts in ((TITLE_WEIGHT, in_title), (1, in_abstract)):
@@ -732,9 +804,7 @@ def _remember_lone(
                     good = _phrase_ok(key)
                 if good:
                     uses[key] = uses.get(key, 0) + weight * n
-    if len(_LONE) > 400_000:
-        _LONE.clear()
-    _LONE[(title, abstract)] = _best_use(uses)
+    return _best_use(uses)
 
 
 @lru_cache(maxsize=1 << 16)

@@ -93,3 +93,10 @@ def test_lone_phrase_noted_while_counting_matches_a_recount() -> None:
         del topics_module._LONE[t]
     topics_module._text_phrase.cache_clear()
     assert [topics_module._text_phrase(*t) for t in texts] == via_counts
+
+
+def test_forked_counting_gives_the_same_topics(monkeypatch: pytest.MonkeyPatch) -> None:
+    papers, _, _ = _corpus()
+    plain = assign_topics(papers, TopicConfig())
+    monkeypatch.setattr(topics_module, "COUNT_BLOCK", 45)
+    assert assign_topics(papers, TopicConfig(), workers=2) == plain
