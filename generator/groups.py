@@ -87,7 +87,7 @@ def _similarity(
     for tid, rows in members.items():
         if len(rows) > 1:
             idx = np.array(rows)
-            shared[np.ix_(idx, idx)] += weight[tid]
+            shared[idx[:, None], idx] += weight[tid]
     denom = np.sqrt(np.outer(mass, mass))
     denom[denom == 0] = 1.0
     topic_sim = shared / denom

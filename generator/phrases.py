@@ -1473,12 +1473,17 @@ def phrase_keys(text: str, max_words: int = MAX_WORDS) -> list[str]:
 
 def _emit(words: list[str], conn: list[bool], append: Callable[[str], None], most: int) -> None:
     n = len(words)
+    if n == 1:
+        if not conn[0]:
+            append(words[0])
+        return
     for i in range(n):
         if conn[i]:
             continue
         key = words[i]
         append(key)
-        for j in range(i + 1, min(n, i + most)):
+        stop = i + most
+        for j in range(i + 1, n if stop > n else stop):
             key = key + " " + words[j]
             if not conn[j]:
                 append(key)

@@ -34,7 +34,7 @@ POSTINGS_PER_TERM = 400  # papers kept per term in the candidate index
 MIN_SCORE = 0.07  # below this a paper is not shown as similar
 AUTHOR_BONUS = 0.04  # per shared author, for pairs already similar in text
 MAX_AUTHOR_BONUS = 0.08
-BLOCK = 2048
+BLOCK = 1024  # rows per candidate product: bounds its memory, not its result
 TOPIC_TERM_WEIGHT = 4  # a topic counts like a phrase used four times
 
 
