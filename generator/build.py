@@ -1,7 +1,13 @@
 """The build orchestrator: the whole pipeline, top to bottom, in one function.
 
-    config -> read seeds -> read BibTeX -> papers -> topics, similar papers -> catalog
-           -> render (in memory) -> write to a staging folder -> search index -> swap into place
+    check -> config -> read seeds -> read BibTeX -> papers -> topics, similar papers -> catalog
+          -> render (in memory) -> write to a staging folder -> search index -> swap into place
+
+"check" hashes every input (``generator.cache``): when nothing changed since the last build
+and the site is still the one it wrote, the build ends there. Otherwise each seed file's
+records and the topics and similar papers are reused from the cache when their inputs' hashes
+match; the catalog's author groups and the render run on every core (forked workers), and
+the write hard-links every file whose bytes did not change from the previous site.
 
 Only this module and the CLI touch the disk and the clock. Input problems are diagnostics;
 they never stop the build (every record read is a paper or a diagnostic), but they make the
