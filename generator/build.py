@@ -250,8 +250,8 @@ def _topics_and_similar(
     hit = cache.load("topics", key) if cache else None
     if hit is not None:
         return hit[0], hit[1], True
-    topic_result = assign_topics(papers, topic_config)
-    similar = find_similar(papers, topic_result.paper_topics)
+    topic_result = assign_topics(papers, topic_config, workers=_workers())
+    similar = find_similar(papers, topic_result.paper_topics, workers=_workers())
     if cache:
         cache.store("topics", key, (topic_result, similar))
     return topic_result, similar, False
