@@ -1664,6 +1664,12 @@ class TermCache:
         self.texts[(title, abstract)] = entry
         return entry
 
+    def store_ids(self, title: str, abstract: str, ids: array[int], counts: array[int]) -> None:
+        """Keep a text's terms given as ids of this cache's vocabulary."""
+        if len(self.texts) >= self.MAX_TEXTS:
+            self.texts.clear()
+        self.texts[(title, abstract)] = (ids, counts)
+
     def store(self, title: str, abstract: str, terms: list[str], counts: list[int]) -> None:
         """Keep a text's terms (from ``similarity_counts``) under the cache's ids."""
         vocab = self.vocab

@@ -155,56 +155,140 @@ def _paper_counts(title: str, abstract: str) -> _PaperCounts:
     )
 
 
+@dataclass
+class _BlockCounts:
+    """The counts of a block of papers, phrases numbered within the block (in order of
+    first use), so a worker sends each phrase once and the parent numbers it once."""
+
+    keys: list[str]
+    title_ids: np.ndarray  # block ids of each paper's title keys, concatenated
+    ids: np.ndarray  # block ids of each paper's phrases, concatenated
+    counts: np.ndarray
+    lengths: np.ndarray  # phrases per paper
+    sim_ids: np.ndarray  # block ids of each paper's similarity terms, concatenated
+    sim_counts: np.ndarray
+    sim_lengths: np.ndarray
+    lone: list[tuple[str, int] | None]
+    definitions: list[tuple[str, str]]
+    capitals: list[str]
+    ics: list[str]
+
+
+def _block_counts(texts: Sequence[tuple[str, str]]) -> _BlockCounts:
+    local: dict[str, int] = {}
+    setdefault = local.setdefault
+    title_ids: list[int] = []
+    ids: list[int] = []
+    counts: list[int] = []
+    lengths: list[int] = []
+    sim_ids: list[int] = []
+    sim_counts: list[int] = []
+    sim_lengths: list[int] = []
+    lone: list[tuple[str, int] | None] = []
+    definitions: list[tuple[str, str]] = []
+    capitals: list[str] = []
+    ics: list[str] = []
+    for title, abstract in texts:
+        title_set, keys, n, sim_keys, sim_n, best, defs, caps, ics_words = _paper_counts(
+            title, abstract
+        )
+        if title_set is not None:
+            title_ids.extend([setdefault(k, len(local)) for k in title_set])
+        ids.extend([setdefault(k, len(local)) for k in keys])
+        counts.extend(n)
+        lengths.append(len(keys))
+        sim_ids.extend([local[k] for k in sim_keys])
+        sim_counts.extend(sim_n)
+        sim_lengths.append(len(sim_keys))
+        lone.append(best)
+        definitions.extend(defs)
+        capitals.extend(caps)
+        ics.extend(ics_words)
+    return _BlockCounts(
+        list(local),
+        np.array(title_ids, dtype=np.int64),
+        np.array(ids, dtype=np.int64),
+        np.array(counts, dtype=np.float32),
+        np.array(lengths, dtype=np.int64),
+        np.array(sim_ids, dtype=np.int64),
+        np.array(sim_counts, dtype=np.int32),
+        np.array(sim_lengths, dtype=np.int64),
+        lone,
+        definitions,
+        capitals,
+        ics,
+    )
+
+
 _COUNT_TEXTS: list[list[tuple[str, str]]] = []  # set before forking; read by _counts_shared
 COUNT_BLOCK = 2000
 
 
-def _counts_shared(bounds: tuple[int, int]) -> list[_PaperCounts]:
-    texts = _COUNT_TEXTS[-1]
-    return [_paper_counts(*texts[i]) for i in range(*bounds)]
+def _counts_shared(bounds: tuple[int, int]) -> _BlockCounts:
+    return _block_counts(_COUNT_TEXTS[-1][bounds[0] : bounds[1]])
 
 
-def _all_counts(texts: list[tuple[str, str]], workers: int) -> Iterator[_PaperCounts]:
-    """Each text's counts in order; blocks of texts in forked workers when asked."""
+def _all_counts(texts: list[tuple[str, str]], workers: int) -> Iterator[_BlockCounts]:
+    """The counts of consecutive blocks of texts; in forked workers when asked."""
     bounds = [(lo, min(len(texts), lo + COUNT_BLOCK)) for lo in range(0, len(texts), COUNT_BLOCK)]
     if workers > 1 and len(bounds) > 1 and "fork" in mp.get_all_start_methods():
         _COUNT_TEXTS.append(texts)
         try:
             with mp.get_context("fork").Pool(min(workers, len(bounds))) as pool:
-                for part in pool.imap(_counts_shared, bounds):
-                    yield from part
+                yield from pool.imap(_counts_shared, bounds)
         finally:
             _COUNT_TEXTS.pop()
     else:
-        for title, abstract in texts:
-            yield _paper_counts(title, abstract)
+        for lo, hi in bounds:
+            yield _block_counts(texts[lo:hi])
 
 
 def _count(papers: Sequence[Paper], workers: int = 1) -> _Stats:
     vocab: dict[str, int] = {}
-    indptr = array("q", [0])
-    indices = array("i")
-    data = array("f")
     definitions: Counter[tuple[str, str]] = Counter()
     capitals: Counter[str] = Counter()
     ics: set[str] = set()
-    title_ids = array("i")
     setdefault = vocab.setdefault
+    term_setdefault = TERMS.vocab.setdefault
     texts = [paper_text(p) for p in papers]
     if len(_LONE) > 400_000:
         _LONE.clear()
-    for (title, abstract), found in zip(texts, _all_counts(texts, workers), strict=True):
-        title_set, keys, counts, sim_keys, sim_counts, lone, defs, caps, ics_words = found
-        TERMS.store(title, abstract, sim_keys, sim_counts)
-        _LONE[(title, abstract)] = lone
-        if title_set is not None:
-            title_ids.extend([setdefault(k, len(vocab)) for k in title_set])
-        definitions.update(defs)
-        capitals.update(caps)
-        ics.update(ics_words)
-        indices.extend([setdefault(k, len(vocab)) for k in keys])
-        data.extend(counts)
-        indptr.append(len(indices))
+    all_ids: list[np.ndarray] = []
+    all_counts: list[np.ndarray] = []
+    all_lengths: list[np.ndarray] = [np.zeros(1, dtype=np.int64)]
+    all_title_ids: list[np.ndarray] = []
+    done = 0
+    for block in _all_counts(texts, workers):
+        # Block ids to vocabulary ids, numbered in order of first use as one pass would.
+        to_vocab = np.array([setdefault(k, len(vocab)) for k in block.keys], dtype=np.int32)
+        all_ids.append(to_vocab[block.ids])
+        all_title_ids.append(to_vocab[block.title_ids])
+        all_counts.append(block.counts)
+        all_lengths.append(block.lengths)
+        used = np.unique(block.sim_ids)
+        to_term = np.zeros(len(block.keys), dtype=np.int32)
+        to_term[used] = [term_setdefault(block.keys[i], len(TERMS.vocab)) for i in used.tolist()]
+        term_ids = to_term[block.sim_ids]
+        ends = np.cumsum(block.sim_lengths).tolist()
+        start = 0
+        for j, end in enumerate(ends):
+            title, abstract = texts[done + j]
+            TERMS.store_ids(
+                title,
+                abstract,
+                array("i", term_ids[start:end].tobytes()),
+                array("i", block.sim_counts[start:end].tobytes()),
+            )
+            _LONE[(title, abstract)] = block.lone[j]
+            start = end
+        done += len(ends)
+        definitions.update(block.definitions)
+        capitals.update(block.capitals)
+        ics.update(block.ics)
+    indices = np.concatenate(all_ids) if all_ids else np.zeros(0, np.int32)
+    data = np.concatenate(all_counts) if all_counts else np.zeros(0, np.float32)
+    indptr = np.cumsum(np.concatenate(all_lengths))
+    title_ids = np.concatenate(all_title_ids) if all_title_ids else np.zeros(0, np.int32)
     keys = list(vocab)
     # Columns of one merge key share the first column's id.
     canon = np.arange(len(keys), dtype=np.int32)
@@ -234,19 +318,12 @@ def _count(papers: Sequence[Paper], workers: int = 1) -> _Stats:
     canon = canon[canon]
     n_papers = len(papers)
     counts = sp.csr_matrix(
-        (
-            np.frombuffer(data, dtype=np.float32) if data else np.zeros(0, np.float32),
-            canon[np.frombuffer(indices, dtype=np.int32)] if indices else np.zeros(0, np.int32),
-            np.frombuffer(indptr, dtype=np.int64),
-        ),
+        (data, canon[indices], indptr),
         shape=(n_papers, max(1, len(keys))),
     )
     counts.sum_duplicates()
     df = np.bincount(counts.indices, minlength=counts.shape[1])
-    title_df = np.bincount(
-        canon[np.frombuffer(title_ids, dtype=np.int32)] if title_ids else np.zeros(0, np.int32),
-        minlength=counts.shape[1],
-    )
+    title_df = np.bincount(canon[title_ids], minlength=counts.shape[1])
     named = {first[w]: n for w, n in capitals.items() if w in first}
     ics_cols = {first[w] for w in ics if w in first}
     return _Stats(keys, counts, df, first, acronyms, named, ics_cols, title_df, canon)
