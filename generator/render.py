@@ -12,6 +12,7 @@ import json
 import multiprocessing
 import posixpath
 import re
+import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -202,6 +203,16 @@ class Renderer:
             raise BuildError(
                 f"template error in {where}{':' + str(line) if line else ''} "
                 f"rendering {info.path}: {exc}"
+            ) from exc
+        except Exception as exc:  # an expression in a template failed: {{ 1 / 0 }}, a bad call
+            frames = [
+                f for f in traceback.extract_tb(exc.__traceback__) if f.filename.endswith(".html")
+            ]
+            where = _short_path(frames[-1].filename) if frames else template
+            line = frames[-1].lineno if frames else None
+            raise BuildError(
+                f"template error in {where}{':' + str(line) if line else ''} "
+                f"rendering {info.path}: {type(exc).__name__}: {exc}"
             ) from exc
         return OutputFile(info.path, _CONTROL.sub("", html).encode("utf-8"))
 
@@ -683,3 +694,11 @@ def render_site(catalog: Catalog, config: SiteConfig, jobs: int = 1) -> tuple[Ou
         if a.path == b.path:
             raise BuildError(f"two pages would be written to the same path: {a.path}")
     return tuple(files)
+
+
+def _short_path(filename: str) -> str:
+    """A template's path as the user knows it: relative to the working folder when inside it."""
+    try:
+        return Path(filename).resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return filename
