@@ -41,6 +41,9 @@ def _build_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--strict", action="store_true", help="fail on warnings too")
     p.add_argument("--no-search", action="store_true", help="skip the Pagefind search index")
     p.add_argument("--today", help="reference date YYYY-MM-DD for listing dates without a year")
+    p.add_argument(
+        "--no-cache", action="store_true", help="ignore and do not update .papersite-cache/"
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="print errors and the summary only")
     p.add_argument("-v", "--verbose", action="store_true", help="print every stage and note")
     p.add_argument(
