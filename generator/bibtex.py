@@ -30,8 +30,9 @@ from bibtexparser.model import DuplicateBlockKeyBlock, Entry, ParsingFailedBlock
 from pylatexenc.latex2text import LatexNodes2Text
 
 from generator.categories import full_category
-from generator.diagnostics import Diagnostic, error, note, warning
+from generator.diagnostics import Diagnostic, error, warning
 from generator.model import BibEntry
+from generator.textio import sniff_encoding
 
 # bibtexparser logs every failed block; we report them as diagnostics instead.
 logging.getLogger("bibtexparser").addHandler(logging.NullHandler())
@@ -264,14 +265,6 @@ def _concatenate(value: str, strings: dict[str, str]) -> str:
     return "".join(out)
 
 
-_WIDE_BOMS = (
-    (b"\xff\xfe\x00\x00", "utf-32-le"),
-    (b"\x00\x00\xfe\xff", "utf-32-be"),
-    (b"\xff\xfe", "utf-16-le"),
-    (b"\xfe\xff", "utf-16-be"),
-)
-
-
 def _decode(data: bytes, name: str) -> tuple[str, list[Diagnostic]]:
     """UTF-8 (a BOM allowed); a line that is not UTF-8 is an error and is read as Latin-1.
 
@@ -279,24 +272,9 @@ def _decode(data: bytes, name: str) -> tuple[str, list[Diagnostic]]:
     mark is read in that encoding with a note; NUL bytes without a mark are an error naming
     the likely encoding.
     """
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    for bom, codec in _WIDE_BOMS:
-        if data.startswith(bom):
-            text = data[len(bom) :].decode(codec, errors="replace")
-            how = "" if "\ufffd" not in text else "; undecodable units are shown as U+FFFD"
-            found = note(name, 1, f"read as {codec.upper()} (byte-order mark); expected UTF-8{how}")
-            return text, [found]
-    diags: list[Diagnostic] = []
-    if b"\x00" in data:
-        diags.append(
-            error(
-                name,
-                data[: data.index(b"\x00")].count(b"\n") + 1,
-                "expected UTF-8 text, found NUL bytes: the file looks like UTF-16 or UTF-32 "
-                "without a byte-order mark; save it as UTF-8",
-            )
-        )
+    wide, data, diags = sniff_encoding(name, data)
+    if wide is not None:
+        return wide, diags
     try:
         return data.decode("utf-8"), diags
     except UnicodeDecodeError:

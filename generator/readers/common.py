@@ -10,7 +10,8 @@ import re
 from collections.abc import Callable
 from datetime import date
 
-from generator.diagnostics import Diagnostic, error, note
+from generator.diagnostics import Diagnostic, error
+from generator.textio import sniff_encoding
 
 
 def _char_class(pred: Callable[[str], bool]) -> str:
@@ -143,14 +144,6 @@ def month_day_date(month: int, day: int, year: int | None, today: date) -> tuple
 # --- decoding ------------------------------------------------------------------------------
 
 
-_WIDE_BOMS = (
-    (b"\xff\xfe\x00\x00", "utf-32-le"),
-    (b"\x00\x00\xfe\xff", "utf-32-be"),
-    (b"\xff\xfe", "utf-16-le"),
-    (b"\xfe\xff", "utf-16-be"),
-)
-
-
 def decode_seed(name: str, data: bytes) -> tuple[str, tuple[Diagnostic, ...]]:
     """UTF-8 text with a byte-order mark dropped and CRLF/CR turned into LF.
 
@@ -158,24 +151,9 @@ def decode_seed(name: str, data: bytes) -> tuple[str, tuple[Diagnostic, ...]]:
     a UTF-32 or UTF-16 byte-order mark is read in that encoding with a note; NUL bytes without
     one (UTF-16 or UTF-32 text without a mark) are an error saying so.
     """
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    diags: list[Diagnostic] = []
-    for bom, codec in _WIDE_BOMS:
-        if data.startswith(bom):
-            text = data[len(bom) :].decode(codec, errors="replace")
-            how = "" if "\ufffd" not in text else "; undecodable units are shown as U+FFFD"
-            found = note(name, 1, f"read as {codec.upper()} (byte-order mark); expected UTF-8{how}")
-            return text.replace("\r\n", "\n").replace("\r", "\n"), (found,)
-    if b"\x00" in data:
-        diags.append(
-            error(
-                name,
-                data[: data.index(b"\x00")].count(b"\n") + 1,
-                "expected UTF-8 text, found NUL bytes: the file looks like UTF-16 or UTF-32 "
-                "without a byte-order mark; save it as UTF-8",
-            )
-        )
+    wide, data, diags = sniff_encoding(name, data)
+    if wide is not None:
+        return wide.replace("\r\n", "\n").replace("\r", "\n"), tuple(diags)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
