@@ -37,6 +37,7 @@ from generator.views import (
     Card,
     Counted,
     Link,
+    ListPage,
     SiteIndex,
     clean,
     field_sources,
@@ -159,6 +160,28 @@ class Renderer:
         self.feed_writer = FeedWriter(self.index)
 
     # -- plumbing -------------------------------------------------------------------
+    def list_page_info(
+        self,
+        lp: ListPage,
+        kind: str,
+        name: str,
+        description: str,
+        feed: str,
+        indexed: bool = True,
+    ) -> PageInfo:
+        """A paged list (author, topic, listing): page 2 on says so in its title; only the
+        first page goes into the search index."""
+        title = name if lp.pager.page == 1 else f"{name} (page {lp.pager.page})"
+        return PageInfo(
+            lp.path,
+            kind,
+            title,
+            description,
+            feed=feed,
+            head=page_head(title, description, self.index.site_title),
+            indexed=indexed and lp.pager.page == 1,
+        )
+
     def card_html(self, prefix: str, card: Card) -> Markup:
         """A paper's list item, rendered once per link depth and reused on every list."""
         key = (prefix, card.id)
@@ -246,16 +269,7 @@ class Renderer:
         out = []
         pages = ix.author_pages(author)
         for lp in pages:
-            title = name if lp.pager.page == 1 else f"{name} (page {lp.pager.page})"
-            info = PageInfo(
-                lp.path,
-                "author",
-                title,
-                description,
-                feed=feed,
-                head=page_head(title, description, ix.site_title),
-                indexed=lp.pager.page == 1,
-            )
+            info = self.list_page_info(lp, "author", name, description, feed)
             out.append(
                 self.page(
                     "author.html",
@@ -281,16 +295,7 @@ class Renderer:
         feed = urls.feed_path("topics", topic.id)
         out = []
         for lp in ix.topic_pages(topic):
-            title = name if lp.pager.page == 1 else f"{name} (page {lp.pager.page})"
-            info = PageInfo(
-                lp.path,
-                "topic",
-                title,
-                description,
-                feed=feed,
-                head=page_head(title, description, ix.site_title),
-                indexed=lp.pager.page == 1,
-            )
+            info = self.list_page_info(lp, "topic", name, description, feed)
             out.append(
                 self.page(
                     "topic.html",
@@ -314,15 +319,7 @@ class Renderer:
         mixed = listing.mixed and len(listing.groups) > 1
         out = []
         for lp in ix.listing_pages(listing):
-            title = name if lp.pager.page == 1 else f"{name} (page {lp.pager.page})"
-            info = PageInfo(
-                lp.path,
-                "listing",
-                title,
-                description,
-                feed=feed,
-                head=page_head(title, description, ix.site_title),
-            )
+            info = self.list_page_info(lp, "listing", name, description, feed, indexed=False)
             out.append(
                 self.page(
                     "listing.html",
