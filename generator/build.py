@@ -22,7 +22,7 @@ import io
 import os
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -32,8 +32,10 @@ from generator.diagnostics import Diagnostic, count, sort_diagnostics, warning
 from generator.progress import Progress, mode_from_flags
 
 if TYPE_CHECKING:
-    from generator.cache import BuildCache, Fingerprint
-    from generator.model import Paper, SeedFile
+    from collections.abc import Hashable
+
+    from generator.cache import BuildCache, Fingerprint, Memo
+    from generator.model import BibEntry, Paper, Record, SeedFile
     from generator.topics import TopicConfig, TopicResult
 
 
@@ -94,7 +96,6 @@ def run_build(options: BuildOptions, progress: Progress | None = None) -> BuildR
             st.note("nothing changed since the last build")
             return _unchanged_result(state, options, started, progress)
 
-    from generator.bibtex import read_bib_paths
     from generator.catalog import build_catalog
     from generator.config import load_config
     from generator.papers import build_papers
@@ -104,9 +105,12 @@ def run_build(options: BuildOptions, progress: Progress | None = None) -> BuildR
 
     config, diags = load_config(options.config, options.base_url)
     all_diags: list[Diagnostic] = list(diags)
+    memos: dict[str, Memo] = {}  # per-item work kept for the next build (generator.cache)
 
     with progress.stage("read") as st:
-        seed_files, diags, reread = _read_seeds(options.seeds, today, cache, inputs.code)
+        seed_files, diags, reread, input_keys = _read_seeds(
+            options.seeds, today, cache, inputs.code
+        )
         all_diags += diags
         if not seed_files:
             all_diags.append(
@@ -118,7 +122,8 @@ def run_build(options: BuildOptions, progress: Progress | None = None) -> BuildR
             )
         records = [r for f in seed_files for r in f.records]
         all_diags += find_duplicates(records)
-        entries, diags = read_bib_paths([options.seeds])
+        entries, diags, bib_keys = _read_bibs(options.seeds, cache, inputs.code)
+        input_keys.update(bib_keys)
         all_diags += diags
         st.advance(len(records) + len(entries))
         st.note(
@@ -127,13 +132,18 @@ def run_build(options: BuildOptions, progress: Progress | None = None) -> BuildR
         )
 
     with progress.stage("papers") as st:
-        papers, diags = build_papers(records, entries)
+        paper_memo = cache.load_memo("papers", inputs.code) if cache else None
+        papers, diags = build_papers(
+            records, entries, paper_memo, _input_key(input_keys) if cache else None
+        )
         all_diags += diags
         st.advance(len(papers))
+        if paper_memo is not None:
+            memos["papers"] = paper_memo
 
     with progress.stage("topics+similar") as st:
         topic_result, similar, cached = _topics_and_similar(
-            papers, config.topics, cache, inputs.code
+            papers, config.topics, cache, inputs.code, memos
         )
         st.advance(len(papers))
         if cached:
@@ -148,7 +158,12 @@ def run_build(options: BuildOptions, progress: Progress | None = None) -> BuildR
 
     try:
         with progress.stage("render") as st:
-            files = render_site(catalog, config, jobs=_workers())
+            files = render_site(
+                catalog,
+                config,
+                jobs=_workers(),
+                **_memo_arg(render_site, "render", cache, inputs.code, memos),
+            )
             st.advance(len(files))
         search_step = None
         if not options.no_search:
@@ -159,8 +174,13 @@ def run_build(options: BuildOptions, progress: Progress | None = None) -> BuildR
                     build_search_index(staging, catalog, config)
 
         with progress.stage("write") as st:
-            write_site(files, options.out, before_swap=search_step)
+            previous = _previous_digests(cache, options.out) if cache else None
+            written = write_site(files, options.out, before_swap=search_step, previous=previous)
             st.advance(len(files))
+            st.note(
+                f"{written.changed} files written, {written.removed} removed, "
+                f"{len(files) - written.changed} unchanged ({written.mode})"
+            )
     except (OSError, BuildError) as exc:
         return BuildResult(
             False,
@@ -181,7 +201,8 @@ def run_build(options: BuildOptions, progress: Progress | None = None) -> BuildR
     )
     final = sort_diagnostics(all_diags)
     if cache:
-        _remember(cache, inputs.key, inputs, final, counts, options.out)
+        complete = options.no_search  # else the indexer added files of its own
+        _remember(cache, inputs, final, counts, options.out, written.digests, complete, memos)
     return BuildResult(True, final, summary, timings=progress.timings())
 
 
@@ -203,18 +224,22 @@ def _workers() -> int:
         return max(1, min(8, os.cpu_count() or 1))
 
 
+InputKeys = dict[int, tuple[str, int]]  # id(record or entry) -> (its file's cache key, index)
+
+
 def _read_seeds(
     folder: Path, today: date, cache: BuildCache | None, code: str
-) -> tuple[tuple[SeedFile, ...], tuple[Diagnostic, ...], int]:
+) -> tuple[tuple[SeedFile, ...], tuple[Diagnostic, ...], int, InputKeys]:
     """``readers.read_seed_paths([folder])``, each file's result cached by its bytes' hash
     (and the generator's source): after a change only the changed files are parsed again.
-    Also returns how many were."""
+    Also returns how many were, and each record's input key (``_input_key``)."""
     from generator.cache import digest_value
     from generator.diagnostics import error
     from generator.readers import read_seed_bytes
 
     files: list[SeedFile] = []
     diags: list[Diagnostic] = []
+    keys: InputKeys = {}
     reread = 0
     for target in sorted(folder.glob("*.txt")):
         name = str(target)
@@ -224,24 +249,99 @@ def _read_seeds(
             diags.append(error(name, 0, f"cannot read the file: {exc.strerror or exc}"))
             continue
         key = digest_value((code, name, today.isoformat(), data))
-        hit = cache.load("read", key) if cache else None
+        packed = cache.load("read", key) if cache else None
+        hit = _unpack_seed(packed) if packed is not None else None
         if hit is None:
             hit = read_seed_bytes(name, data, today)
             reread += 1
             if cache:
-                cache.store("read", key, hit)
+                cache.store("read", key, _pack_seed(hit))
         seed, file_diags = hit
         files.append(seed)
         diags.extend(file_diags)
-    return tuple(files), tuple(diags), reread
+        keys.update((id(r), (key, i)) for i, r in enumerate(seed.records))
+    return tuple(files), tuple(diags), reread, keys
+
+
+def _read_bibs(
+    folder: Path, cache: BuildCache | None, code: str
+) -> tuple[tuple[BibEntry, ...], tuple[Diagnostic, ...], InputKeys]:
+    """``bibtex.read_bib_paths([folder])``, each file's entries cached by its bytes' hash."""
+    from generator.bibtex import read_bib_bytes
+    from generator.cache import digest_value
+    from generator.diagnostics import error
+
+    entries: list[BibEntry] = []
+    diags: list[Diagnostic] = []
+    keys: InputKeys = {}
+    for target in sorted(p for p in folder.glob("*.bib") if p.is_file()):
+        name = str(target)
+        try:
+            data = target.read_bytes()
+        except OSError as exc:
+            diags.append(error(name, 0, f"cannot read BibTeX file: {exc.strerror or exc}"))
+            continue
+        key = digest_value((code, name, data))
+        hit = cache.load("bib", key) if cache else None
+        if hit is None:
+            hit = read_bib_bytes(name, data)
+            if cache:
+                cache.store("bib", key, hit)
+        file_entries, file_diags = hit
+        entries.extend(file_entries)
+        diags.extend(file_diags)
+        keys.update((id(e), (key, i)) for i, e in enumerate(file_entries))
+    return tuple(entries), tuple(diags), keys
+
+
+def _input_key(
+    keys: InputKeys,
+) -> Callable[[Sequence[Record], BibEntry | None], Hashable]:
+    """A paper's inputs named by where they were read (file cache key, index) instead of by
+    value: a record from an unchanged file is the same record as in the last build."""
+
+    def key(records: Sequence[Record], entry: BibEntry | None) -> Hashable:
+        return (tuple(keys[id(r)] for r in records), keys[id(entry)] if entry else None)
+
+    return key
+
+
+def _pack_seed(hit: tuple[SeedFile, tuple[Diagnostic, ...]]) -> tuple[Any, ...]:
+    """A seed file's result as plain tuples (unpickled several times faster than dataclasses)."""
+    from dataclasses import astuple, fields
+
+    from generator.model import Record
+
+    names = tuple(f.name for f in fields(Record))
+    seed, diags = hit
+    rows = [tuple(getattr(r, n) for n in names) for r in seed.records]
+    return (names, seed.path, seed.layout, rows, [astuple(d) for d in diags])
+
+
+def _unpack_seed(packed: Any) -> tuple[SeedFile, tuple[Diagnostic, ...]] | None:
+    from dataclasses import fields
+
+    from generator.model import Record, SeedFile
+
+    if not isinstance(packed, tuple) or len(packed) != 5:
+        return None
+    names, path, layout, rows, diags = packed
+    if names != tuple(f.name for f in fields(Record)):
+        return None
+    seed = SeedFile(path, layout, tuple(Record(*row) for row in rows))
+    return seed, tuple(Diagnostic(*d) for d in diags)
 
 
 def _topics_and_similar(
-    papers: Sequence[Paper], topic_config: TopicConfig, cache: BuildCache | None, code: str
+    papers: Sequence[Paper],
+    topic_config: TopicConfig,
+    cache: BuildCache | None,
+    code: str,
+    memos: dict[str, Memo],
 ) -> tuple[TopicResult, dict[str, tuple[tuple[str, float], ...]], bool]:
     """Topics and similar papers, cached by the hash of every paper, the topic config and
     the generator's source: a rebuild whose papers are unchanged (a template edit, a config
-    change elsewhere) reuses them."""
+    change elsewhere) reuses them. Otherwise each is given its memo of per-paper work."""
     from generator.cache import digest_value
     from generator.similar import find_similar
     from generator.topics import assign_topics
@@ -250,11 +350,34 @@ def _topics_and_similar(
     hit = cache.load("topics", key) if cache else None
     if hit is not None:
         return hit[0], hit[1], True
-    topic_result = assign_topics(papers, topic_config, workers=_workers())
-    similar = find_similar(papers, topic_result.paper_topics, workers=_workers())
+    topic_result = assign_topics(
+        papers,
+        topic_config,
+        workers=_workers(),
+        **_memo_arg(assign_topics, "topics", cache, code, memos),
+    )
+    similar = find_similar(
+        papers,
+        topic_result.paper_topics,
+        workers=_workers(),
+        **_memo_arg(find_similar, "similar", cache, code, memos),
+    )
     if cache:
         cache.store("topics", key, (topic_result, similar))
     return topic_result, similar, False
+
+
+def _memo_arg(
+    fn: Callable[..., Any], name: str, cache: BuildCache | None, code: str, memos: dict[str, Memo]
+) -> dict[str, Any]:
+    """``{"memo": <the memo "name" of the last build>}`` when ``fn`` takes a ``memo`` keyword
+    and there is a cache; else nothing (the stage does all its work)."""
+    import inspect
+
+    if cache is None or "memo" not in inspect.signature(fn).parameters:
+        return {}
+    memo = memos[name] = cache.load_memo(name, code)
+    return {"memo": memo}
 
 
 # -- the build cache -----------------------------------------------------------------------
@@ -316,29 +439,50 @@ def _unchanged_result(
     return BuildResult(True, tuple(state["diagnostics"]), summary, timings=progress.timings())
 
 
+def _previous_digests(cache: BuildCache, out: Path) -> Mapping[str, bytes] | None:
+    """What the last build wrote to ``out`` (path -> SHA-256), if the site is still exactly
+    that: the folders' manifest (names, mtimes, inodes) is the one recorded after writing."""
+    from generator.cache import site_manifest
+
+    stored = cache.load("site", "digests")
+    if not isinstance(stored, dict) or not stored.get("complete"):
+        return None  # none, or the site also holds files the build did not list (search)
+    if site_manifest(out) != stored["manifest"]:
+        return None
+    digests = stored.get("digests")
+    return digests if isinstance(digests, dict) else None
+
+
 def _remember(
     cache: BuildCache,
-    key: str,
     inputs: Fingerprint,
     diagnostics: tuple[Diagnostic, ...],
     counts: str,
     out: Path,
+    digests: Mapping[str, bytes],
+    complete: bool,
+    memos: Mapping[str, Memo],
 ) -> None:
     from generator.cache import site_manifest
 
+    for name, memo in memos.items():
+        cache.store_memo(name, inputs.code, memo)
     manifest = site_manifest(out)
     if manifest is None:
         return
+    cache.store(
+        "site", "digests", {"manifest": manifest, "digests": dict(digests), "complete": complete}
+    )
     cache.store_state(
         {
-            "key": key,
+            "key": inputs.key,
             "fingerprint": inputs,
             "diagnostics": diagnostics,
             "counts": counts,
             "manifest": manifest,
         }
     )
-    cache.prune(("read", "topics"))
+    cache.prune(("read", "bib", "topics", "memo"))
 
 
 def options_from_args(args: argparse.Namespace) -> BuildOptions:

@@ -13,8 +13,14 @@ worst an unused temporary file; a cache that cannot be read or written is simply
 - ``state``: the fingerprint of the last successful build, its diagnostics and summary, and a
   manifest of the site it wrote (each folder's mtime and inode, see ``site_manifest``). When
   the fingerprint and the manifest both match, the site on disk is what a build would write.
-- stage results (pickles) keyed by the hash of their inputs: each seed file's records, the
-  topics and similar papers of a set of papers.
+- stage results (pickles) keyed by the hash of their inputs: each seed file's records and
+  each BibTeX file's entries, the topics and similar papers of a set of papers.
+- memos (``load_memo``/``store_memo``): one pickle per stage holding its per-item work (each
+  paper's merge, each page's render, ...) keyed by the item's inputs; valid only for the
+  generator source that wrote it. A memo is rewritten only when the build changed it, and
+  then holds only the entries this build used.
+- ``site``: path -> SHA-256 of every file the last build wrote, with the folders' manifest
+  of the site it wrote them to (``generator.write`` updates a site in place from it).
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -142,6 +148,56 @@ def site_manifest(out: Path) -> dict[str, tuple[int, int]] | None:
     return found
 
 
+class Memo(MutableMapping[Any, Any]):
+    """A dict that remembers which keys a build used and whether it changed anything.
+
+    Reading or writing a key marks it used; writing a value that is not the very object
+    already stored, or deleting, marks the memo changed. ``used()`` is what to keep."""
+
+    def __init__(self, data: dict[Any, Any] | None = None) -> None:
+        self._data: dict[Any, Any] = data if data is not None else {}
+        self._used: set[Any] = set()
+        self.changed = False
+
+    def __getitem__(self, key: Any) -> Any:
+        value = self._data[key]
+        self._used.add(key)
+        return value
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        if self._data.get(key, _MISSING) is not value:
+            self._data[key] = value
+            self.changed = True
+        self._used.add(key)
+
+    def __delitem__(self, key: Any) -> None:
+        del self._data[key]
+        self._used.discard(key)
+        self.changed = True
+
+    def __contains__(self, key: object) -> bool:
+        found = key in self._data
+        if found:
+            self._used.add(key)
+        return found
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def stale(self) -> bool:
+        """Whether the stored memo differs from what this build would keep."""
+        return self.changed or len(self._used) != len(self._data)
+
+    def used(self) -> dict[Any, Any]:
+        return {k: v for k, v in self._data.items() if k in self._used}
+
+
+_MISSING = object()
+
+
 class BuildCache:
     """One output folder's cache. Every method fails soft: a cache problem costs time only."""
 
@@ -202,6 +258,24 @@ class BuildCache:
                 shutil.rmtree(stale, ignore_errors=True)
         except OSError:
             pass
+
+    # -- memos ----------------------------------------------------------------------------
+    def load_memo(self, name: str, code: str) -> Memo:
+        """The memo ``name`` as the last build left it (empty when missing, unreadable or
+        written by other generator source ``code``)."""
+        stored = self.load("memo", name)
+        if isinstance(stored, tuple) and len(stored) == 2 and stored[0] == code:
+            data = stored[1]
+            if isinstance(data, dict):
+                return Memo(data)
+        return Memo()
+
+    def store_memo(self, name: str, code: str, memo: Memo) -> None:
+        """Write the memo (only the entries this build used), unless nothing changed."""
+        if memo.stale():
+            self.store("memo", name, (code, memo.used()))
+        else:
+            self._used.add(str(self._path("memo", name)))
 
     # -- the last build's state ------------------------------------------------------------
     def load_state(self) -> dict[str, Any] | None:

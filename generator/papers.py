@@ -14,15 +14,16 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Hashable, MutableMapping, Sequence
+from dataclasses import dataclass, field, fields, replace
 from functools import lru_cache
+from operator import attrgetter
 from pathlib import Path
+from typing import Any
 
 from generator.bibtex import decode_title
 from generator.categories import full_category
 from generator.diagnostics import Diagnostic, warning
-from generator.headline import derive_headline
 from generator.model import BibEntry, DatePrecision, Origin, Paper, Record, TitleSource
 from generator.urls import paper_id_from_arxiv, slugify
 
@@ -314,6 +315,8 @@ def _merge(g: _Group) -> tuple[Paper, list[Diagnostic]]:
     elif e is not None and e.title:
         title, title_source = e.title, "bibtex"
     else:
+        from generator.headline import derive_headline  # LaTeX support: imported when needed
+
         headline = derive_headline(abstract) if abstract else ""
         title = headline or (f"arXiv:{base}" if base else "Untitled paper")
         title_source = "derived"
@@ -460,22 +463,58 @@ def _origin_key(p: Paper) -> tuple[str, int]:
 
 
 def _with_id(p: Paper, pid: str) -> Paper:
-    return replace(p, id=pid)
+    return p if p.id == pid else replace(p, id=pid)
+
+
+# A memo entry: the paper's fields in declaration order (rebuilding a frozen dataclass from a
+# tuple is several times faster than unpickling it) and its diagnostics.
+_PAPER_FIELDS = tuple(f.name for f in fields(Paper))
+_paper_row = attrgetter(*_PAPER_FIELDS)
+
+InputKey = Callable[[Sequence[Record], "BibEntry | None"], Hashable]
 
 
 def build_papers(
-    records: Sequence[Record], entries: Sequence[BibEntry]
+    records: Sequence[Record],
+    entries: Sequence[BibEntry],
+    memo: MutableMapping[Any, Any] | None = None,
+    input_key: InputKey | None = None,
 ) -> tuple[tuple[Paper, ...], tuple[Diagnostic, ...]]:
     """Merge seed records and BibTeX entries into papers, newest first (undated last), then
-    by id."""
+    by id.
+
+    ``memo`` (kept by the caller between builds) holds each paper with its id and diagnostics,
+    keyed by its inputs: ``input_key(records, entry)``, by default the records and BibTeX entry
+    themselves (a caller that knows which inputs are unchanged passes a cheaper key). A paper
+    whose inputs are unchanged is not merged again; the result is the same without a memo."""
     diags: list[Diagnostic] = []
     groups = _group_records(records)
     _match_entries(groups, entries, diags)
     papers: list[Paper] = []
+    keys: list[Hashable] = []
+    group_diags: list[tuple[Diagnostic, ...]] = []
     for g in groups:
-        paper, paper_diags = _merge(g)
-        papers.append(paper)
+        key: Hashable = None
+        hit = None
+        if memo is not None:
+            key = input_key(g.records, g.entry) if input_key else (tuple(g.records), g.entry)
+            hit = memo.get(key)
+        if hit is None:
+            paper, found = _merge(g)
+            paper_diags = tuple(found)
+        else:
+            paper, paper_diags = Paper(*hit[0]), hit[1]
         diags.extend(paper_diags)
-    papers = sorted(_assign_ids(papers), key=lambda p: p.id)
-    papers.sort(key=lambda p: p.date or "", reverse=True)
-    return tuple(papers), tuple(diags)
+        papers.append(paper)
+        keys.append(key)
+        group_diags.append(paper_diags)
+    with_ids = _assign_ids(papers)
+    if memo is not None:
+        for key, before, paper, paper_diags in zip(
+            keys, papers, with_ids, group_diags, strict=True
+        ):
+            if before is not paper or key not in memo:
+                memo[key] = (_paper_row(paper), paper_diags)
+    with_ids.sort(key=lambda p: p.id)
+    with_ids.sort(key=lambda p: p.date or "", reverse=True)
+    return tuple(with_ids), tuple(diags)

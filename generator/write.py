@@ -1,14 +1,31 @@
-"""Write the rendered site atomically: everything goes into a staging folder beside ``out``,
-which is swapped in only when every file was written (and the optional ``before_swap``
-step, e.g. the search indexer, succeeded). A failure at any point leaves the previous
-``out`` byte-for-byte as it was; a kill leaves at worst a hidden staging folder beside it.
+"""Write the rendered site atomically, in one of two ways.
+
+- Beside it, then swapped in (``write_site`` without a trusted ``previous``, or with a
+  ``before_swap`` step such as the search indexer, or when many files changed): everything goes
+  into a staging folder beside ``out``, which replaces ``out`` in one atomic exchange only when
+  every file was written and ``before_swap`` succeeded. Unchanged files are hard links to the
+  previous site's.
+- In place (``update_site``: a trusted ``previous`` digest of every file the site now holds,
+  no ``before_swap`` step, few files changed): only the changed files' new bytes are written,
+  into a staging folder beside ``out``; then, with SIGINT and SIGTERM held, each is renamed over
+  its old version (kept as a hard link in the staging folder) and removed files are moved there,
+  following a journal written first. Any failure rolls every step back from the journal, and a
+  build killed outright (SIGKILL) while the renames run is rolled back by the next
+  ``write_site`` on the same folder before it does anything else.
+
+Either way a failure leaves the previous ``out`` byte-for-byte as it was, and a kill leaves at
+worst a hidden ``.NAME.new-*`` folder beside it. A reader of the in-place site (``serve``)
+sees each file either old or new, never half written.
 """
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import ctypes
 import errno
+import hashlib
+import json
 import os
 import shutil
 import signal
@@ -16,8 +33,9 @@ import stat
 import sys
 import tempfile
 import threading
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from generator.build import BuildError
@@ -26,6 +44,11 @@ from generator.urls import is_safe_site_path
 
 # Files every papersite build writes: an existing folder without them is not replaced.
 SITE_MARKERS = ("index.html", "papers.json")
+# An update in place is used while at most this share of the files changed (else the whole
+# site is staged and swapped, as a cold build is: fewer steps to undo, one atomic exchange).
+MAX_UPDATE_SHARE = 0.1
+MIN_UPDATE_FILES = 64  # ... or at most this many files, whichever is more
+JOURNAL = "journal.json"
 
 
 class WriteError(BuildError):
@@ -35,8 +58,13 @@ class WriteError(BuildError):
 @dataclass(frozen=True, slots=True)
 class WriteStats:
     files: int
-    bytes: int  # bytes written (linked files not counted)
+    bytes: int  # bytes written (linked or unchanged files not counted)
     linked: int = 0  # files hard-linked unchanged from the previous site
+    mode: str = "swap"  # "swap" (staged, then exchanged) | "update" (changed files in place)
+    changed: int = 0  # files written because new or changed (both modes)
+    removed: int = 0  # files of the previous site no longer in it (update mode)
+    # path -> SHA-256 of every file written: what ``previous`` of the next build must be
+    digests: Mapping[str, builtins.bytes] = field(default_factory=dict, repr=False)
 
 
 def check_paths(files: Sequence[OutputFile]) -> None:
@@ -56,6 +84,20 @@ def check_paths(files: Sequence[OutputFile]) -> None:
         raise WriteError(f"a path is both a file and a folder: {clash[0]}")
 
 
+def file_digests(files: Sequence[OutputFile]) -> dict[str, bytes]:
+    """path -> SHA-256 of the bytes, hashed on two threads (hashlib releases the GIL)."""
+
+    def part(chunk: Sequence[OutputFile]) -> list[tuple[str, bytes]]:
+        return [(f.path, hashlib.sha256(f.data).digest()) for f in chunk]
+
+    if len(files) < 2000:
+        return dict(part(files))
+    size = -(-len(files) // 8)
+    chunks = [files[i : i + size] for i in range(0, len(files), size)]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return {k: v for rows in pool.map(part, chunks) for k, v in rows}
+
+
 def _check_target(out: Path) -> None:
     if out.is_symlink() or (out.exists() and not out.is_dir()):
         raise WriteError(f"output path exists and is not a folder: {out}")
@@ -72,13 +114,18 @@ def _check_target(out: Path) -> None:
 
 
 def write_tree(
-    files: Sequence[OutputFile], root: Path, previous: Path | None = None
+    files: Sequence[OutputFile],
+    root: Path,
+    previous: Path | None = None,
+    known: Callable[[OutputFile], bool] | None = None,
 ) -> WriteStats:
     """Write ``files`` under the (new, empty) folder ``root``.
 
     A file whose bytes equal those of the same path under ``previous`` (the site being
     replaced) is hard-linked from it instead of written: an unchanged file keeps its inode and
-    mtime, and a small change writes little. The previous site is only read, never changed.
+    mtime, and a small change writes little. ``known(f)`` true means the caller knows the
+    previous site's file has these bytes (it is linked without reading it). The previous site
+    is only read, never changed.
     """
     made: set[Path] = {root}
     total = 0
@@ -89,13 +136,27 @@ def write_tree(
         if target.parent not in made:
             target.parent.mkdir(parents=True, exist_ok=True)
             made.add(target.parent)
-        if previous is not None and _link_if_same(previous.joinpath(*parts), target, f.data):
-            linked += 1
-            continue
+        if previous is not None:
+            old = previous.joinpath(*parts)
+            if known is not None and known(f):
+                if _link(old, target):
+                    linked += 1
+                    continue
+            elif _link_if_same(old, target, f.data):
+                linked += 1
+                continue
         with open(target, "xb") as fh:
             fh.write(f.data)
         total += len(f.data)
-    return WriteStats(len(files), total, linked)
+    return WriteStats(len(files), total, linked, changed=len(files) - linked)
+
+
+def _link(old: Path, target: Path) -> bool:
+    try:
+        os.link(old, target, follow_symlinks=False)
+    except OSError:
+        return False
+    return True
 
 
 def _link_if_same(old: Path, target: Path, data: bytes) -> bool:
@@ -116,29 +177,167 @@ def write_site(
     files: Sequence[OutputFile],
     out: Path,
     before_swap: Callable[[Path], None] | None = None,
+    previous: Mapping[str, bytes] | None = None,
 ) -> WriteStats:
     """Write the site to ``out`` atomically (see the module docstring); returns what was written.
+
+    ``previous`` is path -> SHA-256 (``WriteStats.digests`` of the build that wrote the site now
+    at ``out``), given only when the caller knows the site was not changed since (the build
+    cache compares its folders' manifest). With it, unchanged files are known without reading
+    them, and without ``before_swap`` a small change is written in place (``update_site``).
 
     Files unchanged since the previous site are hard links to it (``write_tree``), so
     ``before_swap`` may add or delete files in the staging folder but must never rewrite one in
     place (the search indexer writes only into folders of its own)."""
     check_paths(files)
     out = Path(os.path.abspath(out))
+    digests = file_digests(files)
+    recover(out)
     _check_target(out)
+    if previous is not None and before_swap is None and out.is_dir():
+        changed = sum(1 for p, d in digests.items() if previous.get(p) != d)
+        removed = sum(1 for p in previous if p not in digests)
+        if changed + removed <= max(MIN_UPDATE_FILES, int(len(files) * MAX_UPDATE_SHARE)):
+            return update_site(files, out, digests, previous)
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
     try:
         staging.chmod(0o755)
-        stats = write_tree(files, staging, previous=out if out.is_dir() else None)
+        known = None
+        if previous is not None:
+            last = previous
+
+            def known(f: OutputFile) -> bool:
+                return last.get(f.path) == digests[f.path]
+
+        stats = write_tree(files, staging, previous=out if out.is_dir() else None, known=known)
         if before_swap is not None:
             before_swap(staging)
         _swap(staging, out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return stats
+    return WriteStats(stats.files, stats.bytes, stats.linked, "swap", stats.changed, 0, digests)
 
 
+# -- in place ------------------------------------------------------------------------------
+
+
+def update_site(
+    files: Sequence[OutputFile],
+    out: Path,
+    digests: Mapping[str, bytes],
+    previous: Mapping[str, bytes],
+) -> WriteStats:
+    """Bring the site at ``out`` (whose files are exactly ``previous``: path -> SHA-256) to
+    ``files`` (``digests``) by replacing only the files that changed (module docstring).
+
+    Steps, in the journal's order: remove the files that are gone (moved into the staging
+    folder), remove folders left empty, make new folders, put each new or changed file (its
+    old version hard-linked into the staging folder first). Undoing walks them backwards."""
+    changed = [f for f in files if previous.get(f.path) != digests[f.path]]
+    gone = sorted(p for p in previous if p not in digests)
+    if not changed and not gone:
+        return WriteStats(len(files), 0, 0, "update", 0, 0, digests)
+    new_paths = set(digests)
+    old_dirs = _folders(previous)
+    new_dirs = _folders(new_paths)
+    steps: list[list[str]] = [["remove", p, f"o{i}"] for i, p in enumerate(gone)]
+    steps += [["rmdir", d] for d in sorted(old_dirs - new_dirs, reverse=True)]
+    steps += [["mkdir", d] for d in sorted(new_dirs - old_dirs)]
+    for i, f in enumerate(changed):
+        steps.append(["put", f.path, f"n{i}", f"p{i}", "1" if f.path in previous else ""])
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
+    try:
+        total = 0
+        for i, f in enumerate(changed):  # the new bytes, beside the site: may fail (disk full)
+            with open(staging / f"n{i}", "xb") as fh:
+                fh.write(f.data)
+            total += len(f.data)
+        tmp = staging / (JOURNAL + ".tmp")
+        tmp.write_text(json.dumps({"site": str(out), "steps": steps}), encoding="utf-8")
+        os.replace(tmp, staging / JOURNAL)  # from here on the journal says how to undo
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    with _signals_deferred():
+        try:
+            for step in steps:
+                _apply(out, staging, step)
+        except BaseException:
+            _undo(out, staging, steps)
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        shutil.rmtree(staging, ignore_errors=True)
+    return WriteStats(len(files), total, 0, "update", len(changed), len(gone), digests)
+
+
+def _folders(paths: Iterator[str] | Mapping[str, bytes] | set[str]) -> set[str]:
+    found: set[str] = set()
+    for p in paths:
+        parts = p.split("/")
+        found.update("/".join(parts[:i]) for i in range(1, len(parts)))
+    return found
+
+
+def _apply(out: Path, staging: Path, step: Sequence[str]) -> None:
+    kind, path = step[0], out / step[1]
+    if kind == "remove":
+        os.rename(path, staging / step[2])
+    elif kind == "rmdir":
+        os.rmdir(path)
+    elif kind == "mkdir":
+        os.mkdir(path)
+    else:  # put
+        if step[4]:
+            os.link(path, staging / step[3], follow_symlinks=False)
+        os.replace(staging / step[2], path)
+
+
+def _undo(out: Path, staging: Path, steps: Sequence[Sequence[str]]) -> None:
+    """Undo ``steps`` (all, some or none of them done), last first. Each undo looks at what is
+    on disk, so undoing a step never done, or undoing twice, changes nothing."""
+    for step in reversed(steps):
+        kind, path = step[0], out / step[1]
+        if kind == "remove":
+            if (staging / step[2]).exists():
+                os.rename(staging / step[2], path)
+        elif kind == "rmdir":
+            if not path.exists():
+                os.mkdir(path)
+        elif kind == "mkdir":
+            if path.is_dir():
+                os.rmdir(path)
+        else:  # put
+            old, new = staging / step[3], staging / step[2]
+            if step[4]:
+                if old.exists():
+                    os.replace(old, path)
+            elif not new.exists() and path.exists():
+                os.unlink(path)
+
+
+def recover(out: Path) -> None:
+    """Undo an in-place update that a kill interrupted (a staging folder beside ``out`` with a
+    journal naming ``out``), so the previous site is back before anything else happens."""
+    out = Path(os.path.abspath(out))
+    try:
+        candidates = sorted(out.parent.glob(f".{out.name}.new-*"))
+    except OSError:
+        return
+    for staging in candidates:
+        try:
+            journal = json.loads((staging / JOURNAL).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue  # a staged site a kill left: never swapped in, nothing to undo
+        if journal.get("site") != str(out):
+            continue
+        with _signals_deferred():
+            _undo(out, staging, journal["steps"])
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+# -- swap ----------------------------------------------------------------------------------
 def _exchange(a: Path, b: Path) -> bool:
     """Atomically exchange two folders (Linux renameat2 RENAME_EXCHANGE); False where the
     system or file system cannot, so the caller falls back to two renames."""
