@@ -1670,16 +1670,17 @@ class TermCache:
             self.texts.clear()
         self.texts[(title, abstract)] = (ids, counts)
 
-    def store(self, title: str, abstract: str, terms: list[str], counts: list[int]) -> None:
+    def store(
+        self, title: str, abstract: str, terms: list[str], counts: array[int]
+    ) -> tuple[array[int], array[int]]:
         """Keep a text's terms (from ``similarity_counts``) under the cache's ids."""
         vocab = self.vocab
         setdefault = vocab.setdefault
         if len(self.texts) >= self.MAX_TEXTS:
             self.texts.clear()
-        self.texts[(title, abstract)] = (
-            array("i", [setdefault(k, len(vocab)) for k in terms]),
-            array("i", counts),
-        )
+        entry = (array("i", [setdefault(k, len(vocab)) for k in terms]), array("i", counts))
+        self.texts[(title, abstract)] = entry
+        return entry
 
     def terms(self, title: str, abstract: str) -> tuple[array[int], array[int]]:
         """(term ids, counts) of a text, computed on first use."""

@@ -25,7 +25,7 @@ import scipy.sparse as sp
 from generator.model import Paper
 from generator.people import name_key
 from generator.phrases import TERMS, similarity_terms
-from generator.topics import paper_text
+from generator.topics import Memo, entry_terms, memo_entry, paper_text
 
 K1 = 1.2
 B = 0.75
@@ -58,21 +58,30 @@ def paper_vectors(
     terms_per_paper: int = TERMS_PER_PAPER,
     *,
     own_terms_count: bool = True,
+    memo: Memo | None = None,
 ) -> sp.csr_matrix:
     """Unit-length BM25 vectors of the papers (rows), strongest terms only.
 
     ``own_terms_count``: a paper's terms used by no other paper count in its length, so two
-    papers sharing two common words and nothing else are not alike."""
+    papers sharing two common words and nothing else are not alike. ``memo``: as for
+    ``find_similar``."""
     indptr = array("q", [0])
     indices = array("i")
     data = array("i")
-    cache = TERMS
+    known = TERMS.texts
     for p in papers:
-        ids, counts = cache.terms(*paper_text(p))
+        text = paper_text(p)
+        found = known.get(text)
+        if found is not None:
+            ids, counts = found
+        elif memo is not None:
+            ids, counts = TERMS.store(*text, *entry_terms(memo_entry(*text, memo)))
+        else:
+            ids, counts = TERMS.terms(*text)
         indices.extend(ids)
         data.extend(counts)
         for t in paper_topics.get(p.id, ()):
-            indices.append(cache.term_id("\x00" + t))
+            indices.append(TERMS.term_id("\x00" + t))
             data.append(TOPIC_TERM_WEIGHT)
         indptr.append(len(indices))
     # Columns numbered in order of first use, as a vocabulary built for these papers would.
@@ -195,16 +204,19 @@ def find_similar(
     min_score: float = MIN_SCORE,
     workers: int = 1,
     block: int = BLOCK,
+    memo: Memo | None = None,
 ) -> dict[str, tuple[tuple[str, float], ...]]:
     """Up to k similar papers per paper id, best first, each with its score (0..1].
 
     ``workers`` > 1 ranks blocks of rows in that many forked processes (same result; each
-    row's candidates are scored independently of the others)."""
+    row's candidates are scored independently of the others). ``memo``: the mapping given
+    to ``assign_topics`` (same keys and entries); a paper's terms come from it when this
+    process has not counted them yet, and are added to it when missing."""
     n = len(papers)
     out: dict[str, tuple[tuple[str, float], ...]] = {p.id: () for p in papers}
     if n < 2:
         return out
-    x = paper_vectors(papers, paper_topics)
+    x = paper_vectors(papers, paper_topics, memo=memo)
     index = _pruned_index(x, POSTINGS_PER_TERM)
     authors = [frozenset(name_key(a) for a in p.authors if a.strip()) for p in papers]
     # An author key on very many papers (a common name) says little.

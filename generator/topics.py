@@ -18,15 +18,16 @@ Uses numpy/scipy sparse matrices so 100,000 papers fit in seconds and bounded me
 
 from __future__ import annotations
 
+import hashlib
 import math
 import multiprocessing as mp
 import re
 from array import array
 from collections import Counter, defaultdict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import scipy.sparse as sp
@@ -103,147 +104,157 @@ def paper_text(paper: Paper) -> tuple[str, str]:
     return title, paper.abstract
 
 
-# What one paper's text contributes to the counts (computed alone, so it can run in a
-# worker): title keys (in set order) or None, phrase keys and counts (title uses added),
-# similarity terms and counts, its most used phrase, acronym definitions, capitalised
-# words, "-ics" words.
-_PaperCounts = tuple[
-    list[str] | None,
-    list[str],
-    list[int],
-    list[str],
-    list[int],
-    tuple[str, int] | None,
-    list[tuple[str, str]],
-    list[str],
-    list[str],
+# What one paper's text contributes to the counts, computed alone (so it can run in a
+# worker, or come from a memo of an earlier build) and kept compact and picklable:
+_Entry = tuple[
+    str,  # its phrase keys in order of first use, "\n"-joined
+    bytes,  # their counts (array "i"), title uses added
+    bytes | None,  # positions among the keys of the title's keys (array "i"); None: no title
+    bytes,  # positions among the keys of the similarity terms (array "i")
+    bytes,  # similarity term counts (array "i")
+    tuple[str, int] | None,  # its most used phrase
+    tuple[tuple[str, str], ...],  # acronym definitions
+    tuple[str, ...],  # capitalised words
+    tuple[str, ...],  # "-ics" words
 ]
+Memo = MutableMapping[str, Any]
+MEMO_VERSION = "topics-1"  # part of every memo key: a change of the per-paper work renames it
 
 
-def _paper_counts(title: str, abstract: str) -> _PaperCounts:
+def text_key(title: str, abstract: str) -> str:
+    """Memo key of a paper's per-paper work: a hash of exactly the text it reads."""
+    h = hashlib.blake2b(digest_size=16, person=b"papersite-text")
+    h.update(title.encode("utf-8", "surrogatepass"))
+    h.update(b"\x00")
+    h.update(abstract.encode("utf-8", "surrogatepass"))
+    return f"{MEMO_VERSION}:{h.hexdigest()}"
+
+
+def paper_entry(title: str, abstract: str) -> _Entry:
+    """The per-paper work of topics and similar papers for one text."""
     abstract_keys = phrase_keys(abstract)
-    title_keys = phrase_keys(title) if title else None
     c: Counter[str] = Counter(abstract_keys)
-    title_set: list[str] | None = None
-    if title_keys is not None:
+    title_pos: bytes | None = None
+    if title:
+        title_keys = phrase_keys(title)
         in_title = Counter(title_keys)
         sim = similarity_counts(title, in_title, c)
         lone = _lone_of(in_title, c)
-        title_set = list(set(title_keys))
-        for k in title_set:
+        for k in in_title:  # title-only keys join in their order of use
             c[k] += TITLE_WEIGHT
+        pos = {k: i for i, k in enumerate(c)}
+        title_pos = array("i", [pos[k] for k in in_title]).tobytes()
     else:
         sim = similarity_counts(title, None, c)
         lone = _lone_of({}, c)
+        pos = {k: i for i, k in enumerate(c)}
     definitions: list[tuple[str, str]] = []
     for text in (title, abstract):
         if "(" in text:
-            definitions.extend(set(acronym_definitions(text)))
+            definitions.extend(sorted(set(acronym_definitions(text))))
     both = abstract + " " + title
-    capitals = list({singular(w.lower()) for w in _CAPITALISED.findall(both)})
-    ics = [w.lower()[:-1] for w in _ICS.findall(both)] if "ics" in both else []
+    capitals = {singular(w.lower()) for w in _CAPITALISED.findall(both)}
+    ics = {w.lower()[:-1] for w in _ICS.findall(both)} if "ics" in both else set()
     return (
-        title_set,
-        list(c),
-        list(c.values()),
-        list(sim),
-        list(sim.values()),
+        "\n".join(c),
+        array("i", c.values()).tobytes(),
+        title_pos,
+        array("i", [pos[k] for k in sim]).tobytes(),
+        array("i", sim.values()).tobytes(),
         lone,
-        definitions,
-        capitals,
-        ics,
+        tuple(definitions),
+        tuple(sorted(capitals)),
+        tuple(sorted(ics)),
     )
 
 
-@dataclass
-class _BlockCounts:
-    """The counts of a block of papers, phrases numbered within the block (in order of
-    first use), so a worker sends each phrase once and the parent numbers it once."""
-
-    keys: list[str]
-    title_ids: np.ndarray  # block ids of each paper's title keys, concatenated
-    ids: np.ndarray  # block ids of each paper's phrases, concatenated
-    counts: np.ndarray
-    lengths: np.ndarray  # phrases per paper
-    sim_ids: np.ndarray  # block ids of each paper's similarity terms, concatenated
-    sim_counts: np.ndarray
-    sim_lengths: np.ndarray
-    lone: list[tuple[str, int] | None]
-    definitions: list[tuple[str, str]]
-    capitals: list[str]
-    ics: list[str]
+def entry_terms(entry: _Entry) -> tuple[list[str], array[int]]:
+    """The similarity terms of a paper and their counts, from its entry."""
+    keys = entry[0].split("\n") if entry[0] else []
+    counts = array("i")
+    counts.frombytes(entry[4])
+    positions = array("i")
+    positions.frombytes(entry[3])
+    return [keys[i] for i in positions], counts
 
 
-def _block_counts(texts: Sequence[tuple[str, str]]) -> _BlockCounts:
-    local: dict[str, int] = {}
-    setdefault = local.setdefault
-    title_ids: list[int] = []
-    ids: list[int] = []
-    counts: list[int] = []
-    lengths: list[int] = []
-    sim_ids: list[int] = []
-    sim_counts: list[int] = []
-    sim_lengths: list[int] = []
-    lone: list[tuple[str, int] | None] = []
-    definitions: list[tuple[str, str]] = []
-    capitals: list[str] = []
-    ics: list[str] = []
-    for title, abstract in texts:
-        title_set, keys, n, sim_keys, sim_n, best, defs, caps, ics_words = _paper_counts(
-            title, abstract
-        )
-        if title_set is not None:
-            title_ids.extend([setdefault(k, len(local)) for k in title_set])
-        ids.extend([setdefault(k, len(local)) for k in keys])
-        counts.extend(n)
-        lengths.append(len(keys))
-        sim_ids.extend([local[k] for k in sim_keys])
-        sim_counts.extend(sim_n)
-        sim_lengths.append(len(sim_keys))
-        lone.append(best)
-        definitions.extend(defs)
-        capitals.extend(caps)
-        ics.extend(ics_words)
-    return _BlockCounts(
-        list(local),
-        np.array(title_ids, dtype=np.int64),
-        np.array(ids, dtype=np.int64),
-        np.array(counts, dtype=np.float32),
-        np.array(lengths, dtype=np.int64),
-        np.array(sim_ids, dtype=np.int64),
-        np.array(sim_counts, dtype=np.int32),
-        np.array(sim_lengths, dtype=np.int64),
-        lone,
-        definitions,
-        capitals,
-        ics,
-    )
+def memo_entry(title: str, abstract: str, memo: Memo | None) -> _Entry:
+    """A text's entry from the memo, computed (and noted) when missing."""
+    if memo is None:
+        return paper_entry(title, abstract)
+    key = text_key(title, abstract)
+    found = memo.get(key)
+    if found is None:
+        found = memo[key] = paper_entry(title, abstract)
+    return found
 
 
-_COUNT_TEXTS: list[list[tuple[str, str]]] = []  # set before forking; read by _counts_shared
+_COUNT_TEXTS: list[list[tuple[str, str]]] = []  # set before forking; read by _entries_shared
 COUNT_BLOCK = 2000
 
 
-def _counts_shared(bounds: tuple[int, int]) -> _BlockCounts:
-    return _block_counts(_COUNT_TEXTS[-1][bounds[0] : bounds[1]])
+def _entries_shared(rows: list[int]) -> list[_Entry]:
+    texts = _COUNT_TEXTS[-1]
+    return [paper_entry(*texts[i]) for i in rows]
 
 
-def _all_counts(texts: list[tuple[str, str]], workers: int) -> Iterator[_BlockCounts]:
-    """The counts of consecutive blocks of texts; in forked workers when asked."""
+def _all_entries(
+    texts: list[tuple[str, str]], workers: int, memo: Memo | None
+) -> Iterator[list[_Entry]]:
+    """The entries of consecutive blocks of texts: from the memo where it has them, the
+    others computed (in forked workers when asked and worth it) and noted in the memo."""
     bounds = [(lo, min(len(texts), lo + COUNT_BLOCK)) for lo in range(0, len(texts), COUNT_BLOCK)]
-    if workers > 1 and len(bounds) > 1 and "fork" in mp.get_all_start_methods():
+    keys = [text_key(*t) for t in texts] if memo is not None else None
+    known: list[dict[int, _Entry]] = []
+    missing: list[list[int]] = []
+    for lo, hi in bounds:
+        hits: dict[int, _Entry] = {}
+        if keys is not None and memo is not None:
+            for i in range(lo, hi):
+                found = memo.get(keys[i])
+                if found is not None:
+                    hits[i] = found
+        known.append(hits)
+        missing.append([i for i in range(lo, hi) if i not in hits])
+    fork = "fork" in mp.get_all_start_methods()
+    if workers > 1 and sum(1 for m in missing if m) > 1 and fork:
         _COUNT_TEXTS.append(texts)
         try:
             with mp.get_context("fork").Pool(min(workers, len(bounds))) as pool:
-                yield from pool.imap(_counts_shared, bounds)
+                for (lo, hi), hits, rows, made in zip(
+                    bounds, known, missing, pool.imap(_entries_shared, missing), strict=True
+                ):
+                    yield _fill(lo, hi, hits, rows, made, keys, memo)
         finally:
             _COUNT_TEXTS.pop()
     else:
-        for lo, hi in bounds:
-            yield _block_counts(texts[lo:hi])
+        for (lo, hi), hits, rows in zip(bounds, known, missing, strict=True):
+            made = [paper_entry(*texts[i]) for i in rows]
+            yield _fill(lo, hi, hits, rows, made, keys, memo)
 
 
-def _count(papers: Sequence[Paper], workers: int = 1) -> _Stats:
+def _fill(
+    lo: int,
+    hi: int,
+    hits: dict[int, _Entry],
+    rows: list[int],
+    made: list[_Entry],
+    keys: list[str] | None,
+    memo: Memo | None,
+) -> list[_Entry]:
+    for i, entry in zip(rows, made, strict=True):
+        hits[i] = entry
+        if memo is not None and keys is not None:
+            memo[keys[i]] = entry
+    return [hits[i] for i in range(lo, hi)]
+
+
+def _ints(data: Sequence[bytes]) -> np.ndarray:
+    joined = b"".join(data)
+    return np.frombuffer(joined, dtype=np.int32) if joined else np.zeros(0, np.int32)
+
+
+def _count(papers: Sequence[Paper], workers: int = 1, memo: Memo | None = None) -> _Stats:
     vocab: dict[str, int] = {}
     definitions: Counter[tuple[str, str]] = Counter()
     capitals: Counter[str] = Counter()
@@ -258,33 +269,48 @@ def _count(papers: Sequence[Paper], workers: int = 1) -> _Stats:
     all_lengths: list[np.ndarray] = [np.zeros(1, dtype=np.int64)]
     all_title_ids: list[np.ndarray] = []
     done = 0
-    for block in _all_counts(texts, workers):
-        # Block ids to vocabulary ids, numbered in order of first use as one pass would.
-        to_vocab = np.array([setdefault(k, len(vocab)) for k in block.keys], dtype=np.int32)
-        all_ids.append(to_vocab[block.ids])
-        all_title_ids.append(to_vocab[block.title_ids])
-        all_counts.append(block.counts)
-        all_lengths.append(block.lengths)
-        used = np.unique(block.sim_ids)
-        to_term = np.zeros(len(block.keys), dtype=np.int32)
-        to_term[used] = [term_setdefault(block.keys[i], len(TERMS.vocab)) for i in used.tolist()]
-        term_ids = to_term[block.sim_ids]
-        ends = np.cumsum(block.sim_lengths).tolist()
+    for block in _all_entries(texts, workers, memo):
+        # Keys to vocabulary ids, numbered in order of first use.
+        joined = "\n".join(e[0] for e in block if e[0])
+        block_keys = joined.split("\n") if joined else []
+        to_vocab = np.array([setdefault(k, len(vocab)) for k in block_keys], dtype=np.int32)
+        lengths = np.array([len(e[1]) // 4 for e in block], dtype=np.int64)
+        starts = np.cumsum(lengths) - lengths
+        all_ids.append(to_vocab)
+        all_counts.append(_ints([e[1] for e in block]).astype(np.float32))
+        all_lengths.append(lengths)
+        titled = [(s, e[2]) for s, e in zip(starts.tolist(), block, strict=True) if e[2]]
+        title_pos = _ints([t for _, t in titled])
+        title_start = np.repeat(
+            np.array([s for s, _ in titled], dtype=np.int64),
+            [len(t) // 4 for _, t in titled],
+        )
+        all_title_ids.append(to_vocab[title_pos + title_start])
+        sim_lengths = [len(e[3]) // 4 for e in block]
+        sim_pos = _ints([e[3] for e in block]) + np.repeat(starts, sim_lengths)
+        sim_counts = _ints([e[4] for e in block])
+        # Similarity terms to the term cache's ids (its own vocabulary).
+        used = np.unique(sim_pos)
+        to_term = np.zeros(max(len(block_keys), 1), dtype=np.int32)
+        to_term[used] = [term_setdefault(block_keys[i], len(TERMS.vocab)) for i in used.tolist()]
+        term_ids = to_term[sim_pos] if len(sim_pos) else np.zeros(0, np.int32)
         start = 0
-        for j, end in enumerate(ends):
+        for j, n_sim in enumerate(sim_lengths):
             title, abstract = texts[done + j]
+            end = start + n_sim
             TERMS.store_ids(
                 title,
                 abstract,
                 array("i", term_ids[start:end].tobytes()),
-                array("i", block.sim_counts[start:end].tobytes()),
+                array("i", sim_counts[start:end].tobytes()),
             )
-            _LONE[(title, abstract)] = block.lone[j]
+            entry = block[j]
+            _LONE[(title, abstract)] = entry[5]
+            definitions.update(entry[6])
+            capitals.update(entry[7])
+            ics.update(entry[8])
             start = end
-        done += len(ends)
-        definitions.update(block.definitions)
-        capitals.update(block.capitals)
-        ics.update(block.ics)
+        done += len(block)
     indices = np.concatenate(all_ids) if all_ids else np.zeros(0, np.int32)
     data = np.concatenate(all_counts) if all_counts else np.zeros(0, np.float32)
     indptr = np.cumsum(np.concatenate(all_lengths))
@@ -654,12 +680,19 @@ def _category_topic(code: str | None) -> tuple[str, str] | None:
 
 
 def assign_topics(
-    papers: Sequence[Paper], config: TopicConfig | None = None, *, workers: int = 1
+    papers: Sequence[Paper],
+    config: TopicConfig | None = None,
+    *,
+    workers: int = 1,
+    memo: Memo | None = None,
 ) -> TopicResult:
     """Topics of a set of papers: derived phrases and arXiv categories, config applied.
 
     ``workers`` > 1 counts the phrases of blocks of papers in that many forked processes
-    (same result: each paper's counts are its own; they are merged in paper order)."""
+    (same result: each paper's counts are its own; they are merged in paper order).
+    ``memo``: per-paper work (phrases, counts, similarity terms) keyed by ``text_key`` of
+    the title and abstract it reads; entries found are reused, the others computed and
+    added. Pass the same mapping between builds: the result is the same as without it."""
     config = config or TopicConfig()
     n = len(papers)
     if n == 0:
@@ -679,7 +712,7 @@ def assign_topics(
         for p, c in zip(papers, cat_of, strict=True)
     ]
     room = [max(r, 0) for r in room]
-    stats = _count(papers, workers)
+    stats = _count(papers, workers, memo)
     scores, absorbed = _candidates(stats, n, blocked)
     counts = _absorb(stats, absorbed)
     chosen = _assign(stats, counts, scores, n, room)
