@@ -146,6 +146,7 @@ class _Ranking:
     ids: list[str]
     telling: list[frozenset[str]]
     topic_sets: list[frozenset[str]]
+    id_rank: np.ndarray  # row -> position of its id in sorted order (ties go to the lower id)
     k: int
     min_score: float
 
@@ -158,42 +159,58 @@ def _rank_shared(bounds: tuple[int, int]) -> list[tuple[str, tuple[tuple[str, fl
 
 
 def _rank_rows(job: _Ranking, lo: int, hi: int) -> list[tuple[str, tuple[tuple[str, float], ...]]]:
-    """The similar lists of rows lo..hi (one block of the candidate product)."""
+    """The similar lists of rows lo..hi (one block of the candidate product), ranked for
+    the whole block at once: each row keeps its ``4 k`` strongest candidates, shared
+    people add to a pair alike in text or sharing a topic, then the k best by score
+    (rounded to 4 places) and id."""
     ids, telling, topic_sets = job.ids, job.telling, job.topic_sets
     min_score, k = job.min_score, job.k
     floor = min_score * 0.5
     near = min_score * 0.85
-    most = 4 * k
-    found: list[tuple[str, tuple[tuple[str, float], ...]]] = []
     scores = sp.csr_matrix(job.x[lo:hi] @ job.index)
-    # Drop the paper itself and weak candidates for the whole block at once.
-    row_of = np.repeat(np.arange(lo, hi), np.diff(scores.indptr))
-    keep = (scores.indices != row_of) & (scores.data >= floor)
-    cols_all = scores.indices[keep]
-    vals_all = scores.data[keep]
-    del scores
-    ptr = np.concatenate(([0], np.cumsum(np.bincount(row_of[keep] - lo, minlength=hi - lo))))
-    for r, (s, e) in enumerate(itertools.pairwise(ptr.tolist())):
-        if s == e:
-            continue
-        row = lo + r
-        cols = cols_all[s:e]
-        vals = vals_all[s:e]
-        if e - s > most:
-            top = np.argpartition(-vals, most)[:most]
-            cols, vals = cols[top], vals[top]
-        ranked: list[tuple[float, str]] = []
-        mine = telling[row]
-        for c, score in zip(cols.tolist(), vals.tolist(), strict=True):
-            shared = len(mine & telling[c]) if mine else 0
-            # Shared people add to a pair alike in text or sharing a topic, never alone.
-            if shared and (score >= near or topic_sets[row] & topic_sets[c]):
+    # Drop the paper itself and weak candidates.
+    rows = np.repeat(np.arange(lo, hi), np.diff(scores.indptr))
+    keep = (scores.indices != rows) & (scores.data >= floor)
+    rows, cols, vals = rows[keep], scores.indices[keep], scores.data[keep]
+    del scores, keep
+    # The strongest 4 k of each row.
+    order = np.lexsort((cols, -vals, rows))
+    rows, cols, vals = rows[order], cols[order], vals[order]
+    rank = np.arange(len(rows)) - np.searchsorted(rows, rows)
+    top = rank < 4 * k
+    row_list, col_list = rows[top].tolist(), cols[top].tolist()
+    raw = vals[top].tolist()
+    # Shared people add to a pair alike in text or sharing a topic, never alone.
+    final: list[float] = []
+    for r, c, score in zip(row_list, col_list, raw, strict=True):
+        mine = telling[r]
+        if mine:
+            shared = len(mine & telling[c])
+            if shared and (score >= near or topic_sets[r] & topic_sets[c]):
                 score += min(MAX_AUTHOR_BONUS, AUTHOR_BONUS * shared)
-            if score >= min_score:
-                ranked.append((-round(min(score, 1.0), 4), ids[c]))
-        ranked.sort()
-        found.append((ids[row], tuple((pid, -neg) for neg, pid in ranked[:k])))
+        final.append(round(min(score, 1.0), 4) if score >= min_score else -1.0)
+    kept = np.asarray(final, dtype=np.float64)
+    shown = kept >= 0
+    r_arr = np.asarray(row_list, dtype=np.int64)[shown]
+    c_arr = np.asarray(col_list, dtype=np.int64)[shown]
+    kept = kept[shown]
+    order = np.lexsort((job.id_rank[c_arr], -kept, r_arr))
+    r_arr, c_arr, kept = r_arr[order], c_arr[order], kept[order]
+    best = np.arange(len(r_arr)) - np.searchsorted(r_arr, r_arr) < k
+    r_arr, c_arr, kept = r_arr[best], c_arr[best], kept[best]
+    found: list[tuple[str, tuple[tuple[str, float], ...]]] = []
+    bounds = np.flatnonzero(np.diff(r_arr, prepend=-1, append=-1)).tolist()
+    c_list, s_list = c_arr.tolist(), kept.tolist()
+    for a, b in itertools.pairwise(bounds):
+        pairs = zip([ids[c] for c in c_list[a:b]], s_list[a:b], strict=True)
+        found.append((ids[int(r_arr[a])], tuple(pairs)))
     return found
+
+
+def _id_rank(ids: list[str]) -> np.ndarray:
+    rank = np.empty(len(ids), dtype=np.int64)
+    rank[sorted(range(len(ids)), key=ids.__getitem__)] = np.arange(len(ids))
+    return rank
 
 
 def find_similar(
@@ -228,6 +245,7 @@ def find_similar(
         ids=[p.id for p in papers],
         telling=[frozenset(a for a in s if author_count[a] < crowded) for s in authors],
         topic_sets=[frozenset(paper_topics.get(p.id, ())) for p in papers],
+        id_rank=_id_rank([p.id for p in papers]),
         k=k,
         min_score=min_score,
     )

@@ -19,6 +19,7 @@ Uses numpy/scipy sparse matrices so 100,000 papers fit in seconds and bounded me
 from __future__ import annotations
 
 import hashlib
+import itertools
 import math
 import multiprocessing as mp
 import re
@@ -254,13 +255,22 @@ def _ints(data: Sequence[bytes]) -> np.ndarray:
     return np.frombuffer(joined, dtype=np.int32) if joined else np.zeros(0, np.int32)
 
 
+def _number(keys: list[str], vocab: dict[str, int]) -> np.ndarray:
+    """Vocabulary ids of keys, a new key numbered next in order of first use (what
+    ``[vocab.setdefault(k, len(vocab)) for k in keys]`` gives, in C-level passes)."""
+    fresh = dict.fromkeys(keys)
+    known = vocab.__contains__
+    vocab.update(
+        zip(itertools.filterfalse(known, fresh), itertools.count(len(vocab)), strict=False)
+    )
+    return np.fromiter(map(vocab.__getitem__, keys), dtype=np.int32, count=len(keys))
+
+
 def _count(papers: Sequence[Paper], workers: int = 1, memo: Memo | None = None) -> _Stats:
     vocab: dict[str, int] = {}
     definitions: Counter[tuple[str, str]] = Counter()
     capitals: Counter[str] = Counter()
     ics: set[str] = set()
-    setdefault = vocab.setdefault
-    term_setdefault = TERMS.vocab.setdefault
     texts = [paper_text(p) for p in papers]
     if len(_LONE) > 400_000:
         _LONE.clear()
@@ -273,7 +283,7 @@ def _count(papers: Sequence[Paper], workers: int = 1, memo: Memo | None = None) 
         # Keys to vocabulary ids, numbered in order of first use.
         joined = "\n".join(e[0] for e in block if e[0])
         block_keys = joined.split("\n") if joined else []
-        to_vocab = np.array([setdefault(k, len(vocab)) for k in block_keys], dtype=np.int32)
+        to_vocab = _number(block_keys, vocab)
         lengths = np.array([len(e[1]) // 4 for e in block], dtype=np.int64)
         starts = np.cumsum(lengths) - lengths
         all_ids.append(to_vocab)
@@ -292,7 +302,7 @@ def _count(papers: Sequence[Paper], workers: int = 1, memo: Memo | None = None) 
         # Similarity terms to the term cache's ids (its own vocabulary).
         used = np.unique(sim_pos)
         to_term = np.zeros(max(len(block_keys), 1), dtype=np.int32)
-        to_term[used] = [term_setdefault(block_keys[i], len(TERMS.vocab)) for i in used.tolist()]
+        to_term[used] = _number([block_keys[i] for i in used.tolist()], TERMS.vocab)
         term_ids = to_term[sim_pos] if len(sim_pos) else np.zeros(0, np.int32)
         start = 0
         for j, n_sim in enumerate(sim_lengths):

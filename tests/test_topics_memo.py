@@ -26,9 +26,9 @@ def _forget() -> None:
     topics_module._text_phrase.cache_clear()
 
 
-def _run(papers: list[Paper], memo: dict[str, Any] | None, workers: int = 1) -> tuple[
-    TopicResult, Similar
-]:
+def _run(
+    papers: list[Paper], memo: dict[str, Any] | None, workers: int = 1
+) -> tuple[TopicResult, Similar]:
     _forget()
     result = assign_topics(papers, TopicConfig(), workers=workers, memo=memo)
     return result, find_similar(papers, result.paper_topics, workers=workers, memo=memo)
