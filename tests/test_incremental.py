@@ -6,6 +6,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import ROOT
 from tests.hardening_support import build_in_process, diff_trees, tree_digest
 
@@ -88,3 +90,53 @@ def test_the_cache_is_not_in_or_beside_the_site(tmp_path: Path) -> None:
     assert build_in_process(seeds, out).code == 0
     assert sorted(p.name for p in out.parent.iterdir()) == ["site"]
     assert not any(".papersite-cache" in p.as_posix() for p in out.rglob("*"))
+
+
+def _cache_folder(out: Path) -> Path:
+    from generator.cache import CACHE_DIR, BuildCache
+
+    return BuildCache(out, root=ROOT / CACHE_DIR).folder
+
+
+@pytest.mark.parametrize("damage", ["deleted", "corrupted"])
+def test_one_record_rebuild_equals_a_cold_build_whatever_the_memos(
+    tmp_path: Path, damage: str
+) -> None:
+    """A rebuild after one record changed, with the memos and the site digests deleted or
+    overwritten with garbage: byte for byte a cold build (as with them intact, above)."""
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    for path in [*sorted(SEEDS.glob("00[23]_*.txt")), *SEEDS.glob("*.bib")]:
+        shutil.copyfile(path, seeds / path.name)
+    warm = tmp_path / "warm"
+    assert build_in_process(seeds, warm).code == 0
+    _edit_one_abstract(seeds)
+    cache = _cache_folder(warm)
+    damaged = [*cache.glob("memo/*.pickle"), *cache.glob("site/*.pickle")]
+    assert any(p.parent.name == "memo" for p in damaged) and damaged
+    for path in damaged:
+        if damage == "deleted":
+            path.unlink()
+        elif damage == "corrupted":
+            path.write_bytes(b"\x80\x05garbage" + path.read_bytes()[:100])
+    rebuilt = build_in_process(seeds, warm)
+    assert rebuilt.code == 0, rebuilt.output
+    assert "up to date" not in rebuilt.output
+    cold = tmp_path / "cold"
+    assert build_in_process(seeds, cold, cache=False).code == 0
+    assert diff_trees(tree_digest(cold), tree_digest(warm)) == []
+
+
+def test_one_record_rebuild_rewrites_only_what_changed(tmp_path: Path) -> None:
+    """The site is updated in place: files whose bytes did not change keep their inode."""
+    seeds = _seeds(tmp_path / "seeds")
+    out = tmp_path / "site"
+    assert build_in_process(seeds, out).code == 0
+    before = _inodes(out)
+    _edit_one_abstract(seeds)
+    assert build_in_process(seeds, out).code == 0
+    after = _inodes(out)
+    rewritten = sorted(p for p in after if before.get(p) != after[p])
+    assert 0 < len(rewritten) < len(after) // 10, rewritten
+    assert "papers.json" in rewritten and any(p.startswith("papers/") for p in rewritten)
+    assert sorted(p.name for p in out.parent.iterdir()) == ["seeds", "site"]

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from generator.model import OutputFile
-from generator.write import WriteError, write_site
+from generator.write import WriteError, file_digests, recover, write_site
 
 OLD = [
     OutputFile("index.html", b"old index"),
@@ -142,3 +142,117 @@ def test_unwritable_parent_keeps_the_previous_site(old_site: Path) -> None:
     finally:
         old_site.parent.chmod(0o755)
     assert snapshot(old_site) == before
+
+
+# -- in place: a small change with the previous site's digests --------------------------------
+
+SMALL = [
+    OutputFile("index.html", b"old index"),
+    OutputFile("papers.json", b"[]"),
+    OutputFile("papers/a.html", b"changed a"),
+    OutputFile("topics/t/new.html", b"in a new folder"),
+]  # gone.html removed, papers.json and index.html unchanged
+
+
+def folders(root: Path) -> list[str]:
+    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_dir())
+
+
+def test_small_change_is_written_in_place_and_equals_a_fresh_write(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    first = write_site([*OLD, OutputFile("old/only.html", b"a folder only in old")], out)
+    kept = (out / "papers.json").stat().st_ino
+    stats = write_site(SMALL, out, previous=first.digests)
+    assert (stats.mode, stats.changed, stats.removed) == ("update", 2, 2)
+    assert stats.bytes == len(b"changed a") + len(b"in a new folder")
+    fresh = tmp_path / "fresh" / "site"
+    write_site(SMALL, fresh)
+    assert snapshot(out) == snapshot(fresh) == {f.path: f.data for f in SMALL}
+    assert folders(out) == folders(fresh)  # "old" is gone, "topics/t" made
+    assert (out / "papers.json").stat().st_ino == kept  # an unchanged file is not touched
+    assert stats.digests == file_digests(SMALL)
+    assert siblings(out) == ["fresh", "site"]  # no staging folder left behind
+
+
+def test_nothing_changed_in_place_touches_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    first = write_site(NEW, out)
+    mtime = out.stat().st_mtime_ns
+    stats = write_site(NEW, out, previous=first.digests)
+    assert (stats.mode, stats.changed, stats.removed, stats.bytes) == ("update", 0, 0, 0)
+    assert out.stat().st_mtime_ns == mtime
+
+
+def test_many_changes_or_a_before_swap_step_stage_the_whole_site(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    first = write_site(OLD, out)
+    many = [OutputFile(f"p/{i}.html", b"x") for i in range(200)]
+    stats = write_site([*NEW, *many], out, previous=first.digests)
+    assert stats.mode == "swap"
+    again = write_site(NEW, out, previous=stats.digests, before_swap=lambda staging: None)
+    assert again.mode == "swap" and snapshot(out) == {f.path: f.data for f in NEW}
+
+
+def test_failure_while_replacing_in_place_undoes_every_step(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "site"
+    first = write_site(OLD, out)
+    before, before_folders = snapshot(out), folders(out)
+    real_replace = os.replace
+    calls = []
+
+    def failing_replace(src: object, dst: object) -> None:
+        calls.append(dst)
+        if len(calls) == 3:  # the journal, papers/a.html, then topics/t/new.html fails
+            raise OSError(28, "No space left on device")
+        real_replace(src, dst)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "replace", failing_replace)
+    with pytest.raises(OSError, match="No space left"):
+        write_site(SMALL, out, previous=first.digests)
+    monkeypatch.undo()
+    assert str(calls[1]).endswith("site/papers/a.html")  # replaced before the failure
+    assert snapshot(out) == before and folders(out) == before_folders
+    assert siblings(out) == ["site"]
+
+
+@pytest.mark.parametrize("done", range(8))
+def test_update_killed_after_any_step_is_undone_by_the_next_write(
+    tmp_path: Path, done: int
+) -> None:
+    """SIGKILL while the files are renamed into place (a forked child dies after ``done``
+    steps): the next write_site on the folder first puts the previous site back."""
+    import generator.write as write
+
+    out = tmp_path / "site"
+    first = write_site([*OLD, OutputFile("old/only.html", b"x")], out)
+    before, before_folders = snapshot(out), folders(out)
+    pid = os.fork()
+    if pid == 0:  # the child: apply ``done`` steps, then die without cleaning up
+        count = [0]
+        real = write._apply
+
+        def dying_apply(*args: object) -> None:
+            if count[0] == done:
+                os._exit(9)
+            count[0] += 1
+            real(*args)  # type: ignore[arg-type]
+
+        write._apply = dying_apply  # type: ignore[assignment]
+        try:
+            write_site(SMALL, out, previous=first.digests)
+        finally:
+            os._exit(0)
+    _, status = os.waitpid(pid, 0)
+    died = os.waitstatus_to_exitcode(status) == 9  # else all steps ran before ``done``
+    leftovers = [n for n in siblings(out) if n != "site"]
+    if died:
+        assert len(leftovers) == 1 and leftovers[0].startswith(".site.new-")
+        assert (out.parent / leftovers[0] / "journal.json").is_file()
+    recover(out)
+    assert siblings(out) == ["site"]
+    if died:
+        assert snapshot(out) == before and folders(out) == before_folders
+    else:
+        assert snapshot(out) == {f.path: f.data for f in SMALL}
