@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import date
+from functools import lru_cache
 
 from generator.diagnostics import Diagnostic, error
 from generator.textio import sniff_encoding
@@ -35,6 +36,8 @@ def _char_class(pred: Callable[[str], bool]) -> str:
 UPPER = _char_class(lambda c: c.isalpha() and (c.isupper() or c.istitle()))  # capitals
 # letters that are not capitals: lower case, and caseless scripts (CJK, Arabic, ...)
 LOWER = _char_class(lambda c: c.isalpha() and not c.isupper() and not c.istitle())
+# what str.isupper or str.istitle accepts: the capitals and a few symbols (Ⅻ, Ⓐ)
+CAPITAL = _char_class(lambda c: c.isupper() or c.istitle())
 
 # --- arXiv identifiers --------------------------------------------------------------------
 
@@ -108,6 +111,7 @@ MONTHS = {
 ISO_DATE_RE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 
 
+@lru_cache(maxsize=1 << 14)
 def iso_date(text: str) -> str | None:
     """The ISO date of "2021-06-04" if it is a real calendar date, else None."""
     m = ISO_DATE_RE.fullmatch(text)
@@ -119,6 +123,7 @@ def iso_date(text: str) -> str | None:
         return None
 
 
+@lru_cache(maxsize=1 << 14)
 def month_day_date(month: int, day: int, year: int | None, today: date) -> tuple[str | None, bool]:
     """ISO date of a listing date and whether its year was inferred.
 

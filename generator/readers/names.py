@@ -14,9 +14,10 @@ point of the best wins.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from functools import lru_cache
 
-from generator.readers.common import LOWER, UPPER
+from generator.readers.common import CAPITAL, LOWER, UPPER
 
 INF = float("inf")
 
@@ -47,13 +48,21 @@ _TOKEN_KINDS: tuple[tuple[str, str, float], ...] = (
 _TOKEN_RE = re.compile("|".join(f"(?P<{name}>{pattern})" for name, pattern, _ in _TOKEN_KINDS))
 _TOKEN_PENALTY = {name: penalty for name, _, penalty in _TOKEN_KINDS}
 _ET_AL_RE = re.compile(r"\s*,?\s+et\.? al\.?$")
+_DOT_RE = re.compile(" · ")
 
 # glue points: a capital after a non-space, or a name particle glued to the title's last word
 _GLUED_PARTICLE = r"(?:van|von|de|da|dos|das|du|del|della|di|ter|ten|bin|al|el)"
-_CAPITAL_RE = re.compile(_U)
+_CAPITAL_RE = re.compile(rf"(?<!\s){_U}")  # a capital after a non-space (\s is str.isspace)
+_ASTRAL = "\U00010000-\U0010ffff"
+_GLUE_RE = re.compile(
+    rf"(?<![\s{CAPITAL}{_ASTRAL}]){_U}"  # after a non-space that is not a capital
+    rf"|(?<=[{CAPITAL}]){_U}(?=[.{LOWER}])"  # after a capital: a capitalised word or initial
+    rf"|(?P<astral>(?<=[{_ASTRAL}]){_U}|(?<=[{CAPITAL}]){_U}(?=[{_ASTRAL}]))"  # decided in Python
+)
 _PARTICLE_GLUE_RE = re.compile(rf"(?<={_L}){_GLUED_PARTICLE} (?={_U})")
 
 
+@lru_cache(maxsize=1 << 16)
 def token_penalty(token: str, first: bool, last: bool, camel: bool = False) -> float:
     """How unusual a word is as part of a person's name (INF: not a name word at all)."""
     if token in PARTICLES:
@@ -147,8 +156,6 @@ def glue_points(text: str) -> list[int]:
     for m in _CAPITAL_RE.finditer(text, 1):
         i = m.start()
         prev = text[i - 1]
-        if prev.isspace():
-            continue
         if _is_capital(prev):
             nxt = text[i + 1 : i + 2]
             if not nxt or not (nxt == "." or (nxt.isalpha() and not _is_capital(nxt))):
@@ -160,6 +167,28 @@ def glue_points(text: str) -> list[int]:
     return points
 
 
+def _glue_points_from(text: str, start: int) -> Iterator[int]:
+    """``glue_points(text)`` from ``start`` (0 or the start of a word) on, found lazily.
+
+    One pattern decides most points; a point next to a character outside the Basic
+    Multilingual Plane (which the character classes do not cover) is decided as
+    ``glue_points`` decides it.
+    """
+    glued = [m.start() for m in _PARTICLE_GLUE_RE.finditer(text, start)] if " " in text else []
+    for m in _GLUE_RE.finditer(text, max(start, 1)):
+        i = m.start()
+        if m.lastgroup == "astral":
+            prev = text[i - 1]
+            if _is_capital(prev):
+                nxt = text[i + 1 : i + 2]
+                if not nxt or not (nxt == "." or (nxt.isalpha() and not _is_capital(nxt))):
+                    continue
+        while glued and glued[0] < i:
+            yield glued.pop(0)
+        yield i
+    yield from glued
+
+
 def split_title_authors(text: str) -> tuple[str, tuple[str, ...]] | None:
     """Split "TitleFirst Author, Second Author" into the title and the author names.
 
@@ -169,20 +198,55 @@ def split_title_authors(text: str) -> tuple[str, tuple[str, ...]] | None:
     scored: list[tuple[int, float]] = []
     best = INF
     lead = len(text) - len(text.lstrip())
-    for i in glue_points(text):
+    for i in _glue_points_from(text, _first_candidate(text)):
         if i <= lead:
             continue
         penalty = authors_penalty(text[i:])
         if penalty < INF:
             penalty += title_penalty(text[:i])
+            if not scored and penalty <= 1.0:
+                # every penalty is >= 0, so no later point can beat the first one by more
+                # than a point: it wins whatever follows
+                return _split_at(text, i)
             scored.append((i, penalty))
             best = min(best, penalty)
     if not scored:
         return None
     for i, penalty in scored:
         if penalty <= best + 1.0:
-            return text[:i].strip(), tuple(" ".join(n.split()) for n in split_names(text[i:]))
+            return _split_at(text, i)
     return None  # unreachable: the best candidate always qualifies
+
+
+def _first_candidate(text: str) -> int:
+    """Start of the last six words before the first comma: a glue point before it would leave
+    a first name of seven or more words, which ``name_penalty`` never accepts."""
+    comma = text.find(",")
+    head = text if comma < 0 else text[:comma]
+    words = head.rsplit(None, 6)
+    if len(words) < 7:
+        return 0
+    rest = head[len(words[0]) :]
+    return len(words[0]) + len(rest) - len(rest.lstrip())
+
+
+def _split_at(text: str, i: int) -> tuple[str, tuple[str, ...]]:
+    return text[:i].strip(), tuple(" ".join(n.split()) for n in split_names(text[i:]))
+
+
+def _et_al(head: str) -> re.Match[str] | None:
+    """``_ET_AL_RE.search(head)``, searching only the end of the line where it can.
+
+    A match found in the last 16 characters that does not start at their first one is the
+    leftmost match: an earlier start would run through the character before it, which the
+    leading white space and comma of the pattern would have to match as well."""
+    if not head.endswith(("al", "al.")):
+        return None
+    pos = max(0, len(head) - 16)
+    m = _ET_AL_RE.search(head, pos)
+    if m is not None and pos and m.start() == pos:
+        m = _ET_AL_RE.search(head)
+    return m
 
 
 def split_title_line(
@@ -194,12 +258,12 @@ def split_title_line(
     itself contains " · " is handled by trying each " · " in turn.
     """
     line = line.strip()
-    cuts = [m.start() for m in re.finditer(" · ", line)]
+    cuts = [m.start() for m in _DOT_RE.finditer(line)] if " · " in line else []
     for cut in [*cuts, len(line)]:
         head = line[:cut].rstrip()
         affiliation = line[cut + 3 :].strip() if cut < len(line) else None
         truncated = False
-        et_al = _ET_AL_RE.search(head)
+        et_al = _et_al(head)
         if et_al is not None:
             truncated = True
             head = head[: et_al.start()]
