@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from functools import lru_cache
 
 from bibtexparser.middlewares.names import InvalidNameError, parse_single_name_into_parts
 
@@ -48,11 +49,13 @@ _ESCAPES = {
 _TOKEN_RE = re.compile(r"\\(?:[A-Za-z]+|[^A-Za-z\s])?|[&%#_$^{}]")
 
 
+@lru_cache(maxsize=1 << 16)
 def _ascii_word(text: str) -> str:
     folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
     return re.sub(r"[^a-z0-9]", "", folded.lower())
 
 
+@lru_cache(maxsize=1 << 16)
 def _surname(name: str) -> str:
     try:
         parts = parse_single_name_into_parts(name.replace("{", "").replace("}", ""))
@@ -199,16 +202,28 @@ def _fields(paper: Paper) -> list[tuple[str, str]]:
     return fields
 
 
-def paper_bibtex(paper: Paper, key: str | None = None) -> str:
-    """One entry in arXiv's export style. ``key`` overrides ``citation_key(paper)`` (pass the
-    one ``citation_keys`` gives so the page and ``papers.bib`` agree)."""
-    lines = [f"@misc{{{key or citation_key(paper)},"]
-    lines += [f"      {name}={{{value}}}," for name, value in _fields(paper)]
+def entry_body(paper: Paper) -> str:
+    """An entry's field lines and closing brace: everything but the key line."""
+    lines = [f"      {name}={{{value}}}," for name, value in _fields(paper)]
     lines.append("}")
     return "\n".join(lines) + "\n"
 
 
-def site_bibtex(papers: Sequence[Paper], keys: Mapping[str, str] | None = None) -> str:
-    """The whole ``papers.bib``: every paper, in the order given, keys unique."""
+def paper_bibtex(paper: Paper, key: str | None = None, body: str | None = None) -> str:
+    """One entry in arXiv's export style. ``key`` overrides ``citation_key(paper)`` (pass the
+    one ``citation_keys`` gives so the page and ``papers.bib`` agree); ``body`` is
+    ``entry_body(paper)`` when the caller already has it."""
+    head = f"@misc{{{key or citation_key(paper)},\n"
+    return head + (body if body is not None else entry_body(paper))
+
+
+def site_bibtex(
+    papers: Sequence[Paper],
+    keys: Mapping[str, str] | None = None,
+    body: Callable[[Paper], str] | None = None,
+) -> str:
+    """The whole ``papers.bib``: every paper, in the order given, keys unique. ``body``
+    gives a paper's ``entry_body`` (a cache shared with the paper pages)."""
     chosen = dict(keys) if keys is not None else citation_keys(papers)
-    return "\n".join(paper_bibtex(p, chosen.get(p.id)) for p in papers)
+    make = body or entry_body
+    return "\n".join(paper_bibtex(p, chosen.get(p.id), make(p)) for p in papers)

@@ -44,8 +44,18 @@ class FeedWriter:
         self._entries: dict[str, str] = {}
 
     def href(self, from_path: str, target: str) -> str:
+        """``target`` as seen from ``from_path``, a feed file two folders deep."""
         base = self.index.base_url
-        return urls.absolute_url(base, target) if base else urls.relative_url(from_path, target)
+        if base:
+            return urls.absolute_url(base, target)
+        if from_path.count("/") == 2 and target and not target.endswith("/"):
+            folder = from_path.rpartition("/")[0]
+            t_folder, _, name = target.rpartition("/")
+            if t_folder == folder:
+                return name
+            if not target.startswith("feeds/"):
+                return "../../" + target
+        return urls.relative_url(from_path, target)
 
     def entry(self, paper: Paper) -> str:
         found = self._entries.get(paper.id)

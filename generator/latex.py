@@ -685,11 +685,14 @@ def _text(items: Sequence[_Item], out: list[str]) -> None:
             out.append(_math(item.source, item.display)[1])
 
 
-def _paragraph_items(text: str) -> list[_Item]:
+@lru_cache(maxsize=1024)
+def _paragraph_items(text: str) -> tuple[_Item, ...]:
+    """A paragraph's items, parsed once: a page asks for the same abstract and title as
+    HTML and as plain text (read-only: the serialisers never change them)."""
     if "\ue000" in text or "\ue001" in text:
         text = _PRIVATE_RE.sub("", text)
     scanned, held = _scan(text)
-    return _items(scanned, held)
+    return tuple(_items(scanned, held))
 
 
 def _tidy(text: str) -> str:

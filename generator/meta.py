@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from typing import Any
 
 from markupsafe import Markup, escape
@@ -18,7 +19,9 @@ from generator import urls
 from generator.views import PaperView
 
 
+@lru_cache(maxsize=1 << 16)
 def _meta(name: str, content: str, attr: str = "name") -> str:
+    """One ``<meta>`` tag (memoised: author names and site-wide tags repeat on many pages)."""
     return f'<meta {attr}="{escape(name)}" content="{escape(content)}">'
 
 

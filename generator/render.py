@@ -100,32 +100,53 @@ def make_rel(page_path: str, base_url: str | None = None) -> Callable[[str], str
     return rel
 
 
-def links_html(rel: Callable[[str], str], items: Sequence[Link], cls: str) -> Markup:
+class Anchors:
+    """``<a href="...">text</a>`` for a link target as seen from one folder of the site,
+    escaped once per build and reused on every page that shows the same link (topics,
+    authors, co-authors appear on thousands of pages)."""
+
+    def __init__(self) -> None:
+        self._made: dict[tuple[str, str, str], str] = {}
+
+    def anchor(self, rel: Callable[[str], str], page_dir: str, path: str, text: str) -> str:
+        key = (page_dir, path, text)
+        found = self._made.get(key)
+        if found is None:
+            found = f'<a href="{escape(rel(path))}">{escape(text)}</a>'
+            self._made[key] = found
+        return found
+
+
+def links_html(
+    rel: Callable[[str], str], items: Sequence[Link], cls: str, anchors: Anchors, page_dir: str
+) -> Markup:
     """``<ul>`` of links (topics, related topics): built here, not by a Jinja macro, because
     these lists are on every page and macro calls dominate render time."""
-    rows = "".join(
-        f'<li><a href="{escape(rel(i.path))}">{escape(i.text)}</a></li>\n' for i in items
-    )
+    a = anchors.anchor
+    rows = "".join(f"<li>{a(rel, page_dir, i.path, i.text)}</li>\n" for i in items)
     return Markup(f'<ul class="{escape(cls)}">\n{rows}</ul>\n')
 
 
-def counted_html(rel: Callable[[str], str], items: Sequence[Counted], cls: str) -> Markup:
+def counted_html(
+    rel: Callable[[str], str], items: Sequence[Counted], cls: str, anchors: Anchors, page_dir: str
+) -> Markup:
     """``<ul>`` of links with counts (co-authors, top authors, index pages)."""
+    a = anchors.anchor
     rows = "".join(
-        f'<li><a href="{escape(rel(c.link.path))}">{escape(c.link.text)}</a> '
+        f"<li>{a(rel, page_dir, c.link.path, c.link.text)} "
         f'<span class="count">{c.count}</span></li>\n'
         for c in items
     )
     return Markup(f'<ul class="{escape(cls)}">\n{rows}</ul>\n')
 
 
-def author_links_html(rel: Callable[[str], str], refs: Sequence[AuthorRef]) -> Markup:
+def author_links_html(
+    rel: Callable[[str], str], refs: Sequence[AuthorRef], anchors: Anchors, page_dir: str
+) -> Markup:
     """A paper's authors, each linked to their page, comma-separated."""
-    return Markup(", ").join(
-        Markup(f'<a href="{escape(rel(r.path))}">{escape(r.name)}</a>')
-        if r.path
-        else escape(r.name)
-        for r in refs
+    a = anchors.anchor
+    return Markup(
+        ", ".join(a(rel, page_dir, r.path, r.name) if r.path else str(escape(r.name)) for r in refs)
     )
 
 
@@ -157,6 +178,7 @@ class Renderer:
         self._card_template = self.env.get_template("_card.html")
         self._header_template = self.env.get_template("_header.html")
         self._headers: dict[tuple[str, str, bool], Markup] = {}
+        self.anchors = Anchors()
         self.feed_writer = FeedWriter(self.index)
 
     # -- plumbing -------------------------------------------------------------------
@@ -197,14 +219,21 @@ class Renderer:
         found = self._headers.get(key)
         if found is None:
             page = {"kind": kind}
-            found = Markup(self._header_template.render(rel=rel, site=self.site, page=page))
+            found = Markup(
+                self._header_template.render(rel=rel, root=rel(""), site=self.site, page=page)
+            )
             self._headers[key] = found
         return found
 
     def page(self, template: str, info: PageInfo, **view: Any) -> OutputFile:
         base = self.config.base_url
-        rel = make_rel(info.path, base if info.kind == "404" else None)
-        prefix = root_prefix(posixpath.dirname(info.path))
+        absolute = base if info.kind == "404" else None
+        rel = make_rel(info.path, absolute)
+        page_dir = posixpath.dirname(info.path)
+        prefix = root_prefix(page_dir)
+        # anchors are cached per folder; absolute links (the 404 page) get their own key
+        link_dir = "\x00abs" if absolute else page_dir
+        anchors = self.anchors
         if info.canonical is None and base and info.kind not in ("404", "search"):
             info = _with(info, canonical=urls.absolute_url(base, info.path))
         try:
@@ -212,11 +241,14 @@ class Renderer:
                 page=info,
                 site=self.site,
                 rel=rel,
-                cards=lambda cs: Markup("").join(self.card_html(prefix, c) for c in cs),
+                root=rel(""),
+                cards=lambda cs: Markup("".join([self.card_html(prefix, c) for c in cs])),
                 site_header=lambda kind: self.site_header(rel, prefix, kind),
-                author_links=lambda refs: author_links_html(rel, refs),
-                links=lambda items, cls="tags": links_html(rel, items, cls),
-                counted=lambda items, cls="counted": counted_html(rel, items, cls),
+                author_links=lambda refs: author_links_html(rel, refs, anchors, link_dir),
+                links=lambda items, cls="tags": links_html(rel, items, cls, anchors, link_dir),
+                counted=lambda items, cls="counted": counted_html(
+                    rel, items, cls, anchors, link_dir
+                ),
                 same_name_note=SAME_NAME_NOTE,
                 **view,
             )
@@ -542,7 +574,9 @@ class Renderer:
         return OutputFile("papers.json", _json_bytes(rows))
 
     def papers_bib(self) -> OutputFile:
-        return OutputFile("papers.bib", site_bibtex(self.index.catalog.papers).encode("utf-8"))
+        ix = self.index
+        text = site_bibtex(ix.catalog.papers, body=ix.bib_body)
+        return OutputFile("papers.bib", text.encode("utf-8"))
 
     def listings_json(self) -> OutputFile:
         rows = [

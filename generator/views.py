@@ -17,7 +17,7 @@ from urllib.parse import quote
 from markupsafe import Markup
 
 from generator import urls
-from generator.bibexport import paper_bibtex
+from generator.bibexport import entry_body, paper_bibtex
 from generator.categories import CATEGORY_NAMES
 from generator.latex import abstract_html, inline_html, plain_text
 from generator.model import Author, Catalog, Listing, Paper, Topic
@@ -256,6 +256,7 @@ class SiteIndex:
         self._cards: dict[str, Card] = {}
         self._summaries: dict[str, str] = {}
         self._plain: dict[str, str] = {}
+        self._bib_bodies: dict[str, str] = {}
 
     # -- small pieces -------------------------------------------------------------------
     def card(self, paper_id: str) -> Card:
@@ -312,6 +313,13 @@ class SiteIndex:
 
     def listing_link(self, listing: Listing) -> Link:
         return Link(clean(listing.name) or listing.id, urls.listing_path(listing.id))
+
+    def bib_body(self, paper: Paper) -> str:
+        """The paper's BibTeX fields (``entry_body``), made once for its page and papers.bib."""
+        found = self._bib_bodies.get(paper.id)
+        if found is None:
+            found = self._bib_bodies[paper.id] = entry_body(paper)
+        return found
 
     def plain_abstract(self, paper_id: str) -> str:
         """The abstract as plain Unicode text ('' when none), computed once."""
@@ -378,7 +386,7 @@ class SiteIndex:
             code_url=http_url(paper.code_url),
             has_code=paper.has_code,
             category_name=category_name(paper.category),
-            bibtex=_CONTROL.sub("", paper_bibtex(paper)),
+            bibtex=_CONTROL.sub("", paper_bibtex(paper, body=self.bib_body(paper))),
             topics=self.topic_links(self.catalog.paper_topics.get(paper.id, ())),
             listings=tuple(listings),
             similar=similar,
