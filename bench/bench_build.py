@@ -1,13 +1,16 @@
 """Build benchmark corpora with papersite and print per-stage figures as a table.
 
     python -m bench.bench_build [--sizes 1000,10000,100000] [--work /tmp/papersite-bench]
-                                [--no-search] [--runs 1]
+                                [--no-search] [--repeat 1]
 
 For each size N: makes the corpus (bench/corpus.py, reused when already there), then times
 
 - a cold build (output folder and its build cache removed first),
 - a no-op rebuild (nothing changed),
 - a rebuild after one record changes (bench.corpus.touch_one_record),
+
+the last two ``--repeat`` times (each one-record rebuild changes another sentence; medians
+are printed when repeated),
 
 each as ``python -m generator build --seeds CORPUS/seeds --out OUT --timings FILE -q`` in a
 child process. The whole command's wall time, CPU time (user+system, children included) and
@@ -105,7 +108,8 @@ def stage_rows(stages: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def stage_table(run: Run) -> str:
     out = [
-        f"Cold build, {run.n:,} papers: {run.pages:,} HTML pages in {run.wall_s:.2f} s "
+        f"{run.kind.capitalize()} build, {run.n:,} papers: {run.pages:,} HTML pages in "
+        f"{run.wall_s:.2f} s "
         f"({run.pages_per_s:,.0f} pages/s), CPU {run.cpu_s:.2f} s, peak {run.peak_rss_mb:,.0f} MB",
         "",
         "| stage | wall s | CPU s (self + workers) | peak RSS MB | items | items/s |",
@@ -134,6 +138,24 @@ def summary_table(runs: list[Run]) -> str:
     return "\n".join(out)
 
 
+def median_run(runs: list[Run]) -> Run:
+    """A row of medians (wall, CPU and memory each on its own) of repeated runs."""
+
+    def med(values: list[float]) -> float:
+        return sorted(values)[len(values) // 2]
+
+    first = runs[0]
+    return Run(
+        f"{first.kind}, median of {len(runs)}",
+        first.n,
+        med([r.wall_s for r in runs]),
+        med([r.cpu_s for r in runs]),
+        med([r.peak_rss_mb for r in runs]),
+        max(r.exit_code for r in runs),
+        first.pages,
+    )
+
+
 def ensure_corpus(n: int, work: Path, seed: int) -> Path:
     corpus = work / f"corpus-{n}"
     stats = corpus / "stats.json"
@@ -154,6 +176,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--no-search", action="store_true", help="build without the search index")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--keep", action="store_true", help="keep the build outputs")
+    ap.add_argument("--repeat", type=int, default=1, help="no-op and one-record rebuilds")
     a = ap.parse_args(argv)
     sizes = [int(s.replace("_", "")) for s in a.sizes.split(",") if s.strip()]
     a.work.mkdir(parents=True, exist_ok=True)
@@ -168,13 +191,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"# N={n}: cold build", file=sys.stderr, flush=True)
         cold = build_once("cold", n, corpus, out, a.work, search)
         runs.append(cold)
-        print(f"# N={n}: no-op rebuild", file=sys.stderr, flush=True)
-        runs.append(build_once("no-op", n, corpus, out, a.work, search))
-        touch_one_record(corpus / "seeds")
-        (corpus / "touched").write_text("one record edited; regenerate before reuse\n")
-        print(f"# N={n}: rebuild after one record changed", file=sys.stderr, flush=True)
-        runs.append(build_once("one record", n, corpus, out, a.work, search))
+        repeats: dict[str, list[Run]] = {"no-op": [], "one record": []}
+        for i in range(max(1, a.repeat)):
+            print(f"# N={n}: no-op rebuild ({i + 1})", file=sys.stderr, flush=True)
+            repeats["no-op"].append(build_once("no-op", n, corpus, out, a.work, search))
+            touch_one_record(corpus / "seeds")
+            (corpus / "touched").write_text("one record edited; regenerate before reuse\n")
+            print(
+                f"# N={n}: rebuild after one record changed ({i + 1})", file=sys.stderr, flush=True
+            )
+            repeats["one record"].append(build_once("one record", n, corpus, out, a.work, search))
         print(stage_table(cold) + "\n", flush=True)
+        for done in repeats.values():
+            runs.extend(done)
+            if len(done) > 1:
+                runs.append(median_run(done))
+            print(stage_table(sorted(done, key=lambda r: r.cpu_s)[len(done) // 2]) + "\n")
         if not a.keep:
             shutil.rmtree(out, ignore_errors=True)
     print(summary_table(runs), flush=True)

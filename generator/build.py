@@ -25,8 +25,9 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from operator import attrgetter
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from generator.diagnostics import Diagnostic, count, sort_diagnostics, warning
 from generator.progress import Progress, mode_from_flags
@@ -37,6 +38,9 @@ if TYPE_CHECKING:
     from generator.cache import BuildCache, Fingerprint, Memo
     from generator.model import BibEntry, Paper, Record, SeedFile
     from generator.topics import TopicConfig, TopicResult
+
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,6 +274,7 @@ def _read_bibs(
     from generator.bibtex import read_bib_bytes
     from generator.cache import digest_value
     from generator.diagnostics import error
+    from generator.model import BibEntry
 
     entries: list[BibEntry] = []
     diags: list[Diagnostic] = []
@@ -282,12 +287,13 @@ def _read_bibs(
             diags.append(error(name, 0, f"cannot read BibTeX file: {exc.strerror or exc}"))
             continue
         key = digest_value((code, name, data))
-        hit = cache.load("bib", key) if cache else None
-        if hit is None:
-            hit = read_bib_bytes(name, data)
+        packed = cache.load("bib", key) if cache else None
+        if isinstance(packed, tuple) and len(packed) == 2:
+            file_entries, file_diags = _unrows(BibEntry, packed[0]), _unrows(Diagnostic, packed[1])
+        else:
+            file_entries, file_diags = read_bib_bytes(name, data)
             if cache:
-                cache.store("bib", key, hit)
-        file_entries, file_diags = hit
+                cache.store("bib", key, (_rows(file_entries), _rows(file_diags)))
         entries.extend(file_entries)
         diags.extend(file_diags)
         keys.update((id(e), (key, i)) for i, e in enumerate(file_entries))
@@ -308,28 +314,32 @@ def _input_key(
 
 def _pack_seed(hit: tuple[SeedFile, tuple[Diagnostic, ...]]) -> tuple[Any, ...]:
     """A seed file's result as plain tuples (unpickled several times faster than dataclasses)."""
-    from dataclasses import astuple, fields
-
-    from generator.model import Record
-
-    names = tuple(f.name for f in fields(Record))
     seed, diags = hit
-    rows = [tuple(getattr(r, n) for n in names) for r in seed.records]
-    return (names, seed.path, seed.layout, rows, [astuple(d) for d in diags])
+    return (seed.path, seed.layout, _rows(seed.records), _rows(diags))
 
 
 def _unpack_seed(packed: Any) -> tuple[SeedFile, tuple[Diagnostic, ...]] | None:
-    from dataclasses import fields
-
     from generator.model import Record, SeedFile
 
-    if not isinstance(packed, tuple) or len(packed) != 5:
+    if not isinstance(packed, tuple) or len(packed) != 4:
         return None
-    names, path, layout, rows, diags = packed
-    if names != tuple(f.name for f in fields(Record)):
-        return None
-    seed = SeedFile(path, layout, tuple(Record(*row) for row in rows))
-    return seed, tuple(Diagnostic(*d) for d in diags)
+    path, layout, records, diags = packed
+    seed = SeedFile(path, layout, _unrows(Record, records))
+    return seed, _unrows(Diagnostic, diags)
+
+
+def _rows(items: Sequence[Any]) -> tuple[tuple[Any, ...], ...]:
+    """Frozen dataclasses as tuples of their fields in declaration order (``_unrows``)."""
+    from dataclasses import fields
+
+    if not items:
+        return ()
+    get = attrgetter(*(f.name for f in fields(items[0])))
+    return tuple(get(item) for item in items)
+
+
+def _unrows(cls: Callable[..., _T], rows: Sequence[tuple[Any, ...]]) -> tuple[_T, ...]:
+    return tuple(cls(*row) for row in rows)
 
 
 def _topics_and_similar(
