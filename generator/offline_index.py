@@ -31,11 +31,13 @@ import math
 import re
 import unicodedata
 from array import array
-from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import snowballstemmer  # type: ignore[import-untyped]
+from numpy.typing import NDArray
 
 from generator.model import Catalog, Paper
 from generator.urls import author_path, paper_path, topic_path
@@ -206,7 +208,10 @@ def _fold_token(token: str) -> tuple[str, ...]:
 def words(text: str) -> list[str]:
     """The searchable words of a text, folded (``\\p{L}\\p{N}`` runs, as search.js splits).
 
-    Split first, then fold each distinct token once (cached): folding is the costly part."""
+    ASCII text is lower-cased and split at once; otherwise split first, then fold each
+    distinct token once (cached): folding is the costly part."""
+    if text.isascii():
+        return _WORD.findall(text.lower())
     out: list[str] = []
     for token in _WORD.findall(text):
         if token.isascii():
@@ -230,6 +235,7 @@ class Doc:
     author_text: str  # indexed with WEIGHT_AUTHORS
     body_text: str  # indexed with WEIGHT_BODY and shown as the excerpt
     filters: tuple[tuple[str, str], ...]  # (filter name, value)
+    all_authors: str = ""  # every author, as the paper page lists them (Pagefind records)
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,10 +250,13 @@ class OfflineIndex:
         return sum(len(data) for _, data in self.files)
 
 
-def _sort_key(paper: Paper) -> str:
+def padded_date(date: str) -> str:
     """The date a paper page sorts by (YYYY-MM-DD; a month or year pads with 01, as the page)."""
-    parts = ((paper.date or "").split("-") + ["01", "01"])[:3]
-    return "-".join(parts)
+    return "-".join((date.split("-") + ["01", "01"])[:3])
+
+
+def _sort_key(paper: Paper) -> str:
+    return padded_date(paper.date or "")
 
 
 def papers_by_date(catalog: Catalog) -> list[Paper]:
@@ -280,7 +289,8 @@ def catalog_docs(
         category = category_of(p.category) if p.category else None
         if category:
             filters.append(("category", category))
-        shown = [name_of(a) for a in p.authors[:MAX_AUTHORS_SHOWN]]
+        names = [name_of(a) for a in p.authors]
+        shown = names[:MAX_AUTHORS_SHOWN]
         if len(p.authors) > MAX_AUTHORS_SHOWN or p.authors_truncated:
             shown.append("et al.")
         docs.append(
@@ -295,6 +305,7 @@ def catalog_docs(
                 author_text=" ".join(p.authors),
                 body_text=text_of(p.abstract),
                 filters=tuple(filters),
+                all_authors=", ".join(names),
             )
         )
     papers = {p.id: p for p in catalog.papers}
@@ -361,62 +372,75 @@ def _delta(ids: Sequence[int]) -> list[int]:
 
 
 class _Postings:
-    """stem -> one array of (document number delta, integer score) pairs, documents ascending."""
+    """stem -> (document number delta, integer score) pairs, documents ascending.
 
-    def __init__(self) -> None:
-        self.pairs: dict[str, array[int]] = {}
-        self.last: dict[str, int] = {}
+    Held as two flat arrays ordered by stem number, then document, and where each stem's
+    run starts and ends."""
 
-    def add(self, stem: str, doc: int, score: int) -> None:
-        pairs = self.pairs.get(stem)
-        if pairs is None:
-            pairs = self.pairs[stem] = array("i")
-        pairs.append(doc - self.last.get(stem, 0))
-        pairs.append(score)
-        self.last[stem] = doc
+    def __init__(
+        self, stems: Sequence[str], pair_stem: NDArray[np.int64], pair_doc: NDArray[np.int64],
+        scores: NDArray[np.int64],
+    ) -> None:  # fmt: skip
+        starts = np.flatnonzero(np.r_[True, pair_stem[1:] != pair_stem[:-1]])
+        if not len(pair_stem):
+            starts = starts[:0]
+        self.deltas = np.diff(pair_doc, prepend=0)  # a stem's first document counts from 0
+        self.deltas[starts] = pair_doc[starts]
+        self.scores = scores
+        ends = [*(int(i) for i in starts[1:]), len(pair_stem)][: len(starts)]
+        self.span = {stems[pair_stem[i]]: (int(i), e) for i, e in zip(starts, ends, strict=True)}
 
     def encoded(self, stem: str) -> list[int]:
-        return self.pairs[stem].tolist()
+        lo, hi = self.span[stem]
+        out = np.empty(2 * (hi - lo), dtype=np.int64)
+        out[0::2] = self.deltas[lo:hi]
+        out[1::2] = self.scores[lo:hi]
+        return out.tolist()
 
 
 def _index_docs(docs: Sequence[Doc]) -> tuple[_Postings, dict[str, str]]:
-    """Score every (stem, doc) pair with field-weighted BM25; return postings and word -> stem."""
+    """Score every (stem, doc) pair with field-weighted BM25; return postings and word -> stem.
+
+    One pass turns each field of each document into stem numbers (a word is folded, stemmed
+    and numbered once; stop words are -1); the weighted term frequencies, lengths and scores
+    of all (stem, document) pairs are then computed at once, with the same float64
+    arithmetic and round-half-even as ``round`` on each pair."""
     stem_of: dict[str, str] = {}
-
-    def stems(text: str) -> Iterator[str]:
-        for w in words(text):
-            s = stem_of.get(w)
-            if s is None:
-                if w in STOP_WORDS:
-                    continue
-                s = stem_of[w] = _STEMMER.stemWord(w)
-            yield s
-
-    weighted: list[Counter[str]] = []
-    lengths: list[int] = []
+    stem_id: dict[str, int] = {}
+    word_id: dict[str, int] = {}  # folded word -> stem number (-1: a stop word)
+    stemmer = _STEMMER.stemWord
+    tokens = array("i")  # stem number of every word of every field, in order
+    runs = array("q")  # words per (document, field)
     for doc in docs:
-        tf: Counter[str] = Counter()
-        length = 0
-        for text, weight in (
-            (doc.title_text, WEIGHT_TITLE),
-            (doc.author_text, WEIGHT_AUTHORS),
-            (doc.body_text, WEIGHT_BODY),
-        ):
-            for s in stems(text):
-                tf[s] += weight
-                length += 1
-        weighted.append(tf)
-        lengths.append(length)
-    avg = (sum(lengths) / len(lengths)) if lengths else 1.0
-    postings = _Postings()
-    for n, tf in enumerate(weighted):
-        norm = BM25_K1 * (1 - BM25_B + BM25_B * lengths[n] / max(avg, 1.0))
-        for s in sorted(tf):
-            wtf = tf[s]
-            score = wtf * (BM25_K1 + 1) / (wtf + norm)
-            postings.add(s, n, max(1, round(score * SCORE_SCALE)))
-        weighted[n] = Counter()  # free as we go: 100,000 documents must fit in memory
-    return postings, stem_of
+        for text in (doc.title_text, doc.author_text, doc.body_text):
+            ws = words(text)
+            for w in set(ws).difference(word_id):
+                if w in STOP_WORDS:
+                    word_id[w] = -1
+                else:
+                    s = stem_of[w] = stemmer(w)
+                    word_id[w] = stem_id.setdefault(s, len(stem_id))
+            tokens.extend(map(word_id.__getitem__, ws))
+            runs.append(len(ws))
+    ndocs = len(docs)
+    run_len = np.frombuffer(runs, dtype=np.int64) if runs else np.zeros(0, np.int64)
+    weights = np.tile(np.array([WEIGHT_TITLE, WEIGHT_AUTHORS, WEIGHT_BODY]), ndocs)
+    tok = np.frombuffer(tokens, dtype=np.int32) if tokens else np.zeros(0, np.int32)
+    tok_doc = np.repeat(np.arange(3 * ndocs, dtype=np.int64) // 3, run_len)
+    tok_weight = np.repeat(weights, run_len)
+    kept = tok >= 0
+    tok_doc, tok_weight = tok_doc[kept], tok_weight[kept]
+    lengths = np.bincount(tok_doc, minlength=ndocs)
+    keys = tok[kept].astype(np.int64) * max(ndocs, 1) + tok_doc  # stem-major, then document
+    pairs, inverse = np.unique(keys, return_inverse=True)
+    wtf = np.bincount(inverse.ravel(), weights=tok_weight, minlength=len(pairs))
+    pair_stem, pair_doc = pairs // max(ndocs, 1), pairs % max(ndocs, 1)
+    avg = (int(lengths.sum()) / ndocs) if ndocs else 1.0
+    norm = BM25_K1 * (1 - BM25_B + BM25_B * lengths / max(avg, 1.0))
+    score = wtf * (BM25_K1 + 1) / (wtf + norm[pair_doc])
+    scores = np.maximum(1, np.rint(score * SCORE_SCALE)).astype(np.int64)
+    stems = sorted(stem_id, key=stem_id.__getitem__)
+    return _Postings(stems, pair_stem, pair_doc, scores), stem_of
 
 
 def _shards(stem_of: Mapping[str, str], postings: _Postings) -> dict[str, bytes]:
