@@ -174,57 +174,52 @@ def _tree(folder: Path) -> tuple[int, int]:
     return len(files), sum(f.stat().st_size for f in files)
 
 
+def _cpu(who: int) -> float:
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
+
+
 def child_build(n: int, site: Path, report: Path) -> None:
-    """In a child process: catalog, pages, Pagefind, offline index; figures to ``report``."""
-    from generator.latex import plain_text
-    from generator.offline_index import INDEX_DIR, build_offline_index, catalog_docs, engine_file
-    from generator.search import (
-        PART_PAGES,
-        hosted_engine,
-        indexed_pages,
-        pagefind_bundles,
-        run_pagefind,
-    )
+    """In a child process: catalog, pages, then the build's search stage
+    (``generator.search.build_search_index``); figures to ``report``."""
+    from generator.offline_index import INDEX_DIR
+    from generator.search import build_search_index
 
     t0 = time.perf_counter()
     catalog = synth_catalog(n)
     pages = write_site(catalog, site)
     t1 = time.perf_counter()
-    indexed = run_pagefind(site, indexed_pages(catalog), PART_PAGES)
+    cpu0 = _cpu(resource.RUSAGE_SELF) + _cpu(resource.RUSAGE_CHILDREN)
+    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    stats = build_search_index(site, catalog, None)  # type: ignore[arg-type]
     t2 = time.perf_counter()
-    pf_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    index = build_offline_index(catalog_docs(catalog, plain_text, str.strip, lambda c: c))
-    (site / INDEX_DIR).mkdir()
-    for path, data in index.files:
-        (site / path).write_bytes(data)
-    engine = hosted_engine(n)
-    path, data = engine_file(engine, pagefind_bundles(site))
-    (site / path).write_bytes(data)
-    t3 = time.perf_counter()
-    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    cpu_self = _cpu(resource.RUSAGE_SELF)
+    cpu_children = _cpu(resource.RUSAGE_CHILDREN)
     pf_files, pf_bytes = _tree(site / "pagefind")
     ix_files, ix_bytes = _tree(site / INDEX_DIR)
+    shards = [f.stat().st_size for f in (site / INDEX_DIR).glob("s-*.js")]
     figures = {
         "papers": n,
         "pages": pages,
         "site_seconds": round(t1 - t0, 1),
-        "pagefind_pages": indexed,
-        "pagefind_seconds": round(t2 - t1, 1),
-        "pagefind_bundles": len(pagefind_bundles(site)),
-        "http_engine": engine,
-        "pagefind_peak_mb": round(pf_rss),
+        "search_seconds": round(t2 - t1, 1),
+        "search_cpu_seconds": round(cpu_self + cpu_children - cpu0, 1),
+        "pagefind_cpu_seconds": round(cpu_children, 1),
+        "pagefind_pages": stats.pages_indexed,
+        "pagefind_seconds": round(stats.pagefind_seconds, 1),
+        "pagefind_pages_per_s": round(stats.pages_indexed / max(stats.pagefind_seconds, 1e-9)),
+        "pagefind_bundles": stats.bundles,
+        "http_engine": stats.http_engine,
+        "pagefind_peak_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024),
         "pagefind_files": pf_files,
         "pagefind_mb": round(pf_bytes / 1e6, 1),
-        "offline_seconds": round(t3 - t2, 1),
-        "offline_peak_mb_process": round(after),
-        "offline_peak_mb_before": round(before),
+        "offline_seconds": round(stats.offline_seconds, 1),
+        "process_peak_mb_before": round(rss0),
+        "process_peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         "offline_files": ix_files,
         "offline_mb": round(ix_bytes / 1e6, 1),
-        "offline_shards": index.shards,
-        "offline_largest_shard_kb": round(
-            max(len(d) for p, d in index.files if "/s-" in p) / 1e3, 1
-        ),
+        "offline_shards": stats.offline_shards,
+        "offline_largest_shard_kb": round(max(shards) / 1e3, 1),
         "words": pick_words(catalog),
     }
     report.write_text(json.dumps(figures, indent=1), encoding="utf-8")
@@ -312,6 +307,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("-n", type=int, action="append", help="papers (repeatable; default 10000)")
     ap.add_argument("--work", type=Path, default=Path("/tmp/papersite-bench-search"))
+    ap.add_argument("--no-queries", action="store_true", help="skip the browser queries")
     ap.add_argument("--child", nargs=3, metavar=("N", "SITE", "REPORT"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
@@ -332,7 +328,9 @@ def main(argv: list[str] | None = None) -> int:
         ]
         subprocess.run(cmd, check=True, cwd=ROOT)
         figures = json.loads(report.read_text(encoding="utf-8"))
-        figures["queries"] = query_times(site, figures.pop("words"))
+        words = figures.pop("words")
+        if not args.no_queries:
+            figures["queries"] = query_times(site, words)
         (args.work / str(n) / "figures.json").write_text(json.dumps(figures, indent=1))
         print(json.dumps(figures, indent=1), flush=True)
     return 0

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import html
 import importlib
 import json
 import os
@@ -30,6 +31,7 @@ import shutil
 import subprocess
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -40,9 +42,11 @@ from generator.build import BuildError
 from generator.model import Catalog
 from generator.offline_index import (
     INDEX_DIR,
+    Doc,
     build_offline_index,
     catalog_docs,
     engine_file,
+    padded_date,
     papers_by_date,
 )
 from generator.urls import author_path, is_safe_site_path, paper_path, topic_path
@@ -59,6 +63,7 @@ PART_PAGES = 20_000  # pages per Pagefind run: about 1.4 GB peak each (it holds 
 # answers from the script-loaded index over http too (the Pagefind bundle is still built).
 HOSTED_MAX_PAPERS = 2_000
 ENGINE_ENV = "PAPERSITE_PAGEFIND_MAX_PAPERS"  # overrides HOSTED_MAX_PAPERS for a build
+MAX_PARALLEL_PARTS = 2  # Pagefind parts indexed at once (see pagefind_workers)
 
 
 class SearchIndexError(BuildError):
@@ -161,42 +166,101 @@ def pagefind_bundles(out: Path) -> list[tuple[str, tuple[str, ...]]]:
     return out_list
 
 
+def record_page(doc: Doc) -> bytes:
+    """A minimal page holding what Pagefind keeps of ``doc``: its filters, sort and meta, and
+    its title and authors (a paper) or summary (an author or topic) as the indexed text.
+
+    The filters, meta and sort are the ones the written page carries (``catalog_docs`` gives
+    the values the pages give Pagefind); the abstract is left out (see ``build_search_index``).
+    """
+    e = html.escape
+    hidden = "".join(
+        f'<span data-pagefind-filter="{e(name)}">{e(value)}</span>' for name, value in doc.filters
+    )
+    sort = ""
+    if doc.kind == "paper":
+        if doc.year:
+            hidden += f'<span data-pagefind-meta="year">{e(doc.year)}</span>'
+        if doc.date:
+            sort = f' data-pagefind-sort="date:{e(padded_date(doc.date))}"'
+        text = (
+            '<p data-pagefind-weight="5" data-pagefind-meta="authors">'
+            f"{e(doc.all_authors or 'Authors unknown')}</p>"
+        )
+    else:
+        text = f"<p>{e(doc.body_text)}</p>"
+    return (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        f"<title>{e(doc.title)}</title></head><body><article data-pagefind-body{sort}>"
+        f"<div hidden data-pagefind-ignore>{hidden}</div>"
+        f'<h1 data-pagefind-weight="10" data-pagefind-meta="title">{e(doc.title)}</h1>'
+        f"{text}</article></body></html>\n"
+    ).encode()
+
+
+def _stage_part(
+    out: Path, stage: Path, pages: Sequence[str], records: Sequence[Doc] | None
+) -> None:
+    """Fill ``stage`` with the part's pages at their site paths: hard links to the written
+    pages, or (with ``records``) their record pages."""
+    for n, page in enumerate(pages):
+        if not is_safe_site_path(page):
+            raise SearchIndexError(f"refusing to index outside the site: {page}")
+        target = stage / page
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if records is not None:
+            target.write_bytes(record_page(records[n]))
+            continue
+        try:
+            os.link(out / page, target)
+        except OSError:
+            shutil.copyfile(out / page, target)
+
+
 def run_pagefind(
-    out: Path, pages: Sequence[str] | None = None, part_pages: int = PART_PAGES
+    out: Path,
+    pages: Sequence[str] | None = None,
+    part_pages: int = PART_PAGES,
+    records: Sequence[Doc] | None = None,
+    workers: int = 1,
 ) -> int:
     """Index the written site into ``out/pagefind``; return the number of pages indexed.
 
     With ``pages`` (site paths of the pages to index), Pagefind runs once per ``part_pages``
-    of them, one after another, each over a folder of hard links to its pages, into
-    ``pagefind/`` (the first part) and ``pagefind/part-<k>/``: its indexer holds everything
-    in memory (about 70 KB a page), so this bounds the peak. search.js merges the parts
-    (Pagefind's ``mergeIndex``). Without ``pages`` it indexes the whole site in one run.
+    of them, each over a folder of hard links to its pages, into ``pagefind/`` (the first
+    part) and ``pagefind/part-<k>/``: its indexer holds everything in memory, so this bounds
+    the peak. Up to ``workers`` parts run at once (each is one Pagefind process on about one
+    core). search.js merges the parts. With ``records`` (one per page, in the same order) a
+    part's folder holds their ``record_page`` instead. Without either it indexes the whole
+    site in one run.
     """
     exe = pagefind_executable()
     shutil.rmtree(out / PAGEFIND_DIR, ignore_errors=True)
+    if records is not None:
+        pages = [doc.url for doc in records]
     if pages is None:
         return _pagefind_once(exe, out, out / PAGEFIND_DIR)
-    stage = out / ".pagefind-part"
-    total = 0
-    try:
-        for k, start in enumerate(range(0, len(pages), max(1, part_pages))):
+    step = max(1, part_pages)
+    starts = list(range(0, len(pages), step))
+
+    def part(k: int) -> int:
+        stage = out / f".pagefind-part-{k}"
+        start = starts[k]
+        try:
             shutil.rmtree(stage, ignore_errors=True)
-            for page in pages[start : start + part_pages]:
-                if not is_safe_site_path(page):
-                    raise SearchIndexError(f"refusing to index outside the site: {page}")
-                target = stage / page
-                target.parent.mkdir(parents=True, exist_ok=True)
-                try:
-                    os.link(out / page, target)
-                except OSError:
-                    shutil.copyfile(out / page, target)
+            subset = None if records is None else records[start : start + step]
+            _stage_part(out, stage, pages[start : start + step], subset)
             bundle = out / PAGEFIND_DIR / (f"part-{k}" if k else "")
-            total += _pagefind_once(exe, stage, bundle)
-    except OSError as exc:
-        raise SearchIndexError(f"could not prepare the pages for Pagefind: {exc}") from exc
-    finally:
-        shutil.rmtree(stage, ignore_errors=True)
-    return total
+            return _pagefind_once(exe, stage, bundle)
+        except OSError as exc:
+            raise SearchIndexError(f"could not prepare the pages for Pagefind: {exc}") from exc
+        finally:
+            shutil.rmtree(stage, ignore_errors=True)
+
+    if workers <= 1 or len(starts) <= 1:
+        return sum(part(k) for k in range(len(starts)))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return sum(pool.map(part, range(len(starts))))
 
 
 PF_HEADER = b"pagefind_dcd"  # every gzip'd Pagefind index file starts with this
@@ -279,13 +343,19 @@ def canonicalise_pagefind(bundle: Path) -> None:
     entry_path.write_text(text, encoding="utf-8")
 
 
-def write_offline_index(out: Path, catalog: Catalog) -> tuple[int, int, int, int]:
-    """Write ``out/search-index/``; return (documents, words, shards, bytes)."""
+def search_docs(catalog: Catalog) -> list[Doc]:
+    """The documents both indexes hold (``catalog_docs`` with the pages' text helpers)."""
     from generator.latex import plain_text
     from generator.views import category_name, clean
 
-    docs = catalog_docs(catalog, plain_text, clean, category_name)
-    index = build_offline_index(docs)
+    return catalog_docs(catalog, plain_text, clean, category_name)
+
+
+def write_offline_index(
+    out: Path, catalog: Catalog, docs: Sequence[Doc] | None = None
+) -> tuple[int, int, int, int]:
+    """Write ``out/search-index/``; return (documents, words, shards, bytes)."""
+    index = build_offline_index(search_docs(catalog) if docs is None else docs)
     folder = out / INDEX_DIR
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
@@ -320,33 +390,63 @@ def hosted_engine(papers: int) -> str:
     return "pagefind" if papers <= limit else "index"
 
 
+def pagefind_workers() -> int:
+    """Pagefind parts run at once: one per core beyond the one building the script index,
+    at most MAX_PARALLEL_PARTS (each holds up to a part's peak memory)."""
+    return max(1, min(MAX_PARALLEL_PARTS, (os.cpu_count() or 1) - 1))
+
+
 def build_search_index(out: Path, catalog: Catalog, config: SiteConfig) -> SearchStats:
     """Pagefind bundle(s), the script-loaded index and ``search-index/engine.js`` for the
-    site written in ``out``."""
+    site written in ``out``.
+
+    Pagefind runs (a child process per part, from a thread) while this process builds the
+    script-loaded index, so the two share the cores. When Pagefind answers hosted search
+    (``hosted_engine``), it indexes the written pages. When the script-loaded index answers
+    (a large site), Pagefind indexes a ``record_page`` per page instead: the same URLs,
+    filters, sort and meta, titles and authors, without the abstracts, which are two thirds
+    of its work (its bundle then serves ``?engine=pagefind`` and facets by title and author;
+    every word of every page is searched by the script-loaded index).
+    """
     engine = hosted_engine(len(catalog.papers))
-    t0 = time.perf_counter()
+    docs = search_docs(catalog)
     to_index = indexed_pages(catalog)
-    if to_index:
-        pages = run_pagefind(out, to_index)
-    else:  # nothing to search (every record was in error, or no seeds): an empty index
-        pages, engine = 0, "index"
-    t1 = time.perf_counter()
+    pagefind_time: list[float] = []
+
+    def pagefind() -> int:
+        started = time.perf_counter()
+        try:
+            if engine == "pagefind":
+                return run_pagefind(out, to_index, workers=pagefind_workers())
+            return run_pagefind(out, records=docs, workers=pagefind_workers())
+        finally:
+            pagefind_time.append(time.perf_counter() - started)
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        indexing = pool.submit(pagefind) if to_index else None
+        t1 = time.perf_counter()
+        try:
+            docs_n, nwords, shards, size = write_offline_index(out, catalog, docs)
+        except OSError as exc:
+            raise SearchIndexError(f"could not write the file:// search index: {exc}") from exc
+        offline_seconds = time.perf_counter() - t1
+        pages = indexing.result() if indexing is not None else 0
+    if not to_index:  # nothing to search (every record was in error, or no seeds): an empty index
+        engine = "index"
     try:
-        docs, nwords, shards, size = write_offline_index(out, catalog)
         path, data = engine_file(engine, pagefind_bundles(out))
         (out / path).write_bytes(data)
     except OSError as exc:
         raise SearchIndexError(f"could not write the file:// search index: {exc}") from exc
-    t2 = time.perf_counter()
     return SearchStats(
         pages_indexed=pages,
         pagefind_bytes=_tree_size(out / PAGEFIND_DIR),
-        pagefind_seconds=t1 - t0,
-        offline_docs=docs,
+        pagefind_seconds=pagefind_time[0] if pagefind_time else 0.0,
+        offline_docs=docs_n,
         offline_words=nwords,
         offline_shards=shards,
         offline_bytes=size,
-        offline_seconds=t2 - t1,
+        offline_seconds=offline_seconds,
         http_engine=engine,
         bundles=len(pagefind_bundles(out)),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import re
 import shutil
 from collections.abc import Iterator
@@ -13,9 +14,10 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from conftest import ROOT, SEEDS, build_site
 
 from generator.offline_index import INDEX_DIR, engine_file
-from generator.search import pagefind_bundles, run_pagefind
+from generator.search import ENGINE_ENV, pagefind_bundles, run_pagefind
 from tests.browser_support import serve_site, watch_page
 
 pytestmark = pytest.mark.browser
@@ -180,13 +182,38 @@ def index_order(site: Path) -> list[str]:
     return urls
 
 
-@pytest.fixture(scope="module", params=["pagefind-parts", "index-over-http"])
+def build_as_large_site(site: Path) -> None:
+    """Build the seeds as a site above the hosted-engine limit is built: the script-loaded
+    index answers, and Pagefind holds a record page per page (``search.record_page``)."""
+    cwd, before = os.getcwd(), os.environ.get(ENGINE_ENV)
+    os.chdir(ROOT)
+    os.environ[ENGINE_ENV] = "0"
+    try:
+        assert build_site(SEEDS, site) in (0, 1)
+    finally:
+        os.chdir(cwd)
+        if before is None:
+            del os.environ[ENGINE_ENV]
+        else:
+            os.environ[ENGINE_ENV] = before
+
+
+@pytest.fixture(scope="module", params=["pagefind-parts", "index-over-http", "pagefind-records"])
 def variant(
     request: pytest.FixtureRequest, seed_site: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[str, str]]:
     """The seed site served over http as a large site is: its Pagefind index built in parts
-    (merged in the browser), or search answered from the script-loaded index."""
+    (merged in the browser), search answered from the script-loaded index, or Pagefind asked
+    (as ``?engine=pagefind`` does) on a large site's bundle of record pages."""
     site = tmp_path_factory.mktemp(request.param) / "site"
+    if request.param == "pagefind-records":
+        build_as_large_site(site)
+        assert '"http":"index"' in (site / INDEX_DIR / "engine.js").read_text(encoding="utf-8")
+        path, data = engine_file("pagefind", pagefind_bundles(site))
+        (site / path).write_bytes(data)
+        with serve_site(site, "/sub/") as base:
+            yield base, "pagefind"
+        return
     shutil.copytree(seed_site, site)
     if request.param == "pagefind-parts":
         run_pagefind(site, index_order(site), part_pages=30)
