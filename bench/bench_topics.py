@@ -5,9 +5,10 @@
 The corpus is deterministic and built in memory from the real seeds: each paper takes
 sentences from a seed abstract, from others of the same listing and from any listing, then
 a cluster-specific vocabulary shift rewrites some words into coined variants (so the corpus
-has many topics, not 64), and authors come from a Zipf-distributed pool. Prints wall time,
-CPU time (of this process; forked workers' CPU is not counted) and peak memory (RSS) of
-each stage, and the largest peak of a worker.
+has many topics, not 64), and authors come from a Zipf-distributed pool. Prints the wall
+time, CPU time of this process and of its finished worker processes, and peak memory (RSS)
+of each stage, and the largest peak of a worker.
+Authors are grouped as the catalog groups them (``generator.catalog._map``: forked workers).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from datetime import date
 from pathlib import Path
 
 from generator.bibtex import read_bib_paths
+from generator.catalog import _map
 from generator.groups import group_papers
 from generator.model import Paper
 from generator.papers import build_papers
@@ -43,6 +45,13 @@ def _rss_mb() -> float:
 
 def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _child_cpu() -> float:
+    """CPU seconds of the finished worker processes (forked phrase counting, ranking,
+    author grouping)."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
 
 
 def _child_peak_mb() -> float:
@@ -118,13 +127,15 @@ class Stage:
 
     def __enter__(self) -> Stage:
         self.wall, self.cpu, self.rss = time.perf_counter(), time.process_time(), _rss_mb()
+        self.child = _child_cpu()
         return self
 
     def __exit__(self, *exc: object) -> None:
         wall = time.perf_counter() - self.wall
         cpu = time.process_time() - self.cpu
+        child = _child_cpu() - self.child
         print(
-            f"{self.name:<28} {wall:7.2f} s wall {cpu:7.2f} s cpu  "
+            f"{self.name:<28} {wall:7.2f} s wall {cpu:7.2f} s cpu (+{child:6.2f} workers)  "
             f"rss {self.rss:7.0f} -> {_rss_mb():7.0f} MB  peak {_peak_mb():7.0f} MB",
             flush=True,
         )
@@ -134,7 +145,9 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("-n", type=int, default=100_000)
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--workers", type=int, default=2, help="worker processes (phrases, similar)")
+    ap.add_argument(
+        "--workers", type=int, default=2, help="worker processes (phrases, similar, authors)"
+    )
     args = ap.parse_args(argv)
     with Stage(f"generate {args.n} papers"):
         papers = corpus(args.n, args.seed)
@@ -155,8 +168,18 @@ def main(argv: list[str] | None = None) -> None:
         )
     many = [(a, ps) for a, ps in authors.items() if len(ps) >= 3]
     with Stage(f"group {len(many)} authors"):
-        for a, ps in many:
-            group_papers(ps, result.paper_topics, result.topics, ignore_names=(a,), similar=similar)
+        # As the catalog does: forked workers, each author's papers grouped on their own.
+        _map(
+            lambda item: group_papers(
+                item[1],
+                result.paper_topics,
+                result.topics,
+                ignore_names=(item[0],),
+                similar=similar,
+            ),
+            many,
+            args.workers,
+        )
     elapsed = time.perf_counter() - total
     sizes = sorted(len(t.paper_ids) for t in result.topics)
     shown = sum(len(v) for v in similar.values())

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from array import array
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Container, Iterator, Mapping
 from functools import lru_cache
 
 # Function words and academic boilerplate: they end a phrase.
@@ -1507,6 +1507,36 @@ def surface_phrases(text: str) -> Iterator[tuple[str, str]]:
                 words.append("-".join(surf_j))
                 if not conn_j:
                     yield "".join(parts), " ".join(words)
+
+
+def target_surfaces(
+    text: str, targets: Container[str], prefixes: Container[str]
+) -> Iterator[tuple[str, str]]:
+    """The ``surface_phrases`` of a text whose merge key is one of ``targets``
+    (``prefixes``: every leading part of a target, targets included), without building
+    the phrases that cannot become one."""
+    for chunk in chunks(text):
+        n = len(chunk)
+        for i in range(n):
+            keys_i, surf_i, conn_i = chunk[i]
+            if conn_i:
+                continue
+            if (
+                len(keys_i) > 1
+                and keys_i[0] in targets
+                and sum(ch.isupper() for ch in surf_i[0]) > 1
+            ):
+                yield keys_i[0], surf_i[0]
+            joined = ""
+            words: list[str] = []
+            for j in range(i, min(n, i + MAX_WORDS)):
+                keys_j, surf_j, conn_j = chunk[j]
+                joined += "".join(keys_j)
+                if joined not in prefixes:
+                    break
+                words.append("-".join(surf_j))
+                if not conn_j and joined in targets:
+                    yield joined, " ".join(words)
 
 
 def merge_key(spaced_key: str) -> str:

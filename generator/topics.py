@@ -56,7 +56,7 @@ from generator.phrases import (
     phrase_keys,
     similarity_counts,
     singular,
-    surface_phrases,
+    target_surfaces,
 )
 from generator.urls import slugify
 
@@ -108,7 +108,7 @@ def paper_text(paper: Paper) -> tuple[str, str]:
 # What one paper's text contributes to the counts, computed alone (so it can run in a
 # worker, or come from a memo of an earlier build) and kept compact and picklable:
 _Entry = tuple[
-    str,  # its phrase keys in order of first use, "\n"-joined
+    str,  # its phrase keys, the title's first, then in order of use, "\n"-joined
     bytes,  # their counts (array "i"), title uses added
     bytes | None,  # positions among the keys of the title's keys (array "i"); None: no title
     bytes,  # positions among the keys of the similarity terms (array "i")
@@ -141,14 +141,17 @@ def paper_entry(title: str, abstract: str) -> _Entry:
         in_title = Counter(title_keys)
         sim = similarity_counts(title, in_title, c)
         lone = _lone_of(in_title, c)
-        for k in in_title:  # title-only keys join in their order of use
+        for k in in_title:
             c[k] += TITLE_WEIGHT
-        pos = {k: i for i, k in enumerate(c)}
-        title_pos = array("i", [pos[k] for k in in_title]).tobytes()
+        # The title's keys come first: a phrase is numbered where a paper first uses it.
+        order = list(in_title)
+        order.extend(k for k in c if k not in in_title)
+        title_pos = array("i", range(len(in_title))).tobytes()
     else:
         sim = similarity_counts(title, None, c)
         lone = _lone_of({}, c)
-        pos = {k: i for i, k in enumerate(c)}
+        order = list(c)
+    pos = {k: i for i, k in enumerate(order)}
     definitions: list[tuple[str, str]] = []
     for text in (title, abstract):
         if "(" in text:
@@ -157,8 +160,8 @@ def paper_entry(title: str, abstract: str) -> _Entry:
     capitals = {singular(w.lower()) for w in _CAPITALISED.findall(both)}
     ics = {w.lower()[:-1] for w in _ICS.findall(both)} if "ics" in both else set()
     return (
-        "\n".join(c),
-        array("i", c.values()).tobytes(),
+        "\n".join(order),
+        array("i", [c[k] for k in order]).tobytes(),
         title_pos,
         array("i", [pos[k] for k in sim]).tobytes(),
         array("i", sim.values()).tobytes(),
@@ -642,6 +645,7 @@ def _display_names(
 ) -> dict[int, str]:
     """Most used spelling of each topic column, from a sample of its papers."""
     targets = {merge_key(stats.keys[c]): c for c in wanted}
+    prefixes = {t[:m] for t in targets for m in range(1, len(t) + 1)}
     seen: Counter[int] = Counter()
     spellings: dict[int, Counter[str]] = defaultdict(Counter)
     for row, cols in enumerate(chosen):
@@ -651,7 +655,7 @@ def _display_names(
             seen[c] += 1
         title, abstract = paper_text(papers[row])
         for text in (title, abstract):
-            for mk, surface in surface_phrases(text):
+            for mk, surface in target_surfaces(text, targets, prefixes):
                 col = targets.get(mk)
                 if col is not None:
                     spellings[col][_case(surface)] += 1

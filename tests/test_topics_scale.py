@@ -21,6 +21,7 @@ from generator.phrases import (
     similarity_terms,
     surface_phrases,
     surfaces_of,
+    target_surfaces,
 )
 from generator.similar import find_similar
 from generator.topics import TopicConfig, assign_topics, paper_text
@@ -43,6 +44,12 @@ def test_one_tokenisation_gives_the_same_terms(text: str) -> None:
     phrases = list(surface_phrases(text))
     for target in {mk for mk, _ in phrases}:
         assert sorted(surfaces_of(text, target)) == sorted(s for mk, s in phrases if mk == target)
+    keys = sorted({mk for mk, _ in phrases})
+    for targets in (set(keys), set(keys[::3]), {"moe", "expert"}, set()):
+        prefixes = {t[:m] for t in targets for m in range(1, len(t) + 1)}
+        assert list(target_surfaces(text, targets, prefixes)) == [
+            (mk, s) for mk, s in phrases if mk in targets
+        ]
     cache = TermCache()
     ids, counts = cache.terms(TEXTS[0], text)
     expected: Counter[str] = Counter()
