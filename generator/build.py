@@ -370,7 +370,7 @@ def _topics_and_similar(
         papers,
         topic_result.paper_topics,
         workers=_workers(),
-        **_memo_arg(find_similar, "similar", cache, code, memos),
+        **_memo_arg(find_similar, "topics", cache, code, memos),  # the same per-paper work
     )
     if cache:
         cache.store("topics", key, (topic_result, similar))
@@ -381,13 +381,15 @@ def _memo_arg(
     fn: Callable[..., Any], name: str, cache: BuildCache | None, code: str, memos: dict[str, Memo]
 ) -> dict[str, Any]:
     """``{"memo": <the memo "name" of the last build>}`` when ``fn`` takes a ``memo`` keyword
-    and there is a cache; else nothing (the stage does all its work)."""
+    and there is a cache; else nothing (the stage does all its work). Stages given the same
+    name share one memo (topics and similar papers both read each paper's phrase counts)."""
     import inspect
 
     if cache is None or "memo" not in inspect.signature(fn).parameters:
         return {}
-    memo = memos[name] = cache.load_memo(name, code)
-    return {"memo": memo}
+    if name not in memos:
+        memos[name] = cache.load_memo(name, code)
+    return {"memo": memos[name]}
 
 
 # -- the build cache -----------------------------------------------------------------------
