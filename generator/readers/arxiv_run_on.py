@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from itertools import compress, repeat
 
 from generator.diagnostics import Diagnostic, error
 from generator.model import Layout, Record
@@ -35,12 +36,21 @@ _VERSION_RE = re.compile(r"v\d+")
 _REF_SEP_RE = re.compile(r"\s+-(?:\s+|$)")
 
 _U, _L = f"[{UPPER}]", f"[{LOWER}]"
+_BAD_REF_END = frozenset("/-&,:;([{\\+")
+# A glue point after one of _BAD_REF_END never ends a reference: the pattern skips it. The
+# lookahead before the alternatives is implied by them (a capital, a digit 1-9, a quote or
+# bracket, a non-ASCII letter, or a letter after a digit or bracket) and only lets the scan
+# pass over lower-case words and punctuation quickly.
 _GLUE_RE = re.compile(
+    r"(?=[^\sa-z0.,;:)!?/\-]|(?<=[\d).\]])[a-z])"
+    r"(?<![/\-&,:;(\[{\\+])"
+    "(?:"
     rf"(?<=[^\s{UPPER}])(?={_U})"  # lower/digit/punctuation then a capital
     rf"|(?<={_U})(?={_U}{_L})"  # DFAShaobo: a capitalised word after capitals
     r"|(?<=\d)(?=[1-9]\d{0,3}(?!\d))"  # digits then a number of at most 4 digits
     rf"|(?<=[\d).\]])(?={_L})"  # 2020we, (2020).we
     r"|(?<=\S)(?=[\"“‘`'$\\(\[{])"  # quotes, math, LaTeX, brackets
+    ")"
 )
 _LEAD_RE = re.compile(r"[\"“‘`'(\[{]+")
 # the first word of an abstract, by kind (one pattern; the first alternative that fits wins)
@@ -57,21 +67,22 @@ _FIRST_RE = re.compile("|".join(f"(?P<{name}>{pattern})" for name, pattern, _ in
 _FIRST_PENALTY = {name: penalty for name, _, penalty in _FIRST_KINDS}
 _GLUED_AHEAD_RE = re.compile(rf"\d{{2,}}{_U}|[\d)][\"“‘`$(\[]|\d[{LOWER}]{{2}}|{_L}{_U}{_L}{{2}}")
 _YEAR_END_RE = re.compile(r"(?<!\d)(?:19|20)\d\d$")  # searched in text[i - 5 : i]
-_BAD_REF_END = frozenset("/-&,:;([{\\+")
 
 
 def detect(lines: list[str]) -> int:
     """arXiv lines not followed by a ``Created:`` line."""
     score = 0
-    for k, line in enumerate(lines):
-        followed = k + 1 < len(lines) and lines[k + 1][:8] == "Created:"
-        if line[:6] == "arXiv:" and not followed and HEAD_RE.match(line):
+    n = len(lines)
+    for k in compress(range(n), map(str.startswith, lines, repeat("arXiv:"))):
+        followed = k + 1 < n and lines[k + 1][:8] == "Created:"
+        if not followed and HEAD_RE.match(lines[k]):
             score += 1
     return score
 
 
-def abstract_penalty(text: str, i: int) -> float:
-    """How unlike an abstract's start ``text[i:]`` is (INF: cannot start one)."""
+def abstract_penalty(text: str, i: int, cap: float = INF) -> float:
+    """How unlike an abstract's start ``text[i:]`` is (INF: cannot start one, or more than
+    ``cap``: the costlier tests are left out once the penalty exceeds it)."""
     end = text.find(" ", i, i + 80)
     first = text[i : end if end >= 0 else i + 80]
     lead = _LEAD_RE.match(first)
@@ -90,30 +101,34 @@ def abstract_penalty(text: str, i: int) -> float:
     if first[0].isdigit() and not first.isdigit():
         digits = len(first) - len(first.lstrip("0123456789"))
         penalty += 1.0 * (digits - 1)  # "3D", "5G": one digit glued to letters
+    if penalty > cap:
+        return INF
     window = text[i : i + 160].split(None, 6)
     lower = sum(1 for w in window[1:6] if w[0].islower())
     if lower < 2:
         penalty += 2.0 if lower == 1 else 3.0
+        if penalty > cap:
+            return INF
     if _GLUED_AHEAD_RE.search(" ".join(window[1:4])):
         penalty += 1.0  # the true boundary lies further on
     return penalty
 
 
-def boundary_penalty(text: str, i: int) -> float:
-    """Penalty of ending the reference at ``i`` and starting the abstract there."""
+def boundary_penalty(text: str, i: int, cap: float = INF) -> float:
+    """Penalty of ending the reference at ``i`` and starting the abstract there (INF when
+    above ``cap``)."""
     prev, cur = text[i - 1], text[i]  # every glue point follows a non-space character
     if prev in _BAD_REF_END:
         return INF
     if cur in "'’" and prev.isalpha():
         return INF  # an apostrophe inside a word
-    penalty = abstract_penalty(text, i)
-    if penalty == INF:
-        return INF
+    extra = 0.0
     if prev.isdigit() and cur.isdigit():
-        penalty += 0.0 if _YEAR_END_RE.search(text, max(0, i - 5), i) else 1.0
+        extra = 0.0 if _YEAR_END_RE.search(text, max(0, i - 5), i) else 1.0
     elif prev.islower() and cur.isupper() and i + 1 < len(text) and not text[i + 1].islower():
-        penalty += 3.0  # NeurIPS, ApJ: capitals inside a venue's name
-    return penalty
+        extra = 3.0  # NeurIPS, ApJ: capitals inside a venue's name
+    penalty = abstract_penalty(text, i, cap - extra)
+    return INF if penalty == INF else penalty + extra
 
 
 def split_reference(text: str) -> tuple[str, str | None]:
@@ -125,7 +140,9 @@ def split_reference(text: str) -> tuple[str, str | None]:
     best = INF
     for m in _GLUE_RE.finditer(text, 1, _SCAN):
         i = m.start()
-        p = boundary_penalty(text, i)
+        # a point scoring worse than _THRESHOLD + 0.5 is never chosen and never the best
+        # one that a boundary is chosen against, so its costlier tests can be skipped
+        p = boundary_penalty(text, i, _THRESHOLD + 0.5)
         if p < INF:
             scored.append((i, p))
             best = min(best, p)

@@ -14,30 +14,33 @@ from functools import lru_cache
 from generator.diagnostics import Diagnostic, error
 from generator.textio import sniff_encoding
 
+_BMP = "".join(map(chr, range(0x10000)))  # surrogates included: no predicate accepts them
+_RUN_RE = re.compile(rb"\x01+")
 
-def _char_class(pred: Callable[[str], bool]) -> str:
-    """A regex character class body (without brackets) of every BMP character matching pred."""
-    ranges: list[tuple[int, int]] = []
-    for code in range(0x10000):
-        if 0xD800 <= code <= 0xDFFF or not pred(chr(code)):
-            continue
-        if ranges and ranges[-1][1] == code - 1:
-            ranges[-1] = (ranges[-1][0], code)
-        else:
-            ranges.append((code, code))
+
+def _bits(pred: Callable[[str], bool]) -> int:
+    """Byte k of the result is 1 when ``pred(chr(k))`` holds, for every BMP character."""
+    return int.from_bytes(bytes(map(pred, _BMP)), "big")
+
+
+def _char_class(bits: int) -> str:
+    """A regex character class body (without brackets) of the characters ``_bits`` marks."""
     parts = []
-    for lo, hi in ranges:
+    for run in _RUN_RE.finditer(bits.to_bytes(len(_BMP), "big")):
+        lo, hi = run.start(), run.end() - 1
         parts.append(
             re.escape(chr(lo)) if lo == hi else f"{re.escape(chr(lo))}-{re.escape(chr(hi))}"
         )
     return "".join(parts)
 
 
-UPPER = _char_class(lambda c: c.isalpha() and (c.isupper() or c.istitle()))  # capitals
+_LETTER_BITS = _bits(str.isalpha)
+_CAPITAL_BITS = _bits(str.isupper) | _bits(str.istitle)
+UPPER = _char_class(_LETTER_BITS & _CAPITAL_BITS)  # capitals
 # letters that are not capitals: lower case, and caseless scripts (CJK, Arabic, ...)
-LOWER = _char_class(lambda c: c.isalpha() and not c.isupper() and not c.istitle())
+LOWER = _char_class(_LETTER_BITS & ~_CAPITAL_BITS)
 # what str.isupper or str.istitle accepts: the capitals and a few symbols (Ⅻ, Ⓐ)
-CAPITAL = _char_class(lambda c: c.isupper() or c.istitle())
+CAPITAL = _char_class(_CAPITAL_BITS)
 
 # --- arXiv identifiers --------------------------------------------------------------------
 
