@@ -1,20 +1,18 @@
 """Search at scale: index time, peak memory, bundle size, bytes and time of the first query.
 
-    nice python -m bench.bench_search -n 10000 [-n 100000] [--work /tmp/papersite-bench-search]
+    nice python -m bench.bench_search -n 10000 [-n 100000] [--work DIR] [--no-queries]
 
 For each size it draws N papers with ``bench.corpus`` (the same recombined seed text the build
 benchmark uses), builds an in-memory catalog (papers, their authors, one topic per category,
 one per frequent title word), and writes a minimal site with the page markup the real
 templates carry for search (data-pagefind-body, filters, meta, sort, weights) plus the real
-``templates/search.html`` and ``static/search.js``. It then runs, each in a child process
-so its peak memory is its own:
-
-- Pagefind over the written HTML as the build runs it (``generator.search.run_pagefind`` with
-  ``indexed_pages``: one run per ``PART_PAGES`` pages, one after another; the peak memory is
-  the largest run's),
-- the file:// index (``generator.offline_index``) and ``engine.js`` (``hosted_engine``),
-
-and queries a rare and a common word in headless Chromium, each from a freshly opened search
+``templates/search.html`` and ``static/search.js``. It then runs, in a child process (so
+the peak memory is its own), the build's search stage, ``generator.search.build_search_index``:
+Pagefind (over the pages, or over record pages above HOSTED_MAX_PAPERS; one run per
+``PART_PAGES`` pages) beside the file:// index and ``engine.js``. It reports the stage's wall
+and CPU seconds (its own and its Pagefind children's), Pagefind's pages per second and the
+peak memory of the largest Pagefind run and of the process. Unless --no-queries, it then
+queries a rare and a common word in headless Chromium, each from a freshly opened search
 page: over http with Pagefind (``engine=pagefind``), over http with the script-loaded index
 (``engine=index``), and from file://. It reports the time to results (first query and the
 same query again) and the bytes the page loaded (opening the search page, then the query).

@@ -1,10 +1,16 @@
 """Build both search indexes over a written site.
 
-- Hosted (http/https): the Pagefind binary shipped by ``pagefind[bin]`` runs once over the
+- Hosted (http/https): the Pagefind binary shipped by ``pagefind[bin]`` runs over the
   written HTML (never the Python API's one-record-at-a-time calls) and writes ``pagefind/``.
   Pages mark what is indexed with ``data-pagefind-body`` (paper, author and topic pages).
-- Opened from disk (file://): ``generator.offline_index`` writes ``search-index/`` from the
-  catalog, as classic scripts (see that module).
+- Opened from disk (file://), and over http for a site above HOSTED_MAX_PAPERS:
+  ``generator.offline_index`` writes ``search-index/`` from the catalog, as classic scripts
+  (see that module). For such a site Pagefind indexes a small ``record_page`` per page (the
+  same URLs, filters, sort, meta, titles and authors; no abstracts) instead of the written
+  HTML: a third of the work, for a bundle that serves ``?engine=pagefind`` and its facets.
+
+The two are built at once: Pagefind (child processes, one per part of PART_PAGES pages)
+from a thread while this process writes the script-loaded index.
 
 Pagefind 1.5 writes its filter indexes from a randomly seeded hash map, so the order of the
 filter values (and of the filters in the metadata file) changes from run to run, and with it
@@ -29,9 +35,11 @@ import os
 import re
 import shutil
 import subprocess
+import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -108,8 +116,11 @@ def _tree_size(folder: Path) -> int:
     return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
 
 
-def _pagefind_once(exe: Path, site: Path, bundle: Path) -> int:
-    """One Pagefind run over the HTML under ``site`` into ``bundle``; pages indexed."""
+def _pagefind_once(
+    exe: Path, site: Path, bundle: Path, slot: AbstractContextManager[object] | None = None
+) -> int:
+    """One Pagefind run over the HTML under ``site`` into ``bundle``, while holding ``slot``
+    (if given; not while canonicalising); pages indexed."""
     cmd = [
         str(exe),
         "--site",
@@ -122,9 +133,10 @@ def _pagefind_once(exe: Path, site: Path, bundle: Path) -> int:
         "nav, footer",
     ]
     try:
-        proc = subprocess.run(
-            cmd, capture_output=True, text=True, timeout=PAGEFIND_TIMEOUT, check=False
-        )
+        with slot if slot is not None else nullcontext():
+            proc = subprocess.run(
+                cmd, capture_output=True, text=True, timeout=PAGEFIND_TIMEOUT, check=False
+            )
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise SearchIndexError(f"Pagefind could not run: {exc}") from exc
     if proc.returncode != 0:
@@ -230,9 +242,10 @@ def run_pagefind(
     of them, each over a folder of hard links to its pages, into ``pagefind/`` (the first
     part) and ``pagefind/part-<k>/``: its indexer holds everything in memory, so this bounds
     the peak. Up to ``workers`` parts run at once (each is one Pagefind process on about one
-    core). search.js merges the parts. With ``records`` (one per page, in the same order) a
-    part's folder holds their ``record_page`` instead. Without either it indexes the whole
-    site in one run.
+    core; the next part is staged meanwhile), each into a folder of its own, moved in place
+    when all are done. search.js merges the parts. With ``records`` (one per page, in the
+    same order) a part's folder holds their ``record_page`` instead. Without either it
+    indexes the whole site in one run.
     """
     exe = pagefind_executable()
     shutil.rmtree(out / PAGEFIND_DIR, ignore_errors=True)
@@ -242,6 +255,7 @@ def run_pagefind(
         return _pagefind_once(exe, out, out / PAGEFIND_DIR)
     step = max(1, part_pages)
     starts = list(range(0, len(pages), step))
+    slots = threading.Semaphore(max(1, workers))
 
     def part(k: int) -> int:
         stage = out / f".pagefind-part-{k}"
@@ -250,17 +264,26 @@ def run_pagefind(
             shutil.rmtree(stage, ignore_errors=True)
             subset = None if records is None else records[start : start + step]
             _stage_part(out, stage, pages[start : start + step], subset)
-            bundle = out / PAGEFIND_DIR / (f"part-{k}" if k else "")
-            return _pagefind_once(exe, stage, bundle)
+            return _pagefind_once(exe, stage, out / f".pagefind-bundle-{k}", slots)
         except OSError as exc:
             raise SearchIndexError(f"could not prepare the pages for Pagefind: {exc}") from exc
         finally:
             shutil.rmtree(stage, ignore_errors=True)
 
-    if workers <= 1 or len(starts) <= 1:
-        return sum(part(k) for k in range(len(starts)))
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        return sum(pool.map(part, range(len(starts))))
+    try:
+        # one thread more than Pagefind slots: the next part is staged while the others index
+        with ThreadPoolExecutor(max_workers=max(1, workers) + 1) as pool:
+            total = sum(pool.map(part, range(len(starts))))
+        for k in range(len(starts)):
+            bundle = out / PAGEFIND_DIR / (f"part-{k}" if k else "")
+            bundle.parent.mkdir(parents=True, exist_ok=True)
+            (out / f".pagefind-bundle-{k}").rename(bundle)
+    except OSError as exc:
+        raise SearchIndexError(f"could not move the Pagefind bundles in place: {exc}") from exc
+    finally:
+        for k in range(len(starts)):
+            shutil.rmtree(out / f".pagefind-bundle-{k}", ignore_errors=True)
+    return total
 
 
 PF_HEADER = b"pagefind_dcd"  # every gzip'd Pagefind index file starts with this

@@ -30,6 +30,7 @@ from generator.search import (
     build_search_index,
     hosted_engine,
     pagefind_bundles,
+    record_page,
     run_pagefind,
 )
 
@@ -255,9 +256,41 @@ def test_pagefind_in_parts_bounds_each_run_and_lists_the_bundles(tmp_path: Path)
     for bundle, count in (("pagefind", 4), ("pagefind/part-1", 2)):
         entry = json.loads((site / bundle / "pagefind-entry.json").read_text())
         assert entry["languages"]["en"]["page_count"] == count
-    assert not (site / ".pagefind-part").exists()
+    assert not list(site.glob(".pagefind-*"))  # staged parts and bundles are gone
     with pytest.raises(SearchIndexError, match="outside the site"):
         run_pagefind(site, ["../x.html"])
+
+
+def test_record_pages_carry_the_pages_filters_sort_and_meta_as_data() -> None:
+    docs = _docs()
+    undated = record_page(docs[2]).decode()
+    assert "<script>" not in undated and "Undated &lt;script&gt;" in undated
+    assert "data-pagefind-sort" not in undated
+    tiny = record_page(docs[1]).decode()
+    assert 'data-pagefind-sort="date:2019-09-23"' in tiny
+    for name, value in docs[1].filters:
+        assert f'<span data-pagefind-filter="{name}">{value}</span>' in tiny
+    assert '<span data-pagefind-meta="year">2019</span>' in tiny
+    assert 'data-pagefind-meta="authors">Xiaoqi Jiao</p>' in tiny
+    assert 'data-pagefind-meta="title">TinyBERT</h1>' in tiny
+    assert "tiny model" not in tiny  # the abstract is the script-loaded index's
+    author = record_page(docs[3]).decode()
+    assert '<span data-pagefind-filter="kind">author</span>' in author
+    assert "2 papers" not in author and "1 paper" in author
+
+
+def test_pagefind_over_record_pages_in_parallel_parts(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    docs = _docs()  # three papers, newest first, one author, one topic
+    assert run_pagefind(site, records=docs, part_pages=2, workers=2) == 5
+    assert pagefind_bundles(site) == [
+        ("pagefind/", ("date",)),
+        ("pagefind/part-1/", ()),  # the undated paper and the author
+        ("pagefind/part-2/", ()),
+    ]
+    assert not list(site.glob(".pagefind-*"))
+    assert not (site / "papers").exists()  # record pages are only staged
 
 
 def test_hosted_engine_threshold(monkeypatch: pytest.MonkeyPatch) -> None:
