@@ -1,0 +1,168 @@
+"""The readers' fast paths agree with the careful definitions they shortcut.
+
+Each test states the plain definition (every glue point scored, no cut-off, no early exit, no
+guard in the pattern) and checks the fast code against it on generated and adversarial text.
+"""
+
+from __future__ import annotations
+
+import re
+from itertools import pairwise
+
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from generator.readers import arxiv_run_on as run_on
+from generator.readers import common, names
+
+FAST = settings(
+    max_examples=300, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+
+# --- text that exercises glue points: title words, names, particles, capitals, astral letters
+
+
+def words(text: str) -> list[str]:
+    return text.split()
+
+
+PIECES = [
+    *words("Learning Models via DFA NPUs Lean 4 GPT-4 LLMs TinyBERT G-MAP DQ-LoRe of on for"),
+    *words("Yichun Yin Jean-Pierre O'Brien LeCun McDonald d'Arc Łukasz Zoë Müller J. R. Th. JJ"),
+    "van der Berg", "de Souza e Silva", "model ", "del ", "xdel ", "el ", " et al.", ", ",
+    " · ", "  ", ",", ".", "-", "'", "ATLAS", "Ⅻ", "Ⓐ", "𝐀", "𝐚b", "Éa", "ǅa", "3D", "2020",
+]  # fmt: skip
+pieces = st.lists(st.sampled_from(PIECES), min_size=1, max_size=14).map("".join)
+texts = st.one_of(pieces, st.text(min_size=1, max_size=40), st.tuples(pieces, pieces).map("".join))
+
+
+def careful_split_title_authors(text: str) -> tuple[str, tuple[str, ...]] | None:
+    """Every glue point scored; the earliest within one point of the best wins."""
+    scored: list[tuple[int, float]] = []
+    lead = len(text) - len(text.lstrip())
+    for i in names.glue_points(text):
+        if i <= lead:
+            continue
+        penalty = names.authors_penalty(text[i:])
+        if penalty < names.INF:
+            scored.append((i, penalty + names.title_penalty(text[:i])))
+    if not scored:
+        return None
+    best = min(p for _, p in scored)
+    i = next(i for i, p in scored if p <= best + 1.0)
+    return text[:i].strip(), tuple(" ".join(n.split()) for n in names.split_names(text[i:]))
+
+
+@FAST
+@given(texts)
+@example("Learning, LearningMüllerxdel Müller")  # the first point scores 2: a later one wins
+@example(", NPUs'del O'Brien")
+@example("Efficient Towards Scaling Reasoning Graph Neural NetworksJing van der Berg, Bo Li")
+@example("GraphJean Pierre de la Fontaine Xu, Bo Li")  # six words before the comma: all kept
+def test_listing_split_equals_scoring_every_glue_point(text: str) -> None:
+    assert names.split_title_authors(text) == careful_split_title_authors(text)
+
+
+@FAST
+@given(texts)
+def test_glue_points_from_a_word_start_equal_the_careful_scan(text: str) -> None:
+    points = names.glue_points(text)
+    assert list(names._glue_points_from(text, 0)) == points
+    for m in re.finditer(r"(?<!\S)\S", text):  # every word start
+        assert list(names._glue_points_from(text, m.start())) == [
+            p for p in points if p >= m.start()
+        ]
+
+
+@FAST
+@given(st.tuples(pieces, st.sampled_from(["", " ", ",", " ,"]), st.text(" \t,.", max_size=4)))
+def test_et_al_search_from_the_end_equals_searching_the_whole_line(parts: tuple[str, ...]) -> None:
+    head = "".join(parts[:2]) + parts[2] + "et al" + ("." if len(parts[0]) % 2 else "")
+    for line in (head, parts[0], head + "x"):
+        found, expected = names._et_al(line), names._ET_AL_RE.search(line)
+        assert (found and found.span()) == (expected and expected.span())
+
+
+# --- run-on references ----------------------------------------------------------------------
+
+U, L = f"[{common.UPPER}]", f"[{common.LOWER}]"
+PLAIN_GLUE_RE = re.compile(  # the glue points as the module docstring defines them
+    rf"(?<=[^\s{common.UPPER}])(?={U})"
+    rf"|(?<={U})(?={U}{L})"
+    r"|(?<=\d)(?=[1-9]\d{0,3}(?!\d))"
+    rf"|(?<=[\d).\]])(?={L})"
+    r"|(?<=\S)(?=[\"“‘`'$\\(\[{])"
+)
+
+
+def careful_split_reference(text: str) -> tuple[str, str | None]:
+    """Every glue point up to the first good one scored in full, without a cap."""
+    scored: list[tuple[int, float]] = []
+    for m in PLAIN_GLUE_RE.finditer(text, 1, run_on._SCAN):
+        p = run_on.boundary_penalty(text, m.start())
+        if p < run_on.INF:
+            scored.append((m.start(), p))
+            if p <= run_on._GOOD:
+                break
+    best = min((p for _, p in scored), default=run_on.INF)
+    if best > run_on._THRESHOLD:
+        return text.strip(), None
+    i = next(i for i, p in scored if p <= best + 0.5)
+    return text[:i].strip(), text[i:].strip()
+
+
+REFS = ["ICML 2020", "Phys. Rev. D 101, 123456 (2020)", "Nature 580, 123-127 (2020)",
+        "NeurIPS", "doi: 10.1234/abc.5678", "ApJ 12:34", "(v2)", "J. Phys. A 12", "pp. 1-12.",
+        "2020)."]  # fmt: skip
+STARTS = ["We ", "A ", "3D ", "12 ", '"Deep" ', "$k$-means ", "we ", "BERT ", "\\textit{x} ",
+          "(Abridged) ", "Transformer has ", "5G ", "1, 2, "]  # fmt: skip
+WORDS = ["study", "the", "model", "of", "Graph", "ATLAS", "2-bit", "x2", "NeurIPS", "é", "Ⅻ"]
+references = st.builds(
+    lambda ref, start, words: ref + start + " ".join(words),
+    st.lists(st.sampled_from(REFS), min_size=1, max_size=3).map(" ".join),
+    st.sampled_from(STARTS),
+    st.lists(st.sampled_from(WORDS), max_size=8),
+)
+
+
+@FAST
+@given(st.one_of(references, st.text(max_size=60), st.tuples(references, st.text()).map("".join)))
+@example("(v2) Nature 580, 123-127 (2020) doi: 10.1234/abc.5678we of Graph")  # a point at 3.0
+@example("Phys. Rev. D 101, 123456 (2020) doi: 10.1234/abc.56785G model ATLAS 2-bit")
+def test_run_on_split_equals_scoring_every_glue_point_in_full(text: str) -> None:
+    assert run_on.split_reference(text) == careful_split_reference(text)
+
+
+@FAST
+@given(st.one_of(references, st.text(max_size=80)))
+def test_run_on_glue_pattern_equals_the_plain_definition(text: str) -> None:
+    plain = [
+        m.start()
+        for m in PLAIN_GLUE_RE.finditer(text, 1, run_on._SCAN)
+        if text[m.start() - 1] not in run_on._BAD_REF_END
+    ]
+    assert [m.start() for m in run_on._GLUE_RE.finditer(text, 1, run_on._SCAN)] == plain
+
+
+@FAST
+@given(st.lists(st.sampled_from(["arXiv:2101.00001", "arXiv:x", "Created: 2021-01-01", "", "a"])))
+def test_run_on_detector_counts_arxiv_lines_not_followed_by_created(lines: list[str]) -> None:
+    expected = sum(
+        1
+        for line, nxt in pairwise([*lines, ""])
+        if line[:6] == "arXiv:" and nxt[:8] != "Created:" and run_on.HEAD_RE.match(line)
+    )
+    assert run_on.detect(lines) == expected
+
+
+# --- character classes -----------------------------------------------------------------------
+
+
+def test_character_classes_hold_exactly_the_characters_their_predicates_accept() -> None:
+    bmp = "".join(chr(c) for c in range(0x10000) if not 0xD800 <= c <= 0xDFFF)
+    for body, pred in (
+        (common.UPPER, lambda c: c.isalpha() and (c.isupper() or c.istitle())),
+        (common.LOWER, lambda c: c.isalpha() and not c.isupper() and not c.istitle()),
+        (common.CAPITAL, lambda c: c.isupper() or c.istitle()),
+    ):
+        assert "".join(re.findall(f"[{body}]", bmp)) == "".join(filter(pred, bmp))
