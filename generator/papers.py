@@ -438,24 +438,25 @@ def _merge(g: _Group) -> tuple[Paper, list[Diagnostic]]:
 
 
 def _assign_ids(papers: list[Paper]) -> list[Paper]:
-    """arXiv papers: the base id ("/" -> "-"); others "x-" + title slug, -2, -3 on collision."""
-    out: list[Paper] = []
-    loose: list[tuple[str, Paper]] = []
-    for p in papers:
+    """arXiv papers: the base id ("/" -> "-"); others "x-" + title slug, -2, -3 on collision.
+    Returned in the order given."""
+    out: list[Paper | None] = [None] * len(papers)
+    loose: list[tuple[str, int, Paper]] = []
+    for i, p in enumerate(papers):
         if p.arxiv_id:
-            out.append(_with_id(p, paper_id_from_arxiv(base_arxiv(p.arxiv_id))))
+            out[i] = _with_id(p, paper_id_from_arxiv(base_arxiv(p.arxiv_id)))
         else:
-            loose.append(("x-" + slugify(p.title)[:60].rstrip("-"), p))
-    taken = {p.id for p in out}
-    loose.sort(key=lambda item: (item[0], item[1].title, item[1].date or "", _origin_key(item[1])))
-    for base, p in loose:
+            loose.append(("x-" + slugify(p.title)[:60].rstrip("-"), i, p))
+    taken = {p.id for p in out if p is not None}
+    loose.sort(key=lambda item: (item[0], item[2].title, item[2].date or "", _origin_key(item[2])))
+    for base, i, p in loose:
         pid, n = base, 1
         while pid in taken:
             n += 1
             pid = f"{base}-{n}"
         taken.add(pid)
-        out.append(_with_id(p, pid))
-    return out
+        out[i] = _with_id(p, pid)
+    return [p for p in out if p is not None]
 
 
 def _origin_key(p: Paper) -> tuple[str, int]:

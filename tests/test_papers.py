@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
 import pytest
 
 from generator.bibtex import parse_bib_text
@@ -9,6 +13,7 @@ from generator.diagnostics import Diagnostic
 from generator.headline import derive_headline
 from generator.model import BibEntry, Paper, Record
 from generator.papers import build_papers, code_url_in, same_person, title_key
+from tests.conftest import ROOT
 
 ABSTRACT = "We propose a method. It works well on every benchmark we tried."
 
@@ -385,3 +390,29 @@ def test_long_title_slug_is_cut_at_60() -> None:
 def test_deterministic() -> None:
     records = [LISTING, rec(index=1, arxiv_id="2001.00001")]
     assert build_papers(records, bib(TRIGO_BIB)) == build_papers(records, bib(TRIGO_BIB))
+
+
+def test_a_memo_gives_the_same_papers_cold_warm_and_after_changes(tmp_path: Path) -> None:
+    """A generated corpus (arXiv and id-less papers, colliding title slugs, BibTeX matched by
+    id, DOI and title): build_papers with a memo, cold then warm, then after one record
+    changed and one was removed, equals build_papers without one, diagnostics included."""
+    from bench.corpus import CorpusOptions, write_corpus
+    from generator.bibtex import read_bib_paths
+    from generator.readers import read_seed_paths
+
+    write_corpus(tmp_path / "c", CorpusOptions(n=400, seed=3, per_file=100), ROOT / "seeds")
+    seeds = tmp_path / "c" / "seeds"
+    files, _ = read_seed_paths([seeds], date(2026, 11, 22))
+    records = [r for f in files for r in f.records]
+    entries, _ = read_bib_paths([seeds])
+    assert any(r.arxiv_id is None for r in records) and entries
+    memo: dict[object, object] = {}
+    for _ in range(2):  # cold, then every paper from the memo
+        assert build_papers(records, entries, memo) == build_papers(records, entries)
+    mid = len(records) // 2  # past the first id-less paper: memo entries must stay aligned
+    changed = [
+        *records[:mid],
+        replace(records[mid], abstract=(records[mid].abstract or "") + " Also $x^2$."),
+        *records[mid + 2 : -1],
+    ]
+    assert build_papers(changed, entries, memo) == build_papers(changed, entries)
