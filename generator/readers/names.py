@@ -60,6 +60,8 @@ _GLUE_RE = re.compile(
     rf"|(?P<astral>(?<=[{_ASTRAL}]){_U}|(?<=[{CAPITAL}]){_U}(?=[{_ASTRAL}]))"  # decided in Python
 )
 _PARTICLE_GLUE_RE = re.compile(rf"(?<={_L}){_GLUED_PARTICLE} (?={_U})")
+# the same without the letter before: a pattern that starts with a word is searched quickly
+_PARTICLE_NEAR_RE = re.compile(rf"{_GLUED_PARTICLE} {_U}")
 
 
 @lru_cache(maxsize=1 << 16)
@@ -85,13 +87,13 @@ def name_penalty(name: str, camel: bool = False) -> float:
     if n == 0 or n > 6:
         return INF
     total = 1.0 if n == 1 else 0.0
-    if sum(1 for w in words if w not in PARTICLES and w not in SUFFIXES) >= 4:
-        total += 1.0  # four or more given and family names are rare
+    last = n - 1
     for k, word in enumerate(words):
-        word = word.rstrip(",")
-        total += token_penalty(word, k == 0, k == n - 1, camel)
+        total += token_penalty(word.rstrip(","), k == 0, k == last, camel)
         if total == INF:
             return INF
+    if n >= 4 and sum(1 for w in words if w not in PARTICLES and w not in SUFFIXES) >= 4:
+        total += 1.0  # four or more given and family names are rare
     return total
 
 
@@ -174,7 +176,11 @@ def _glue_points_from(text: str, start: int) -> Iterator[int]:
     Multilingual Plane (which the character classes do not cover) is decided as
     ``glue_points`` decides it.
     """
-    glued = [m.start() for m in _PARTICLE_GLUE_RE.finditer(text, start)] if " " in text else []
+    glued = (
+        [m.start() for m in _PARTICLE_GLUE_RE.finditer(text, start)]
+        if _PARTICLE_NEAR_RE.search(text, start)
+        else []
+    )
     for m in _GLUE_RE.finditer(text, max(start, 1)):
         i = m.start()
         if m.lastgroup == "astral":
@@ -231,7 +237,13 @@ def _first_candidate(text: str) -> int:
 
 
 def _split_at(text: str, i: int) -> tuple[str, tuple[str, ...]]:
-    return text[:i].strip(), tuple(" ".join(n.split()) for n in split_names(text[i:]))
+    return text[:i].strip(), tuple(map(_one_space, split_names(text[i:])))
+
+
+def _one_space(name: str) -> str:
+    """``name`` (stripped) with each run of white space made one space."""
+    # white space other than " " is not printable
+    return name if "  " not in name and name.isprintable() else " ".join(name.split())
 
 
 def _et_al(head: str) -> re.Match[str] | None:
