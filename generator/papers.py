@@ -467,10 +467,27 @@ def _with_id(p: Paper, pid: str) -> Paper:
     return p if p.id == pid else replace(p, id=pid)
 
 
-# A memo entry: the paper's fields in declaration order (rebuilding a frozen dataclass from a
-# tuple is several times faster than unpickling it) and its diagnostics.
+# A memo entry: the paper's fields in declaration order, its origins' and its diagnostics'
+# likewise (rebuilding frozen dataclasses from tuples is several times faster than unpickling
+# them).
 _PAPER_FIELDS = tuple(f.name for f in fields(Paper))
+_ORIGINS = _PAPER_FIELDS.index("origins")
 _paper_row = attrgetter(*_PAPER_FIELDS)
+_origin_row = attrgetter(*(f.name for f in fields(Origin)))
+_diag_row = attrgetter(*(f.name for f in fields(Diagnostic)))
+
+
+def _to_memo(paper: Paper, diags: tuple[Diagnostic, ...]) -> tuple[Any, ...]:
+    row = list(_paper_row(paper))
+    row[_ORIGINS] = tuple(_origin_row(o) for o in paper.origins)
+    return (tuple(row), tuple(_diag_row(d) for d in diags))
+
+
+def _from_memo(entry: tuple[Any, ...]) -> tuple[Paper, tuple[Diagnostic, ...]]:
+    row = list(entry[0])
+    row[_ORIGINS] = tuple(Origin(*o) for o in row[_ORIGINS])
+    return Paper(*row), tuple(Diagnostic(*d) for d in entry[1])
+
 
 InputKey = Callable[[Sequence[Record], "BibEntry | None"], Hashable]
 
@@ -504,7 +521,7 @@ def build_papers(
             paper, found = _merge(g)
             paper_diags = tuple(found)
         else:
-            paper, paper_diags = Paper(*hit[0]), hit[1]
+            paper, paper_diags = _from_memo(hit)
         diags.extend(paper_diags)
         papers.append(paper)
         keys.append(key)
@@ -515,7 +532,7 @@ def build_papers(
             keys, papers, with_ids, group_diags, strict=True
         ):
             if before is not paper or key not in memo:
-                memo[key] = (_paper_row(paper), paper_diags)
+                memo[key] = _to_memo(paper, paper_diags)
     with_ids.sort(key=lambda p: p.id)
     with_ids.sort(key=lambda p: p.date or "", reverse=True)
     return tuple(with_ids), tuple(diags)
