@@ -116,7 +116,7 @@ REFS = ["ICML 2020", "Phys. Rev. D 101, 123456 (2020)", "Nature 580, 123-127 (20
         "2020)."]  # fmt: skip
 STARTS = ["We ", "A ", "3D ", "12 ", '"Deep" ', "$k$-means ", "we ", "BERT ", "\\textit{x} ",
           "(Abridged) ", "Transformer has ", "5G ", "1, 2, "]  # fmt: skip
-WORDS = ["study", "the", "model", "of", "Graph", "ATLAS", "2-bit", "x2", "NeurIPS", "é", "Ⅻ"]
+WORDS = [*words("study the model of Graph ATLAS 2-bit x2 NeurIPS é Ⅻ"), "x" * 70]
 references = st.builds(
     lambda ref, start, words: ref + start + " ".join(words),
     st.lists(st.sampled_from(REFS), min_size=1, max_size=3).map(" ".join),
@@ -129,6 +129,7 @@ references = st.builds(
 @given(st.one_of(references, st.text(max_size=60), st.tuples(references, st.text()).map("".join)))
 @example("(v2) Nature 580, 123-127 (2020) doi: 10.1234/abc.5678we of Graph")  # a point at 3.0
 @example("Phys. Rev. D 101, 123456 (2020) doi: 10.1234/abc.56785G model ATLAS 2-bit")
+@example("doi: 10.1234/abc.567812 ATLAS 2-bit 2-bit " + "x" * 150 + " we")  # words past 160
 def test_run_on_split_equals_scoring_every_glue_point_in_full(text: str) -> None:
     assert run_on.split_reference(text) == careful_split_reference(text)
 

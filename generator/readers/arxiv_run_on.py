@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from itertools import compress, repeat
+from itertools import compress, islice, repeat
 
 from generator.diagnostics import Diagnostic, error
 from generator.model import Layout, Record
@@ -52,6 +52,7 @@ _GLUE_RE = re.compile(
     r"|(?<=\S)(?=[\"“‘`'$\\(\[{])"  # quotes, math, LaTeX, brackets
     ")"
 )
+_WORD_RE = re.compile(r"\S+")
 _LEAD_RE = re.compile(r"[\"“‘`'(\[{]+")
 # the first word of an abstract, by kind (one pattern; the first alternative that fits wins)
 _FIRST_KINDS: tuple[tuple[str, str, float], ...] = (
@@ -80,9 +81,13 @@ def detect(lines: list[str]) -> int:
     return score
 
 
-def abstract_penalty(text: str, i: int, cap: float = INF) -> float:
+Ahead = dict[int, tuple[int, int, bool]]  # word end -> (end of the words after, lower, glued)
+
+
+def abstract_penalty(text: str, i: int, cap: float = INF, ahead: Ahead | None = None) -> float:
     """How unlike an abstract's start ``text[i:]`` is (INF: cannot start one, or more than
-    ``cap``: the costlier tests are left out once the penalty exceeds it)."""
+    ``cap``: the costlier tests are left out once the penalty exceeds it). ``ahead`` keeps
+    what was seen after a word for the next point in the same word."""
     end = text.find(" ", i, i + 80)
     first = text[i : end if end >= 0 else i + 80]
     lead = _LEAD_RE.match(first)
@@ -103,18 +108,42 @@ def abstract_penalty(text: str, i: int, cap: float = INF) -> float:
         penalty += 1.0 * (digits - 1)  # "3D", "5G": one digit glued to letters
     if penalty > cap:
         return INF
-    window = text[i : i + 160].split(None, 6)
-    lower = sum(1 for w in window[1:6] if w[0].islower())
+    lower, glued = _look_ahead(text, i, ahead)
     if lower < 2:
         penalty += 2.0 if lower == 1 else 3.0
         if penalty > cap:
             return INF
-    if _GLUED_AHEAD_RE.search(" ".join(window[1:4])):
+    if glued:
         penalty += 1.0  # the true boundary lies further on
     return penalty
 
 
-def boundary_penalty(text: str, i: int, cap: float = INF) -> float:
+def _look_ahead(text: str, i: int, ahead: Ahead | None) -> tuple[int, bool]:
+    """Of the five words after the one at ``i`` within ``text[i : i + 160]``: how many start
+    in lower case, and whether the first three hold a glued boundary.
+
+    The words after a word are the same for every point inside it, so with ``ahead`` they are
+    looked at once per word, whenever they end within the 160 characters.
+    """
+    if ahead is not None:
+        end = i + len(text[i : i + 160].split(None, 1)[0])
+        seen = ahead.get(end)
+        if seen is None:
+            spans = [m.span() for m in islice(_WORD_RE.finditer(text, end), 5)]
+            words = [text[a:b] for a, b in spans]
+            seen = ahead[end] = (
+                spans[-1][1] if spans else end,
+                sum(1 for w in words if w[0].islower()),
+                _GLUED_AHEAD_RE.search(" ".join(words[:3])) is not None,
+            )
+        if seen[0] <= i + 160:
+            return seen[1], seen[2]
+    window = text[i : i + 160].split(None, 6)
+    lower = sum(1 for w in window[1:6] if w[0].islower())
+    return lower, _GLUED_AHEAD_RE.search(" ".join(window[1:4])) is not None
+
+
+def boundary_penalty(text: str, i: int, cap: float = INF, ahead: Ahead | None = None) -> float:
     """Penalty of ending the reference at ``i`` and starting the abstract there (INF when
     above ``cap``)."""
     prev, cur = text[i - 1], text[i]  # every glue point follows a non-space character
@@ -127,7 +156,7 @@ def boundary_penalty(text: str, i: int, cap: float = INF) -> float:
         extra = 0.0 if _YEAR_END_RE.search(text, max(0, i - 5), i) else 1.0
     elif prev.islower() and cur.isupper() and i + 1 < len(text) and not text[i + 1].islower():
         extra = 3.0  # NeurIPS, ApJ: capitals inside a venue's name
-    penalty = abstract_penalty(text, i, cap - extra)
+    penalty = abstract_penalty(text, i, cap - extra, ahead)
     return INF if penalty == INF else penalty + extra
 
 
@@ -138,11 +167,12 @@ def split_reference(text: str) -> tuple[str, str | None]:
     """
     scored: list[tuple[int, float]] = []
     best = INF
+    ahead: Ahead = {}
     for m in _GLUE_RE.finditer(text, 1, _SCAN):
         i = m.start()
         # a point scoring worse than _THRESHOLD + 0.5 is never chosen and never the best
         # one that a boundary is chosen against, so its costlier tests can be skipped
-        p = boundary_penalty(text, i, _THRESHOLD + 0.5)
+        p = boundary_penalty(text, i, _THRESHOLD + 0.5, ahead)
         if p < INF:
             scored.append((i, p))
             best = min(best, p)
