@@ -88,12 +88,16 @@ def citation_key(paper: Paper) -> str:
     return key or "paper"
 
 
-def citation_keys(papers: Sequence[Paper]) -> dict[str, str]:
-    """paper id -> key, unique over ``papers``: later papers sharing a key get a, b, c ..."""
+def citation_keys(
+    papers: Sequence[Paper], base_key: Callable[[Paper], str] | None = None
+) -> dict[str, str]:
+    """paper id -> key, unique over ``papers``: later papers sharing a key get a, b, c ...
+    ``base_key`` gives ``citation_key(paper)`` when the caller has it cached."""
     keys: dict[str, str] = {}
     taken: set[str] = set()
+    make = base_key or citation_key
     for paper in papers:
-        base = citation_key(paper)
+        base = make(paper)
         key, n = base, 0
         while key in taken:
             key = base + _suffix(n)
@@ -221,9 +225,10 @@ def site_bibtex(
     papers: Sequence[Paper],
     keys: Mapping[str, str] | None = None,
     body: Callable[[Paper], str] | None = None,
+    base_key: Callable[[Paper], str] | None = None,
 ) -> str:
     """The whole ``papers.bib``: every paper, in the order given, keys unique. ``body``
-    gives a paper's ``entry_body`` (a cache shared with the paper pages)."""
-    chosen = dict(keys) if keys is not None else citation_keys(papers)
+    gives a paper's ``entry_body`` and ``base_key`` its ``citation_key`` (caches)."""
+    chosen = dict(keys) if keys is not None else citation_keys(papers, base_key)
     make = body or entry_body
     return "\n".join(paper_bibtex(p, chosen.get(p.id), make(p)) for p in papers)

@@ -13,7 +13,7 @@ import multiprocessing
 import posixpath
 import re
 import traceback
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, MutableMapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,12 +23,12 @@ import jinja2
 from markupsafe import Markup, escape
 
 from generator import urls
-from generator.bibexport import site_bibtex
+from generator.bibexport import citation_key, site_bibtex
 from generator.build import BuildError
 from generator.feeds import FeedWriter
 from generator.markdown import markdown_html
 from generator.meta import page_head, paper_head, robots_txt, sitemap_paths, sitemap_xml
-from generator.model import Catalog, OutputFile
+from generator.model import Catalog, OutputFile, Paper
 from generator.views import (
     AUTHOR_INDEX_SPLIT,
     HOME_NEWEST,
@@ -540,42 +540,46 @@ class Renderer:
         path = urls.feed_path(kind, item_id)
         return OutputFile(path, self.feed_writer.feed(kind, item_id, title, page, ids))
 
-    def papers_json(self) -> OutputFile:
+    def paper_json_row(self, p: Paper) -> str:
+        """One paper's line of papers.json."""
         ix = self.index
-        rows = []
-        for p in ix.catalog.papers:
-            rows.append(
-                {
-                    "id": p.id,
-                    "url": urls.paper_path(p.id),
-                    "arxiv_id": p.arxiv_id,
-                    "title": p.title,
-                    "title_source": p.title_source,
-                    "authors": ix.author_names(p),
-                    "authors_truncated": p.authors_truncated,
-                    "date": p.date,
-                    "date_precision": p.date_precision,
-                    "year": p.year,
-                    "category": p.category,
-                    "topics": [
-                        t.text for t in ix.topic_links(ix.catalog.paper_topics.get(p.id, ()))
-                    ],
-                    "listings": list(p.listings),
-                    "comments": p.comments,
-                    "journal_ref": p.journal_ref,
-                    "venue": p.venue,
-                    "doi": p.doi,
-                    "code_url": p.code_url,
-                    "has_code": p.has_code,
-                    "abstract": p.abstract,
-                    "field_sources": field_sources(p),
-                }
-            )
-        return OutputFile("papers.json", _json_bytes(rows))
+        row = {
+            "id": p.id,
+            "url": urls.paper_path(p.id),
+            "arxiv_id": p.arxiv_id,
+            "title": p.title,
+            "title_source": p.title_source,
+            "authors": ix.author_names(p),
+            "authors_truncated": p.authors_truncated,
+            "date": p.date,
+            "date_precision": p.date_precision,
+            "year": p.year,
+            "category": p.category,
+            "topics": [t.text for t in ix.topic_links(ix.catalog.paper_topics.get(p.id, ()))],
+            "listings": list(p.listings),
+            "comments": p.comments,
+            "journal_ref": p.journal_ref,
+            "venue": p.venue,
+            "doi": p.doi,
+            "code_url": p.code_url,
+            "has_code": p.has_code,
+            "abstract": p.abstract,
+            "field_sources": field_sources(p),
+        }
+        return json.dumps(row, ensure_ascii=False, separators=(",", ":"))
 
-    def papers_bib(self) -> OutputFile:
+    def papers_json(self, row: Callable[[Paper], str] | None = None) -> OutputFile:
+        """``row`` gives a paper's line (a cache); by default it is made here."""
+        make = row or self.paper_json_row
+        return OutputFile("papers.json", _json_lines([make(p) for p in self.index.catalog.papers]))
+
+    def papers_bib(
+        self,
+        body: Callable[[Paper], str] | None = None,
+        base_key: Callable[[Paper], str] | None = None,
+    ) -> OutputFile:
         ix = self.index
-        text = site_bibtex(ix.catalog.papers, body=ix.bib_body)
+        text = site_bibtex(ix.catalog.papers, body=body or ix.bib_body, base_key=base_key)
         return OutputFile("papers.bib", text.encode("utf-8"))
 
     def listings_json(self) -> OutputFile:
@@ -667,8 +671,11 @@ def _sort_date(date: str | None) -> str | None:
 
 def _json_bytes(rows: Sequence[Any]) -> bytes:
     """A JSON array with one compact row per line: small, and still diffable."""
-    lines = ",\n".join(json.dumps(r, ensure_ascii=False, separators=(",", ":")) for r in rows)
-    return ("[\n" + lines + "\n]\n").encode()
+    return _json_lines([json.dumps(r, ensure_ascii=False, separators=(",", ":")) for r in rows])
+
+
+def _json_lines(lines: Sequence[str]) -> bytes:
+    return ("[\n" + ",\n".join(lines) + "\n]\n").encode()
 
 
 def static_files() -> list[OutputFile]:
@@ -682,37 +689,147 @@ def static_files() -> list[OutputFile]:
 
 
 _WORKER: Renderer | None = None
+Job = tuple[str, str]
 
 
-def _render_chunk(chunk: Sequence[tuple[str, str]]) -> list[OutputFile]:
+def _render_chunk(chunk: Sequence[Job]) -> list[tuple[Job, list[OutputFile]]]:
     assert _WORKER is not None
-    return [f for job in chunk for f in _WORKER.run(job)]
+    return [(job, _WORKER.run(job)) for job in chunk]
 
 
-def _chunks(jobs: Sequence[tuple[str, str]], n: int) -> Iterator[Sequence[tuple[str, str]]]:
+def _chunks(jobs: Sequence[Job], n: int) -> Iterator[Sequence[Job]]:
     size = max(1, -(-len(jobs) // n))
     for i in range(0, len(jobs), size):
         yield jobs[i : i + size]
 
 
-def render_site(catalog: Catalog, config: SiteConfig, jobs: int = 1) -> tuple[OutputFile, ...]:
-    """Every file of the site, sorted by path. ``jobs`` > 1 renders in forked workers."""
+def _render_jobs(
+    renderer: Renderer, work: Sequence[Job], jobs: int
+) -> list[tuple[Job, list[OutputFile]]]:
+    """Each job's files, in job order; in ``jobs`` forked workers when there is enough work."""
     global _WORKER
-    renderer = Renderer(catalog, config)
-    work = renderer.jobs()
-    files: list[OutputFile] = []
     if jobs > 1 and len(work) > 200 and "fork" in multiprocessing.get_all_start_methods():
         _WORKER = renderer
         try:
             ctx = multiprocessing.get_context("fork")
             with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
-                for part in pool.map(_render_chunk, _chunks(work, jobs * 4)):
-                    files.extend(part)
+                return [
+                    r for part in pool.map(_render_chunk, _chunks(work, jobs * 4)) for r in part
+                ]
         finally:
             _WORKER = None
+    return [(job, renderer.run(job)) for job in work]
+
+
+# papers.json and papers.bib are assembled from per-paper pieces kept in the memo
+_WHOLE_SITE_JOBS = ("papers.json", "papers.bib")
+
+
+def _render_with_memo(
+    renderer: Renderer,
+    config: SiteConfig,
+    work: Sequence[Job],
+    jobs: int,
+    memo: MutableMapping[str, Any],
+) -> list[OutputFile]:
+    """Render only the jobs whose key changed since ``memo`` was filled; keep the memo to
+    exactly this build's entries (see generator.pagememo for what a key covers)."""
+    from generator.pagememo import PageKeys, build_salt
+
+    extra = ("search.html",) if (TEMPLATES / "search.html").is_file() else ()
+    salt = build_salt(config.title, config.description, config.base_url, extra)
+    keys = PageKeys(renderer.index, salt, MAX_COAUTHORS)
+    used: set[str] = set()
+    files: list[OutputFile] = []
+    stale: list[Job] = []
+    digests: dict[Job, bytes] = {}
+    for job in work:
+        if job[0] in _WHOLE_SITE_JOBS:
+            continue
+        name = f"page\x00{job[0]}\x00{job[1]}"
+        used.add(name)
+        digest = keys.key(*job)
+        hit = memo.get(name)
+        if hit is not None and hit[0] == digest:
+            files.extend(hit[1])
+        else:
+            stale.append(job)
+            digests[job] = digest
+    for job, made in _render_jobs(renderer, stale, jobs):
+        memo[f"page\x00{job[0]}\x00{job[1]}"] = (digests[job], tuple(made))
+        files.extend(made)
+
+    def cached(prefix: str, make: Callable[[Paper], Any]) -> Callable[[Paper], Any]:
+        def get(p: Paper) -> Any:
+            name = f"{prefix}\x00{p.id}"
+            used.add(name)
+            fp = keys.paper(p.id) + salt
+            hit = memo.get(name)
+            if hit is not None and hit[0] == fp:
+                return hit[1]
+            value = make(p)
+            memo[name] = (fp, value)
+            return value
+
+        return get
+
+    ix = renderer.index
+
+    def whole(kind: str, pieces: tuple[str, ...], make: Callable[[], OutputFile]) -> None:
+        """A whole-site file: reused when no paper changed, else joined from cached pieces."""
+        name = f"whole\x00{kind}"
+        used.add(name)
+        digest = keys.all_papers(kind)
+        hit = memo.get(name)
+        if hit is not None and hit[0] == digest:
+            files.append(hit[1])
+            # its per-paper pieces stay in the memo for the next change
+            used.update(f"{prefix}\x00{p.id}" for prefix in pieces for p in ix.catalog.papers)
+            return
+        made = make()
+        memo[name] = (digest, made)
+        files.append(made)
+
+    if any(job[0] == "papers.json" for job in work):
+        whole(
+            "papers.json",
+            ("row",),
+            lambda: renderer.papers_json(cached("row", renderer.paper_json_row)),
+        )
+    if any(job[0] == "papers.bib" for job in work):
+        whole(
+            "papers.bib",
+            ("bib", "citekey"),
+            lambda: renderer.papers_bib(
+                cached("bib", ix.bib_body), cached("citekey", citation_key)
+            ),
+        )
+    for name in [k for k in memo if k not in used]:
+        del memo[name]
+    return files
+
+
+def render_site(
+    catalog: Catalog,
+    config: SiteConfig,
+    jobs: int = 1,
+    memo: MutableMapping[str, Any] | None = None,
+) -> tuple[OutputFile, ...]:
+    """Every file of the site, sorted by path. ``jobs`` > 1 renders in forked workers.
+
+    ``memo``: pages kept from earlier builds (any mutable mapping, e.g. a dict saved with
+    pickle between builds; empty at first). A page whose key (a hash of exactly what it shows,
+    the code, templates and static files: generator.pagememo) is unchanged is taken from the
+    memo instead of being rendered; the memo is then updated to this build's pages only.
+    The output is the same with or without a memo."""
+    renderer = Renderer(catalog, config)
+    work = renderer.jobs()
+    files: list[OutputFile] = []
+    if memo is None:
+        for _, made in _render_jobs(renderer, work, jobs):
+            files.extend(made)
     else:
-        for job in work:
-            files.extend(renderer.run(job))
+        files = _render_with_memo(renderer, config, work, jobs, memo)
     files.extend(static_files())
     base = config.base_url
     if base:

@@ -257,6 +257,7 @@ class SiteIndex:
         self._summaries: dict[str, str] = {}
         self._plain: dict[str, str] = {}
         self._bib_bodies: dict[str, str] = {}
+        self._years: dict[int, tuple[str, ...]] | None = None
 
     # -- small pieces -------------------------------------------------------------------
     def card(self, paper_id: str) -> Card:
@@ -445,11 +446,14 @@ class SiteIndex:
         return paginate(urls.year_path(year), items)
 
     def years(self) -> dict[int, tuple[str, ...]]:
-        by_year: dict[int, list[str]] = {}
-        for p in self.catalog.papers:
-            if p.year is not None:
-                by_year.setdefault(p.year, []).append(p.id)
-        return {y: tuple(ids) for y, ids in sorted(by_year.items(), reverse=True)}
+        """Year -> its papers' ids (newest year first), computed once (treat as read-only)."""
+        if self._years is None:
+            by_year: dict[int, list[str]] = {}
+            for p in self.catalog.papers:
+                if p.year is not None:
+                    by_year.setdefault(p.year, []).append(p.id)
+            self._years = {y: tuple(ids) for y, ids in sorted(by_year.items(), reverse=True)}
+        return self._years
 
     def author_letters(self) -> dict[str, tuple[Counted, ...]]:
         """A-Z sections of the authors index by last name ('other' last), in catalog order."""

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import json
 import posixpath
+import shutil
 import xml.etree.ElementTree as ET
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
 
 import pytest
 from render_catalog import Config, make_catalog, many_papers_catalog
 from sitecheck import broken_links, parse
 
-from generator import urls
-from generator.model import OutputFile
-from generator.render import make_rel, render_site
+from generator import pagememo, urls
+from generator.model import Catalog, OutputFile
+from generator.render import Renderer, make_rel, render_site
 
 
 def as_dict(files: tuple[OutputFile, ...]) -> dict[str, bytes]:
@@ -313,3 +317,118 @@ def test_no_inline_style_or_handlers(site: dict[str, bytes]) -> None:
 def test_paper_page_is_small(site: dict[str, bytes]) -> None:
     size = len(site["papers/2106.02241.html"]) + len(site["static/style.css"])
     assert size < 20_000, size
+
+
+# -- the render memo (incremental builds) ------------------------------------------------------
+
+
+def _rendered_jobs(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+    """Record every job the renderer actually renders (serial render only)."""
+    seen: list[tuple[str, str]] = []
+    original = Renderer.run
+
+    def run(self: Renderer, job: tuple[str, str]) -> list[OutputFile]:
+        seen.append(job)
+        return original(self, job)
+
+    monkeypatch.setattr(Renderer, "run", run)
+    return seen
+
+
+def test_memo_output_equals_a_render_without_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    catalog = make_catalog(hostile=True)
+    plain = render_site(catalog, Config(base_url="https://example.org/x/"))
+    memo: dict[str, Any] = {}
+    seen = _rendered_jobs(monkeypatch)
+    assert render_site(catalog, Config(base_url="https://example.org/x/"), memo=memo) == plain
+    first = len(seen)
+    assert first > 10 and memo
+    assert render_site(catalog, Config(base_url="https://example.org/x/"), memo=memo) == plain
+    assert len(seen) == first  # nothing rendered again: every page came from the memo
+    # site settings are part of every key
+    other = render_site(catalog, Config(title="Other title"), memo=memo)
+    assert len(seen) == 2 * first
+    assert other == render_site(catalog, Config(title="Other title"))
+
+
+def _edit_paper(catalog: Catalog, paper_id: str, **changes: Any) -> Catalog:
+    papers = tuple(replace(p, **changes) if p.id == paper_id else p for p in catalog.papers)
+    return replace(catalog, papers=papers)
+
+
+def test_memo_rerenders_every_page_showing_a_changed_abstract(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    catalog = make_catalog()
+    memo: dict[str, Any] = {}
+    old = as_dict(render_site(catalog, Config(), memo=memo))
+    edited = _edit_paper(catalog, "2106.02241", abstract="A new abstract about $y^3$.")
+    fresh = render_site(edited, Config())
+    seen = _rendered_jobs(monkeypatch)
+    assert render_site(edited, Config(), memo=memo) == fresh
+    changed = {path for path, data in as_dict(fresh).items() if old.get(path) != data}
+    # the paper page, its feeds (summaries) and papers.json show the abstract
+    assert {"papers/2106.02241.html", "papers.json", "feeds/topics/distillation.xml"} <= changed
+    assert ("paper", "2106.02241") in seen
+    assert ("feed", "topics:distillation") in seen
+    # pages that do not show this paper were reused, not rendered
+    assert ("paper", "2009.14167") not in seen
+    assert ("author", "bo-zhang") not in seen
+    assert ("404", "") not in seen
+
+
+def test_memo_rerenders_every_page_showing_a_changed_title(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    catalog = make_catalog()
+    memo: dict[str, Any] = {}
+    render_site(catalog, Config(), memo=memo)
+    edited = _edit_paper(catalog, "2106.02241", title="A brand new title")
+    fresh = as_dict(render_site(edited, Config()))
+    seen = _rendered_jobs(monkeypatch)
+    assert as_dict(render_site(edited, Config(), memo=memo)) == fresh
+    for path, data in fresh.items():
+        if path.endswith((".html", ".xml")) and not path.startswith("static/"):
+            shows = b"A brand new title" in data
+            kind_key = {"papers": "paper", "authors": "author", "topics": "topic"}
+            folder, _, name = path.rpartition("/")
+            if shows and folder in kind_key:
+                assert (kind_key[folder], name.removesuffix(".html")) in seen, path
+    # its neighbour in list A shows it as "previous"; the paper after that does not
+    assert ("paper", "2105.11624") in seen
+    assert ("paper", "2009.14167") not in seen
+    assert ("author", "bo-zhang") not in seen
+
+
+def test_memo_follows_renamed_authors_and_drops_removed_pages() -> None:
+    catalog = many_papers_catalog(300)
+    memo: dict[str, Any] = {}
+    render_site(catalog, Config(), memo=memo, jobs=2)
+    author = catalog.authors[0]
+    renamed = replace(
+        catalog, authors=(replace(author, name="Renamed Person"),) + catalog.authors[1:]
+    )
+    assert render_site(renamed, Config(), memo=memo, jobs=2) == render_site(renamed, Config())
+    fewer = replace(catalog, papers=catalog.papers[:-1])
+    assert render_site(fewer, Config(), memo=memo) == render_site(fewer, Config())
+    gone = catalog.papers[-1].id
+    assert not [k for k in memo if k.endswith(gone)]  # no entry kept for a page not built
+
+
+def test_page_keys_cover_templates_static_and_code(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "tree"
+    for folder in ("templates", "static", "generator"):
+        shutil.copytree(pagememo.ROOT / folder, root / folder)
+    monkeypatch.setattr(pagememo, "ROOT", root)
+    salt = pagememo.build_salt("t", "d", None, ())
+    assert pagememo.build_salt("t", "d", None, ()) == salt
+    assert pagememo.build_salt("t", "d", "https://x.org/", ()) != salt
+    for edited in ("templates/paper.html", "static/style.css", "generator/views.py"):
+        path = root / edited
+        text = path.read_bytes()
+        path.write_bytes(text + b"\n")
+        assert pagememo.build_salt("t", "d", None, ()) != salt, edited
+        path.write_bytes(text)
+    assert pagememo.build_salt("t", "d", None, ()) == salt
