@@ -75,14 +75,17 @@ def count_pages(out: Path) -> int:
     return sum(1 for _ in out.rglob("*.html")) if out.is_dir() else 0
 
 
-def build_once(kind: str, n: int, corpus: Path, out: Path, work: Path, search: bool) -> Run:
-    timings = work / f"timings-{n}-{kind.replace(' ', '-')}.json"
+def build_once(
+    kind: str, n: int, corpus: Path, out: Path, work: Path, search: bool, tag: str = ""
+) -> Run:
+    name = f"{n}-{kind.replace(' ', '-')}{tag}"
+    timings = work / f"timings-{name}.json"
     timings.unlink(missing_ok=True)
     cmd = [sys.executable, "-m", "generator", "build", "--seeds", str(corpus / "seeds"),
            "--out", str(out), "--timings", str(timings), "-q"]  # fmt: skip
     if not search:
         cmd.append("--no-search")
-    wall, cpu, rss, code = run_timed(cmd, ROOT, work / f"log-{n}-{kind.replace(' ', '-')}.txt")
+    wall, cpu, rss, code = run_timed(cmd, ROOT, work / f"log-{name}.txt")
     stages: list[dict[str, Any]] = []
     if timings.exists():
         stages = list(json.loads(timings.read_text(encoding="utf-8")).get("stages", []))
@@ -138,6 +141,28 @@ def summary_table(runs: list[Run]) -> str:
     return "\n".join(out)
 
 
+def tree_files(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+def verify(corpus: Path, out: Path, cold: Path, search: bool) -> str:
+    """Build ``corpus`` cold into ``cold``; "" when it equals ``out`` byte for byte, else a
+    short account of the differences."""
+    shutil.rmtree(cold, ignore_errors=True)
+    cmd = [sys.executable, "-m", "generator", "build", "--seeds", str(corpus / "seeds"),
+           "--out", str(cold), "-q", "--no-cache"]  # fmt: skip
+    if not search:
+        cmd.append("--no-search")
+    subprocess.run(cmd, cwd=ROOT, check=False, capture_output=True)
+    a, b = tree_files(out), tree_files(cold)
+    shutil.rmtree(cold, ignore_errors=True)
+    if a == b:
+        return ""
+    changed = sorted(p for p in a.keys() & b.keys() if a[p] != b[p])
+    only = sorted(a.keys() ^ b.keys())
+    return f"{len(changed)} files differ, {len(only)} in one only (e.g. {(changed + only)[:3]})"
+
+
 def median_run(runs: list[Run]) -> Run:
     """A row of medians (wall, CPU and memory each on its own) of repeated runs."""
 
@@ -177,10 +202,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--keep", action="store_true", help="keep the build outputs")
     ap.add_argument("--repeat", type=int, default=1, help="no-op and one-record rebuilds")
+    ap.add_argument(
+        "--verify",
+        action="store_true",
+        help="then build the edited corpus cold (--no-cache) and compare the sites byte for byte",
+    )
     a = ap.parse_args(argv)
     sizes = [int(s.replace("_", "")) for s in a.sizes.split(",") if s.strip()]
     a.work.mkdir(parents=True, exist_ok=True)
     runs: list[Run] = []
+    failed = False
     for n in sizes:
         corpus = ensure_corpus(n, a.work, a.seed)
         out = a.work / f"site-{n}"
@@ -194,13 +225,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         repeats: dict[str, list[Run]] = {"no-op": [], "one record": []}
         for i in range(max(1, a.repeat)):
             print(f"# N={n}: no-op rebuild ({i + 1})", file=sys.stderr, flush=True)
-            repeats["no-op"].append(build_once("no-op", n, corpus, out, a.work, search))
+            tag = f"-{i + 1}" if a.repeat > 1 else ""
+            repeats["no-op"].append(build_once("no-op", n, corpus, out, a.work, search, tag))
             touch_one_record(corpus / "seeds")
             (corpus / "touched").write_text("one record edited; regenerate before reuse\n")
             print(
                 f"# N={n}: rebuild after one record changed ({i + 1})", file=sys.stderr, flush=True
             )
-            repeats["one record"].append(build_once("one record", n, corpus, out, a.work, search))
+            repeats["one record"].append(
+                build_once("one record", n, corpus, out, a.work, search, tag)
+            )
+        if a.verify:
+            print(f"# N={n}: cold build of the edited corpus, to compare", file=sys.stderr)
+            differ = verify(corpus, out, a.work / f"site-{n}-verify", search)
+            print(f"Verify, {n:,} papers: rebuilt site vs cold build: {differ or 'identical'}\n")
+            failed = failed or bool(differ)
         print(stage_table(cold) + "\n", flush=True)
         for done in repeats.values():
             runs.extend(done)
@@ -212,7 +251,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(summary_table(runs), flush=True)
     results = [asdict(r) | {"pages_per_s": r.pages_per_s} for r in runs]
     (a.work / "results.json").write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
-    return 0 if all(r.exit_code == 0 for r in runs) else 1
+    return 0 if all(r.exit_code == 0 for r in runs) and not failed else 1
 
 
 if __name__ == "__main__":
