@@ -558,37 +558,45 @@ def _assign(
     sub = counts[:, cols].tocsr()
     score_arr = np.array([scores[c] for c in cols.tolist()], dtype=np.float64)
     parts = {int(c): _content_parts(stats.keys[int(c)], stats) for c in cols}
-    ranked: list[list[int]] = []
-    for row in range(n_papers):
-        lo, hi = sub.indptr[row], sub.indptr[row + 1]
-        local = sub.indices[lo:hi]
-        weight = (1.0 + 0.5 * np.log(np.maximum(sub.data[lo:hi], 1.0))) * score_arr[local]
-        order = np.lexsort((cols[local], -weight))
-        ranked.append([int(cols[local[i]]) for i in order])
+    # Each paper's candidate topics, by weight in the paper, then column.
+    rows = np.repeat(np.arange(n_papers), np.diff(sub.indptr))
+    local = sub.indices
+    weight = (1.0 + 0.5 * np.log(np.maximum(sub.data, 1.0))) * score_arr[local]
+    flat = cols[local[np.lexsort((cols[local], -weight, rows))]].tolist()
+    bounds = sub.indptr.tolist()
+    ranked = [flat[a:b] for a, b in itertools.pairwise(bounds)]
+    holders: dict[int, list[int]] = defaultdict(list)  # column -> rows it is a candidate of
+    for row, c in zip(rows.tolist(), cols[local].tolist(), strict=True):
+        holders[c].append(row)
     active = set(scores)
-    chosen: list[list[int]] = []
-    for _ in range(10):
-        chosen = []
-        load: Counter[int] = Counter()
-        for row, cands in enumerate(ranked):
-            present = [c for c in cands if c in active]
-            # Of two topics sharing a word, the paper keeps the one that is better overall,
-            # so nested topics do not split their papers between them.
-            allowed: set[int] = set()
-            used: set[str] = set()
-            for col in sorted(present, key=lambda c: (-scores[c], c)):
-                if parts[col].isdisjoint(used):
-                    allowed.add(col)
-                    used |= parts[col]
-            picked = [c for c in present if c in allowed][: room[row]]
-            chosen.append(picked)
-            load.update(picked)
+
+    def pick(row: int) -> list[int]:
+        present = [c for c in ranked[row] if c in active]
+        # Of two topics sharing a word, the paper keeps the one that is better overall,
+        # so nested topics do not split their papers between them.
+        allowed: set[int] = set()
+        used: set[str] = set()
+        for col in sorted(present, key=lambda c: (-scores[c], c)):
+            if parts[col].isdisjoint(used):
+                allowed.add(col)
+                used |= parts[col]
+        return [c for c in present if c in allowed][: room[row]]
+
+    chosen = [pick(row) for row in range(n_papers)]
+    load: Counter[int] = Counter(c for picked in chosen for c in picked)
+    for step in range(10):
         dropped = {c for c in active if load[c] < 2}
-        if not dropped:
+        if not dropped or step == 9:
             break
         # Drop the emptiest first: a topic that loses papers may free room for another.
+        # Only the papers that had a dropped topic among their candidates choose again.
         worst = min(load[c] for c in dropped)
-        active -= {c for c in dropped if load[c] == worst}
+        gone = {c for c in dropped if load[c] == worst}
+        active -= gone
+        for row in sorted({r for c in gone for r in holders[c]}):
+            load.subtract(chosen[row])
+            chosen[row] = pick(row)
+            load.update(chosen[row])
     return chosen
 
 
