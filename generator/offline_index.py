@@ -45,6 +45,7 @@ from generator.urls import author_path, paper_path, topic_path
 INDEX_DIR = "search-index"
 REGISTER = "window.__papersiteSearch.register"
 DOC_CHUNK = 8  # documents per d-<n>.js file: a page of 20 results loads at most 20 of them
+BLOCK_DOCS = 4096  # documents turned into (stem, document) pairs at a time (bounds memory)
 SHARD_LIMIT = 200_000  # bytes: a prefix shard larger than this is split by a longer prefix
 MAX_PREFIX = 4
 MAX_AUTHORS_SHOWN = 12  # a 5,000-author paper shows the first ones and "et al."
@@ -378,8 +379,8 @@ class _Postings:
     run starts and ends."""
 
     def __init__(
-        self, stems: Sequence[str], pair_stem: NDArray[np.int64], pair_doc: NDArray[np.int64],
-        scores: NDArray[np.int64],
+        self, stems: Sequence[str], pair_stem: NDArray[np.int32], pair_doc: NDArray[np.int32],
+        scores: NDArray[np.int32],
     ) -> None:  # fmt: skip
         starts = np.flatnonzero(np.r_[True, pair_stem[1:] != pair_stem[:-1]])
         if not len(pair_stem):
@@ -398,49 +399,77 @@ class _Postings:
         return out.tolist()
 
 
+def _block_pairs(
+    tokens: array[int], runs: array[int], first: int
+) -> tuple[NDArray[np.int32], NDArray[np.int32], NDArray[np.int32], NDArray[np.int64]]:
+    """The (stem, document, weighted term frequency) pairs of a block of documents, stem-major
+    then by document, and each document's length (words that are not stop words).
+
+    ``tokens`` holds the stem number of every word (-1: a stop word), ``runs`` the number of
+    words of each (document, field), three fields a document, documents from ``first`` on."""
+    count = len(runs) // 3
+    run_len = np.frombuffer(runs, dtype=np.int64)
+    tok = np.frombuffer(tokens, dtype=np.int32)
+    weights = np.tile(np.array([WEIGHT_TITLE, WEIGHT_AUTHORS, WEIGHT_BODY]), count)
+    kept = tok >= 0
+    local = np.repeat(np.arange(3 * count, dtype=np.int64) // 3, run_len)[kept]
+    weight = np.repeat(weights, run_len)[kept]
+    lengths = np.bincount(local, minlength=count)
+    pairs, inverse = np.unique(tok[kept].astype(np.int64) * count + local, return_inverse=True)
+    wtf = np.bincount(inverse.ravel(), weights=weight, minlength=len(pairs))
+    return (
+        (pairs // count).astype(np.int32),
+        (pairs % count + first).astype(np.int32),
+        wtf.astype(np.int32),
+        lengths,
+    )
+
+
 def _index_docs(docs: Sequence[Doc]) -> tuple[_Postings, dict[str, str]]:
     """Score every (stem, doc) pair with field-weighted BM25; return postings and word -> stem.
 
     One pass turns each field of each document into stem numbers (a word is folded, stemmed
-    and numbered once; stop words are -1); the weighted term frequencies, lengths and scores
-    of all (stem, document) pairs are then computed at once, with the same float64
-    arithmetic and round-half-even as ``round`` on each pair."""
+    and numbered once; stop words are -1) and, every BLOCK_DOCS documents, into (stem,
+    document, weighted term frequency) pairs; the scores of all pairs are then computed at
+    once, with the same float64 arithmetic and round-half-even as ``round`` on each pair."""
     stem_of: dict[str, str] = {}
     stem_id: dict[str, int] = {}
     word_id: dict[str, int] = {}  # folded word -> stem number (-1: a stop word)
     stemmer = _STEMMER.stemWord
-    tokens = array("i")  # stem number of every word of every field, in order
-    runs = array("q")  # words per (document, field)
-    for doc in docs:
-        for text in (doc.title_text, doc.author_text, doc.body_text):
-            ws = words(text)
-            for w in set(ws).difference(word_id):
-                if w in STOP_WORDS:
-                    word_id[w] = -1
-                else:
-                    s = stem_of[w] = stemmer(w)
-                    word_id[w] = stem_id.setdefault(s, len(stem_id))
-            tokens.extend(map(word_id.__getitem__, ws))
-            runs.append(len(ws))
-    ndocs = len(docs)
-    run_len = np.frombuffer(runs, dtype=np.int64) if runs else np.zeros(0, np.int64)
-    weights = np.tile(np.array([WEIGHT_TITLE, WEIGHT_AUTHORS, WEIGHT_BODY]), ndocs)
-    tok = np.frombuffer(tokens, dtype=np.int32) if tokens else np.zeros(0, np.int32)
-    tok_doc = np.repeat(np.arange(3 * ndocs, dtype=np.int64) // 3, run_len)
-    tok_weight = np.repeat(weights, run_len)
-    kept = tok >= 0
-    tok_doc, tok_weight = tok_doc[kept], tok_weight[kept]
-    lengths = np.bincount(tok_doc, minlength=ndocs)
-    keys = tok[kept].astype(np.int64) * max(ndocs, 1) + tok_doc  # stem-major, then document
-    pairs, inverse = np.unique(keys, return_inverse=True)
-    wtf = np.bincount(inverse.ravel(), weights=tok_weight, minlength=len(pairs))
-    pair_stem, pair_doc = pairs // max(ndocs, 1), pairs % max(ndocs, 1)
-    avg = (int(lengths.sum()) / ndocs) if ndocs else 1.0
-    norm = BM25_K1 * (1 - BM25_B + BM25_B * lengths / max(avg, 1.0))
+    blocks: list[tuple[NDArray[np.int32], ...]] = []
+    lengths: list[NDArray[np.int64]] = []
+    for first in range(0, len(docs), BLOCK_DOCS):
+        tokens = array("i")  # stem number of every word of every field, in order
+        runs = array("q")  # words per (document, field)
+        for doc in docs[first : first + BLOCK_DOCS]:
+            for text in (doc.title_text, doc.author_text, doc.body_text):
+                ws = words(text)
+                for w in set(ws).difference(word_id):
+                    if w in STOP_WORDS:
+                        word_id[w] = -1
+                    else:
+                        s = stem_of[w] = stemmer(w)
+                        word_id[w] = stem_id.setdefault(s, len(stem_id))
+                tokens.extend(map(word_id.__getitem__, ws))
+                runs.append(len(ws))
+        *pairs, block_lengths = _block_pairs(tokens, runs, first)
+        blocks.append(tuple(pairs))
+        lengths.append(block_lengths)
+    empty = np.zeros(0, np.int32)
+    pair_stem, pair_doc, pair_tf = (
+        np.concatenate([b[i] for b in blocks]) if blocks else empty for i in range(3)
+    )
+    del blocks
+    doc_length = np.concatenate(lengths) if lengths else np.zeros(0, np.int64)
+    avg = (int(doc_length.sum()) / len(docs)) if docs else 1.0
+    norm = BM25_K1 * (1 - BM25_B + BM25_B * doc_length / max(avg, 1.0))
+    wtf = pair_tf.astype(np.float64)
     score = wtf * (BM25_K1 + 1) / (wtf + norm[pair_doc])
-    scores = np.maximum(1, np.rint(score * SCORE_SCALE)).astype(np.int64)
+    scores = np.maximum(1, np.rint(score * SCORE_SCALE)).astype(np.int32)
+    del wtf, score, pair_tf
+    order = np.argsort(pair_stem, kind="stable")  # blocks are in document order
     stems = sorted(stem_id, key=stem_id.__getitem__)
-    return _Postings(stems, pair_stem, pair_doc, scores), stem_of
+    return _Postings(stems, pair_stem[order], pair_doc[order], scores[order]), stem_of
 
 
 def _shards(stem_of: Mapping[str, str], postings: _Postings) -> dict[str, bytes]:
