@@ -258,6 +258,8 @@ class SiteIndex:
         self._plain: dict[str, str] = {}
         self._bib_bodies: dict[str, str] = {}
         self._years: dict[int, tuple[str, ...]] | None = None
+        self._author_links: dict[str, Link] = {}
+        self._topic_links: dict[str, Link] = {}
 
     # -- small pieces -------------------------------------------------------------------
     def card(self, paper_id: str) -> Card:
@@ -305,12 +307,23 @@ class SiteIndex:
         return [ref.name for ref in self.author_refs(paper)]
 
     def topic_links(self, topic_ids: Iterable[str]) -> tuple[Link, ...]:
-        return tuple(
-            Link(self.topic_names[t], urls.topic_path(t)) for t in topic_ids if t in self.topics
-        )
+        links = self._topic_links
+        out = []
+        for t in topic_ids:
+            found = links.get(t)
+            if found is None:
+                if t not in self.topics:
+                    continue
+                found = links[t] = Link(self.topic_names[t], urls.topic_path(t))
+            out.append(found)
+        return tuple(out)
 
     def author_link(self, author_id: str) -> Link:
-        return Link(self.author_display[author_id], urls.author_path(author_id))
+        found = self._author_links.get(author_id)
+        if found is None:
+            found = Link(self.author_display[author_id], urls.author_path(author_id))
+            self._author_links[author_id] = found
+        return found
 
     def listing_link(self, listing: Listing) -> Link:
         return Link(clean(listing.name) or listing.id, urls.listing_path(listing.id))
