@@ -99,7 +99,7 @@ def read_seed_text(name: str, text: str, today: date) -> tuple[SeedFile, tuple[D
         text = text[1:]
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-    lines = [line.strip() for line in text.split("\n")]
+    lines = list(map(str.strip, text.split("\n")))
     layout = detect_layout(lines)
     if layout is None:
         if not any(lines):
