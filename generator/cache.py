@@ -15,10 +15,10 @@ worst an unused temporary file; a cache that cannot be read or written is simply
   the fingerprint and the manifest both match, the site on disk is what a build would write.
 - stage results (pickles) keyed by the hash of their inputs: each seed file's records and
   each BibTeX file's entries, the topics and similar papers of a set of papers.
-- memos (``load_memo``/``store_memo``): one pickle per stage holding its per-item work (each
-  paper's merge, each page's render, ...) keyed by the item's inputs; valid only for the
-  generator source that wrote it. A memo is rewritten only when the build changed it, and
-  then holds only the entries this build used.
+- memos (``load_memo``/``store_memo``): per stage, its per-item work (each paper's merge,
+  each paper's phrase counts, each page's bytes) keyed by the item's inputs, in
+  ``MEMO_SHARDS`` pickles by key hash; valid only for the generator source that wrote them.
+  Only the shards a build changed are rewritten, each holding only the entries it used.
 - ``site``: path -> SHA-256 of every file the last build wrote, with the folders' manifest
   of the site it wrote them to (``generator.write`` updates a site in place from it).
 """
@@ -32,6 +32,7 @@ import shutil
 import sys
 import tempfile
 import time
+import zlib
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -148,16 +149,31 @@ def site_manifest(out: Path) -> dict[str, tuple[int, int]] | None:
     return found
 
 
+MEMO_SHARDS = 64  # files per memo: a small change rewrites the few shards it touched
+
+
+def shard_of(key: Any) -> int:
+    """Which shard file of its memo a key lives in (stable across processes)."""
+    text = key if isinstance(key, str) else repr(key)
+    return zlib.crc32(text.encode("utf-8", "surrogatepass")) % MEMO_SHARDS
+
+
 class Memo(MutableMapping[Any, Any]):
-    """A dict that remembers which keys a build used and whether it changed anything.
+    """A dict that remembers which keys a build used and which shards it changed.
 
     Reading or writing a key marks it used; writing a value that is not the very object
-    already stored, or deleting, marks the memo changed. ``used()`` is what to keep."""
+    already stored, or deleting, marks the key's shard changed, as does leaving a stored key
+    unused (it is dropped). ``shards()`` is what to write back."""
 
-    def __init__(self, data: dict[Any, Any] | None = None) -> None:
+    def __init__(self, data: dict[Any, Any] | None = None, home: dict[Any, int] | None = None):
         self._data: dict[Any, Any] = data if data is not None else {}
+        self._home: dict[Any, int] = home if home is not None else {}  # key -> shard, as loaded
         self._used: set[Any] = set()
-        self.changed = False
+        self._dirty: set[int] = set()
+
+    def _shard(self, key: Any) -> int:
+        found = self._home.get(key)
+        return found if found is not None else shard_of(key)
 
     def __getitem__(self, key: Any) -> Any:
         value = self._data[key]
@@ -167,13 +183,13 @@ class Memo(MutableMapping[Any, Any]):
     def __setitem__(self, key: Any, value: Any) -> None:
         if self._data.get(key, _MISSING) is not value:
             self._data[key] = value
-            self.changed = True
+            self._dirty.add(self._shard(key))
         self._used.add(key)
 
     def __delitem__(self, key: Any) -> None:
         del self._data[key]
         self._used.discard(key)
-        self.changed = True
+        self._dirty.add(self._shard(key))
 
     def __contains__(self, key: object) -> bool:
         found = key in self._data
@@ -187,12 +203,20 @@ class Memo(MutableMapping[Any, Any]):
     def __len__(self) -> int:
         return len(self._data)
 
-    def stale(self) -> bool:
-        """Whether the stored memo differs from what this build would keep."""
-        return self.changed or len(self._used) != len(self._data)
+    def mark_dirty(self, shard: int) -> None:
+        self._dirty.add(shard)
 
-    def used(self) -> dict[Any, Any]:
-        return {k: v for k, v in self._data.items() if k in self._used}
+    def shards(self) -> dict[int, dict[Any, Any]]:
+        """shard -> its entries this build used, for every shard that differs from the stored
+        one (changed, or holding keys this build did not use)."""
+        dirty = set(self._dirty)
+        dirty.update(self._shard(k) for k in self._data if k not in self._used)
+        out: dict[int, dict[Any, Any]] = {i: {} for i in dirty}
+        for k in self._used:
+            i = self._shard(k)
+            if i in out and k in self._data:
+                out[i][k] = self._data[k]
+        return out
 
 
 _MISSING = object()
@@ -261,21 +285,33 @@ class BuildCache:
 
     # -- memos ----------------------------------------------------------------------------
     def load_memo(self, name: str, code: str) -> Memo:
-        """The memo ``name`` as the last build left it (empty when missing, unreadable or
-        written by other generator source ``code``)."""
-        stored = self.load("memo", name)
-        if isinstance(stored, tuple) and len(stored) == 2 and stored[0] == code:
-            data = stored[1]
-            if isinstance(data, dict):
-                return Memo(data)
-        return Memo()
+        """The memo ``name`` as the last build left it (a shard that is missing, unreadable
+        or written by other generator source ``code`` is empty, and rewritten at the end)."""
+        data: dict[Any, Any] = {}
+        home: dict[Any, int] = {}
+        bad: list[int] = []
+        for i in range(MEMO_SHARDS):
+            stored = self.load("memo", f"{name}-{i:02d}")
+            entries = None
+            if isinstance(stored, tuple) and len(stored) == 2 and stored[0] == code:
+                entries = stored[1]
+            if isinstance(entries, dict):
+                data.update(entries)
+                home.update(dict.fromkeys(entries, i))
+            else:
+                bad.append(i)
+        memo = Memo(data, home)
+        for i in bad:
+            memo.mark_dirty(i)
+        return memo
 
     def store_memo(self, name: str, code: str, memo: Memo) -> None:
-        """Write the memo (only the entries this build used), unless nothing changed."""
-        if memo.stale():
-            self.store("memo", name, (code, memo.used()))
-        else:
-            self._used.add(str(self._path("memo", name)))
+        """Write back the shards of the memo this build changed (each with only the entries
+        this build used); the others stay as they are."""
+        for i in range(MEMO_SHARDS):
+            self._used.add(str(self._path("memo", f"{name}-{i:02d}")))
+        for i, entries in memo.shards().items():
+            self.store("memo", f"{name}-{i:02d}", (code, entries))
 
     # -- the last build's state ------------------------------------------------------------
     def load_state(self) -> dict[str, Any] | None:

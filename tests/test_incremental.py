@@ -140,3 +140,30 @@ def test_one_record_rebuild_rewrites_only_what_changed(tmp_path: Path) -> None:
     assert 0 < len(rewritten) < len(after) // 10, rewritten
     assert "papers.json" in rewritten and any(p.startswith("papers/") for p in rewritten)
     assert sorted(p.name for p in out.parent.iterdir()) == ["seeds", "site"]
+
+
+def test_a_memo_rewrites_only_the_shards_a_build_changed(tmp_path: Path) -> None:
+    from generator.cache import MEMO_SHARDS, BuildCache, shard_of
+
+    cache = BuildCache(tmp_path / "site", root=tmp_path / "cache")
+    memo = cache.load_memo("m", "code-1")
+    for i in range(500):
+        memo[f"k{i}"] = i
+    cache.store_memo("m", "code-1", memo)
+    folder = cache.folder / "memo"
+    inodes = {p.name: p.stat().st_ino for p in folder.glob("m-*.pickle")}
+    assert len(inodes) == MEMO_SHARDS
+
+    again = cache.load_memo("m", "code-1")
+    assert sorted(again) == sorted(f"k{i}" for i in range(500))  # iterating uses nothing
+    for i in range(500):
+        if i != 7:  # k7 unused this time: dropped
+            assert again[f"k{i}"] == i
+    again["k3"] = 33
+    again["k5"] = again["k5"]  # the same object: no change
+    cache.store_memo("m", "code-1", again)
+    rewritten = {p.name for p in folder.glob("m-*.pickle") if p.stat().st_ino != inodes[p.name]}
+    assert rewritten == {f"m-{shard_of(k):02d}.pickle" for k in ("k3", "k7")}
+    third = cache.load_memo("m", "code-1")
+    assert third["k3"] == 33 and "k7" not in third and len(third) == 499
+    assert len(cache.load_memo("m", "code-2")) == 0  # other generator source: not used
