@@ -206,7 +206,8 @@ def run_build(options: BuildOptions, progress: Progress | None = None) -> BuildR
     final = sort_diagnostics(all_diags)
     if cache:
         complete = options.no_search  # else the indexer added files of its own
-        _remember(cache, inputs, final, counts, options.out, written.digests, complete, memos)
+        with progress.stage("save cache"):
+            _remember(cache, inputs, final, counts, options.out, written.digests, complete, memos)
     return BuildResult(True, final, summary, timings=progress.timings())
 
 
