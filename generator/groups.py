@@ -191,21 +191,29 @@ def group_papers(
     by_id, _ = _topic_index(topics)
     if n == 1:
         return (Group(_label([0], papers, paper_topics, by_id, set()), (papers[0].id,)),), False
+
+    # People: co-authors (other than the set's own name) join areas into careers.
+    ignored = {name_key(x) for x in ignore_names}
+    paper_keys = [{name_key(a) for a in p.authors} for p in papers]
+    if not ignored:
+        counts = Counter(k for keys in paper_keys for k in keys)
+        if counts:
+            # A listing is about the name on most of its papers.
+            top, c = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0]
+            if c * 2 > n:
+                ignored.add(top)
+    if _one_career(paper_keys, ignored):
+        # Co-authors alone link every paper: one career, whatever the texts say.
+        everyone = list(range(n))
+        return (
+            Group(_label(everyone, papers, paper_topics, by_id, set()), _ids(everyone, papers)),
+        ), False
     if n > MAX_DENSE:
         sim = None
         areas = _components(papers, paper_topics, similar)
     else:
         sim = _similarity(papers, paper_topics, topics, similar)
         areas = _average_linkage(sim, LINK)
-
-    # People: co-authors (other than the set's own name) join areas into careers.
-    ignored = {name_key(x) for x in ignore_names}
-    counts = Counter(k for p in papers for k in {name_key(a) for a in p.authors})
-    if not ignored and counts:
-        # A listing is about the name on most of its papers.
-        top, c = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0]
-        if c * 2 > n:
-            ignored.add(top)
     parent = list(range(len(areas)))
 
     def find(i: int) -> int:
@@ -216,8 +224,8 @@ def group_papers(
 
     area_of = {i: a for a, members in enumerate(areas) for i in members}
     seen_author: dict[str, int] = {}
-    for i, p in enumerate(papers):
-        for key in sorted({name_key(a) for a in p.authors} - ignored):
+    for i, keys in enumerate(paper_keys):
+        for key in sorted(keys - ignored):
             if key in seen_author:
                 ra, rb = find(area_of[i]), find(area_of[seen_author[key]])
                 if ra != rb:
@@ -273,6 +281,24 @@ def group_papers(
         used.add(label)
         out.append(Group(label, _ids(g, papers)))
     return tuple(out), True
+
+
+def _one_career(paper_keys: Sequence[set[str]], ignored: set[str]) -> bool:
+    """Whether shared co-authors (other than ``ignored``) link every paper to every other."""
+    reached = {0}
+    frontier = [0]
+    holders: dict[str, list[int]] = defaultdict(list)
+    for i, keys in enumerate(paper_keys):
+        for key in keys - ignored:
+            holders[key].append(i)
+    while frontier:
+        i = frontier.pop()
+        for key in paper_keys[i] - ignored:
+            for j in holders.pop(key, ()):
+                if j not in reached:
+                    reached.add(j)
+                    frontier.append(j)
+    return len(reached) == len(paper_keys)
 
 
 def _ids(rows: Sequence[int], papers: Sequence[Paper]) -> tuple[str, ...]:

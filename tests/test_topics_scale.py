@@ -107,3 +107,26 @@ def test_forked_counting_gives_the_same_topics(monkeypatch: pytest.MonkeyPatch) 
     plain = assign_topics(papers, TopicConfig())
     monkeypatch.setattr(topics_module, "COUNT_BLOCK", 45)
     assert assign_topics(papers, TopicConfig(), workers=2) == plain
+
+
+def test_one_career_shortcut_gives_what_clustering_gives(monkeypatch: pytest.MonkeyPatch) -> None:
+    import generator.groups as groups_module
+    from generator.groups import group_papers
+
+    papers, area_of, _ = _corpus()
+    result = assign_topics(papers, TopicConfig())
+    linked = [
+        replace(p, authors=(*p.authors, "Paul Klein", "Zoe Adams"))
+        for p in papers
+        if area_of[p.id] in (1, 4) and int(p.id[-3:]) < 8
+    ]
+    sets = [
+        [p for p in papers if "Maria Rossi" in p.authors],
+        linked,
+        [p for p in papers if area_of[p.id] in (3, 6)][::4],
+    ]
+    fast = [group_papers(s, result.paper_topics, result.topics) for s in sets]
+    assert groups_module._one_career([{a for a in p.authors} for p in linked], set())
+    monkeypatch.setattr(groups_module, "_one_career", lambda keys, ignored: False)
+    assert [group_papers(s, result.paper_topics, result.topics) for s in sets] == fast
+    assert not fast[1][1] and fast[2][1]
