@@ -81,7 +81,6 @@ class SearchIndexError(BuildError):
 @dataclass(frozen=True, slots=True)
 class SearchStats:
     pages_indexed: int  # pages Pagefind indexed (paper, author and topic pages)
-    pagefind_bytes: int  # size of pagefind/
     pagefind_seconds: float
     offline_docs: int  # documents in search-index/
     offline_words: int
@@ -110,10 +109,6 @@ def pagefind_executable() -> Path:
     if not path.is_file() or not os.access(path, os.X_OK):
         raise SearchIndexError(f"Pagefind binary not found or not executable: {path}")
     return path
-
-
-def _tree_size(folder: Path) -> int:
-    return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
 
 
 def _pagefind_once(
@@ -457,13 +452,13 @@ def build_search_index(out: Path, catalog: Catalog, config: SiteConfig) -> Searc
     if not to_index:  # nothing to search (every record was in error, or no seeds): an empty index
         engine = "index"
     try:
-        path, data = engine_file(engine, pagefind_bundles(out))
+        bundles = pagefind_bundles(out)
+        path, data = engine_file(engine, bundles)
         (out / path).write_bytes(data)
     except OSError as exc:
         raise SearchIndexError(f"could not write the file:// search index: {exc}") from exc
     return SearchStats(
         pages_indexed=pages,
-        pagefind_bytes=_tree_size(out / PAGEFIND_DIR),
         pagefind_seconds=pagefind_time[0] if pagefind_time else 0.0,
         offline_docs=docs_n,
         offline_words=nwords,
@@ -471,5 +466,5 @@ def build_search_index(out: Path, catalog: Catalog, config: SiteConfig) -> Searc
         offline_bytes=size,
         offline_seconds=offline_seconds,
         http_engine=engine,
-        bundles=len(pagefind_bundles(out)),
+        bundles=len(bundles),
     )
