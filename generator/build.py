@@ -146,8 +146,10 @@ def run_build(options: BuildOptions, progress: Progress | None = None) -> BuildR
             memos["papers"] = paper_memo
 
     with progress.stage("topics+similar") as st:
+        # the papers follow from their input files (and the code): name them by those
+        files_read = tuple(dict.fromkeys(key for key, _ in input_keys.values()))
         topic_result, similar, cached = _topics_and_similar(
-            papers, config.topics, cache, inputs.code, memos
+            papers, config.topics, cache, (inputs.code, files_read), memos
         )
         st.advance(len(papers))
         if cached:
@@ -347,17 +349,20 @@ def _topics_and_similar(
     papers: Sequence[Paper],
     topic_config: TopicConfig,
     cache: BuildCache | None,
-    code: str,
+    inputs: tuple[str, tuple[str, ...]],
     memos: dict[str, Memo],
 ) -> tuple[TopicResult, dict[str, tuple[tuple[str, float], ...]], bool]:
-    """Topics and similar papers, cached by the hash of every paper, the topic config and
-    the generator's source: a rebuild whose papers are unchanged (a template edit, a config
-    change elsewhere) reuses them. Otherwise each is given its memo of per-paper work."""
+    """Topics and similar papers, cached by the hash of the papers' inputs (the generator's
+    source and the cache keys of the seed and BibTeX files their records and entries came
+    from, in order) and the topic config: a rebuild whose papers are unchanged (a template
+    edit, a config change elsewhere) reuses them. Otherwise each is given its memo of
+    per-paper work."""
     from generator.cache import digest_value
     from generator.similar import find_similar
     from generator.topics import assign_topics
 
-    key = digest_value((code, tuple(papers), topic_config)) if cache else ""
+    code = inputs[0]
+    key = digest_value((inputs, topic_config)) if cache else ""
     hit = cache.load("topics", key) if cache else None
     if hit is not None:
         return hit[0], hit[1], True
