@@ -704,21 +704,29 @@ def _chunks(jobs: Sequence[Job], n: int) -> Iterator[Sequence[Job]]:
 
 
 def _render_jobs(
-    renderer: Renderer, work: Sequence[Job], jobs: int
+    renderer: Renderer,
+    work: Sequence[Job],
+    jobs: int,
+    meanwhile: Callable[[], None] | None = None,
 ) -> list[tuple[Job, list[OutputFile]]]:
-    """Each job's files, in job order; in ``jobs`` forked workers when there is enough work."""
+    """Each job's files, in job order; in ``jobs`` forked workers when there is enough work.
+    ``meanwhile`` runs in this process while the workers render (or after, when serial)."""
     global _WORKER
     if jobs > 1 and len(work) > 200 and "fork" in multiprocessing.get_all_start_methods():
         _WORKER = renderer
         try:
             ctx = multiprocessing.get_context("fork")
             with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
-                return [
-                    r for part in pool.map(_render_chunk, _chunks(work, jobs * 4)) for r in part
-                ]
+                parts = pool.map(_render_chunk, _chunks(work, jobs * 4))  # forks and submits
+                if meanwhile is not None:
+                    meanwhile()
+                return [r for part in parts for r in part]
         finally:
             _WORKER = None
-    return [(job, renderer.run(job)) for job in work]
+    done = [(job, renderer.run(job)) for job in work]
+    if meanwhile is not None:
+        meanwhile()
+    return done
 
 
 # papers.json and papers.bib are assembled from per-paper pieces kept in the memo
@@ -743,21 +751,20 @@ def _render_with_memo(
     files: list[OutputFile] = []
     stale: list[Job] = []
     digests: dict[Job, bytes] = {}
-    for job in work:
-        if job[0] in _WHOLE_SITE_JOBS:
-            continue
+    pages = [job for job in work if job[0] not in _WHOLE_SITE_JOBS]
+    cold = not memo  # nothing to reuse: render at once, hash while the workers render
+    for job in pages:
         name = f"page\x00{job[0]}\x00{job[1]}"
         used.add(name)
-        digest = keys.key(*job)
+        if cold:
+            stale.append(job)
+            continue
+        digest = digests[job] = keys.key(*job)
         hit = memo.get(name)
         if hit is not None and hit[0] == digest:
             files.extend(hit[1])
         else:
             stale.append(job)
-            digests[job] = digest
-    for job, made in _render_jobs(renderer, stale, jobs):
-        memo[f"page\x00{job[0]}\x00{job[1]}"] = (digests[job], tuple(made))
-        files.extend(made)
 
     def cached(prefix: str, make: Callable[[Paper], Any]) -> Callable[[Paper], Any]:
         def get(p: Paper) -> Any:
@@ -790,20 +797,28 @@ def _render_with_memo(
         memo[name] = (digest, made)
         files.append(made)
 
-    if any(job[0] == "papers.json" for job in work):
-        whole(
-            "papers.json",
-            ("row",),
-            lambda: renderer.papers_json(cached("row", renderer.paper_json_row)),
-        )
-    if any(job[0] == "papers.bib" for job in work):
-        whole(
-            "papers.bib",
-            ("bib", "citekey"),
-            lambda: renderer.papers_bib(
-                cached("bib", ix.bib_body), cached("citekey", citation_key)
-            ),
-        )
+    def meanwhile() -> None:
+        if cold:
+            for job in pages:
+                digests[job] = keys.key(*job)
+        if any(job[0] == "papers.json" for job in work):
+            whole(
+                "papers.json",
+                ("row",),
+                lambda: renderer.papers_json(cached("row", renderer.paper_json_row)),
+            )
+        if any(job[0] == "papers.bib" for job in work):
+            whole(
+                "papers.bib",
+                ("bib", "citekey"),
+                lambda: renderer.papers_bib(
+                    cached("bib", ix.bib_body), cached("citekey", citation_key)
+                ),
+            )
+
+    for job, made in _render_jobs(renderer, stale, jobs, meanwhile):
+        memo[f"page\x00{job[0]}\x00{job[1]}"] = (digests[job], tuple(made))
+        files.extend(made)
     for name in [k for k in memo if k not in used]:
         del memo[name]
     return files
