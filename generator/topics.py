@@ -258,14 +258,14 @@ def _ints(data: Sequence[bytes]) -> np.ndarray:
     return np.frombuffer(joined, dtype=np.int32) if joined else np.zeros(0, np.int32)
 
 
-def _number(keys: list[str], vocab: dict[str, int]) -> np.ndarray:
+def _number(keys: list[str], vocab: dict[str, int], names: list[str] | None = None) -> np.ndarray:
     """Vocabulary ids of keys, a new key numbered next in order of first use (what
-    ``[vocab.setdefault(k, len(vocab)) for k in keys]`` gives, in C-level passes)."""
-    fresh = dict.fromkeys(keys)
-    known = vocab.__contains__
-    vocab.update(
-        zip(itertools.filterfalse(known, fresh), itertools.count(len(vocab)), strict=False)
-    )
+    ``[vocab.setdefault(k, len(vocab)) for k in keys]`` gives, in C-level passes); new
+    keys are appended to ``names`` when given."""
+    new = list(itertools.filterfalse(vocab.__contains__, dict.fromkeys(keys)))
+    vocab.update(zip(new, itertools.count(len(vocab)), strict=False))
+    if names is not None:
+        names.extend(new)
     return np.fromiter(map(vocab.__getitem__, keys), dtype=np.int32, count=len(keys))
 
 
@@ -281,12 +281,14 @@ def _count(papers: Sequence[Paper], workers: int = 1, memo: Memo | None = None) 
     all_counts: list[np.ndarray] = []
     all_lengths: list[np.ndarray] = [np.zeros(1, dtype=np.int64)]
     all_title_ids: list[np.ndarray] = []
+    names: list[str] = []  # vocabulary id -> key
+    term_of = np.zeros(0, dtype=np.int32)  # vocabulary id -> term cache id, -1 unknown yet
     done = 0
     for block in _all_entries(texts, workers, memo):
         # Keys to vocabulary ids, numbered in order of first use.
         joined = "\n".join(e[0] for e in block if e[0])
         block_keys = joined.split("\n") if joined else []
-        to_vocab = _number(block_keys, vocab)
+        to_vocab = _number(block_keys, vocab, names)
         lengths = np.array([len(e[1]) // 4 for e in block], dtype=np.int64)
         starts = np.cumsum(lengths) - lengths
         all_ids.append(to_vocab)
@@ -303,10 +305,14 @@ def _count(papers: Sequence[Paper], workers: int = 1, memo: Memo | None = None) 
         sim_pos = _ints([e[3] for e in block]) + np.repeat(starts, sim_lengths)
         sim_counts = _ints([e[4] for e in block])
         # Similarity terms to the term cache's ids (its own vocabulary).
-        used = np.unique(sim_pos)
-        to_term = np.zeros(max(len(block_keys), 1), dtype=np.int32)
-        to_term[used] = _number([block_keys[i] for i in used.tolist()], TERMS.vocab)
-        term_ids = to_term[sim_pos] if len(sim_pos) else np.zeros(0, np.int32)
+        if len(term_of) < len(names):
+            term_of = np.concatenate(
+                (term_of, np.full(len(names) - len(term_of), -1, dtype=np.int32))
+            )
+        sim_vocab = to_vocab[sim_pos]
+        unmapped = np.unique(sim_vocab[term_of[sim_vocab] < 0])
+        term_of[unmapped] = _number([names[i] for i in unmapped.tolist()], TERMS.vocab)
+        term_ids = term_of[sim_vocab]
         start = 0
         for j, n_sim in enumerate(sim_lengths):
             title, abstract = texts[done + j]
@@ -565,22 +571,27 @@ def _assign(
     flat = cols[local[np.lexsort((cols[local], -weight, rows))]].tolist()
     bounds = sub.indptr.tolist()
     ranked = [flat[a:b] for a, b in itertools.pairwise(bounds)]
+    # ... and by how good a topic each is overall (score, then column).
+    order = sorted(scores, key=lambda c: (-scores[c], c))
+    place = np.zeros(int(cols.max()) + 1, dtype=np.int64)
+    place[order] = np.arange(len(order))
+    flat = cols[local[np.lexsort((place[cols[local]], rows))]].tolist()
+    by_score = [flat[a:b] for a, b in itertools.pairwise(bounds)]
     holders: dict[int, list[int]] = defaultdict(list)  # column -> rows it is a candidate of
     for row, c in zip(rows.tolist(), cols[local].tolist(), strict=True):
         holders[c].append(row)
     active = set(scores)
 
     def pick(row: int) -> list[int]:
-        present = [c for c in ranked[row] if c in active]
         # Of two topics sharing a word, the paper keeps the one that is better overall,
         # so nested topics do not split their papers between them.
         allowed: set[int] = set()
         used: set[str] = set()
-        for col in sorted(present, key=lambda c: (-scores[c], c)):
-            if parts[col].isdisjoint(used):
+        for col in by_score[row]:
+            if col in active and parts[col].isdisjoint(used):
                 allowed.add(col)
                 used |= parts[col]
-        return [c for c in present if c in allowed][: room[row]]
+        return [c for c in ranked[row] if c in allowed][: room[row]]
 
     chosen = [pick(row) for row in range(n_papers)]
     load: Counter[int] = Counter(c for picked in chosen for c in picked)
