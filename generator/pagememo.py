@@ -69,18 +69,26 @@ def _library_version(name: str) -> str:
         return "-"
 
 
-def build_salt(title: str, description: str, base_url: str | None, extra: Sequence[str]) -> bytes:
-    """What every page depends on: code, templates, static files, libraries, site settings."""
+def build_salt(
+    title: str,
+    description: str,
+    base_url: str | None,
+    extra: Sequence[str],
+    folders: Sequence[Path] = (),
+) -> bytes:
+    """What every page depends on: code, templates, static files, libraries, site settings.
+    ``folders``: the template and static folders the renderer reads (default: the project's)."""
     parts = [__version__.encode(), _dump((title, description, base_url, tuple(extra)))]
     parts += [_library_version(name).encode() for name in LIBRARIES]
     for name in SOURCES:
         path = ROOT / "generator" / name
         parts.append(name.encode())
         parts.append(path.read_bytes() if path.is_file() else b"-")
-    for folder in (ROOT / "templates", ROOT / "static"):
+    for folder in folders or (ROOT / "templates", ROOT / "static"):
+        parts.append(str(folder).encode())
         for path in sorted(folder.rglob("*")) if folder.is_dir() else ():
             if path.is_file():
-                parts.append(path.relative_to(ROOT).as_posix().encode())
+                parts.append(path.relative_to(folder).as_posix().encode())
                 parts.append(path.read_bytes())
     return _digest(*parts)
 

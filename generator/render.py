@@ -745,7 +745,7 @@ def _render_with_memo(
     from generator.pagememo import PageKeys, build_salt
 
     extra = ("search.html",) if (TEMPLATES / "search.html").is_file() else ()
-    salt = build_salt(config.title, config.description, config.base_url, extra)
+    salt = build_salt(config.title, config.description, config.base_url, extra, (TEMPLATES, STATIC))
     keys = PageKeys(renderer.index, salt, MAX_COAUTHORS)
     used: set[str] = set()
     files: list[OutputFile] = []

@@ -14,7 +14,7 @@ import pytest
 from render_catalog import Config, make_catalog, many_papers_catalog
 from sitecheck import broken_links, parse
 
-from generator import pagememo, urls
+from generator import pagememo, render, urls
 from generator.model import Catalog, OutputFile
 from generator.render import Renderer, make_rel, render_site
 
@@ -432,3 +432,24 @@ def test_page_keys_cover_templates_static_and_code(
         assert pagememo.build_salt("t", "d", None, ()) != salt, edited
         path.write_bytes(text)
     assert pagememo.build_salt("t", "d", None, ()) == salt
+
+
+def test_memo_follows_the_templates_render_reads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    catalog = make_catalog()
+    memo: dict[str, Any] = {}
+    render_site(catalog, Config(), memo=memo)
+    templates = tmp_path / "templates"
+    shutil.copytree(render.TEMPLATES, templates)
+    base = templates / "base.html"
+    base.write_text(base.read_text().replace("<main ", "<main data-edited "))
+    monkeypatch.setattr(render, "TEMPLATES", templates)
+    render.environment.cache_clear()
+    try:
+        edited = as_dict(render_site(catalog, Config(), memo=memo))
+        assert all(
+            b"<main data-edited " in data for p, data in edited.items() if p.endswith(".html")
+        )
+    finally:
+        render.environment.cache_clear()
