@@ -167,3 +167,26 @@ def test_character_classes_hold_exactly_the_characters_their_predicates_accept()
         (common.CAPITAL, lambda c: c.isupper() or c.istitle()),
     ):
         assert "".join(re.findall(f"[{body}]", bmp)) == "".join(filter(pred, bmp))
+
+
+# --- listing headers -----------------------------------------------------------------------
+
+header_like = st.builds(
+    "".join,
+    st.tuples(
+        st.sampled_from(["", "86.1", "7", "100"]),
+        st.sampled_from(["CL", "LG", "cs.AI", "X-Y", "a"]),
+        st.sampled_from(["Jan", "Sept", "Sep", "Dec", "May"]),
+        st.sampled_from([" 4", " 31", " ٣", " 4, 2023", " 4, ٢٠٢٣", " 12"]),
+        st.sampled_from(["", "Code", "Code ", "x", "."]),
+    ),
+)
+
+
+@FAST
+@given(st.one_of(header_like, st.text(max_size=30)))
+def test_every_header_ends_in_a_digit_or_code(line: str) -> None:
+    from generator.readers.listing import HEADER_RE
+
+    if HEADER_RE.fullmatch(line):
+        assert line[-1].isdigit() or line.endswith("Code")

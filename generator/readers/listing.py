@@ -55,7 +55,10 @@ def read(name: str, lines: list[str], today: date) -> tuple[list[Record], list[D
     for number, line in enumerate(lines, start=1):
         if not line:
             continue
-        m = HEADER_RE.fullmatch(line) if line[0].isalnum() else None
+        # a header starts with a letter or digit and ends in a digit or "Code": a quick test
+        # that spares titles and abstracts the header pattern
+        header_like = line[0].isalnum() and (line[-1].isdigit() or line.endswith("Code"))
+        m = HEADER_RE.fullmatch(line) if header_like else None
         if m is not None:
             finish()
             header, start, body = m, number, []
