@@ -455,18 +455,20 @@ def _index_docs(docs: Sequence[Doc]) -> tuple[_Postings, dict[str, str]]:
         *pairs, block_lengths = _block_pairs(tokens, runs, first)
         blocks.append(tuple(pairs))
         lengths.append(block_lengths)
-    empty = np.zeros(0, np.int32)
-    pair_stem, pair_doc, pair_tf = (
-        np.concatenate([b[i] for b in blocks]) if blocks else empty for i in range(3)
-    )
-    del blocks
     doc_length = np.concatenate(lengths) if lengths else np.zeros(0, np.int64)
     avg = (int(doc_length.sum()) / len(docs)) if docs else 1.0
     norm = BM25_K1 * (1 - BM25_B + BM25_B * doc_length / max(avg, 1.0))
-    wtf = pair_tf.astype(np.float64)
-    score = wtf * (BM25_K1 + 1) / (wtf + norm[pair_doc])
-    scores = np.maximum(1, np.rint(score * SCORE_SCALE)).astype(np.int32)
-    del wtf, score, pair_tf
+    for n, (block_stem, block_doc, block_tf) in enumerate(blocks):  # scores a block at a time
+        wtf = block_tf.astype(np.float64)
+        score = wtf * (BM25_K1 + 1) / (wtf + norm[block_doc])
+        scores = np.maximum(1, np.rint(score * SCORE_SCALE)).astype(np.int32)
+        blocks[n] = (block_stem, block_doc, scores)
+    empty = np.zeros(0, np.int32)
+    pair_stem, pair_doc, scores = (
+        np.concatenate([b[i] for b in blocks]) if blocks else empty
+        for i in range(3)
+    )
+    del blocks
     order = np.argsort(pair_stem, kind="stable")  # blocks are in document order
     stems = sorted(stem_id, key=stem_id.__getitem__)
     return _Postings(stems, pair_stem[order], pair_doc[order], scores[order]), stem_of
