@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import multiprocessing
 from collections import Counter, defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -17,7 +17,13 @@ from typing import Any, TypeVar
 
 from generator.config import SiteConfig
 from generator.diagnostics import Diagnostic, warning
-from generator.groups import group_papers
+from generator.groups import (
+    GroupKeys,
+    group_papers,
+    pack_groups,
+    prime_topic_index,
+    unpack_groups,
+)
 from generator.model import Author, Catalog, Group, Listing, Paper, SeedFile, Topic
 from generator.people import name_key, normalise_name
 from generator.topics import TopicResult
@@ -124,9 +130,15 @@ def build_catalog(
     config: SiteConfig,
     *,
     jobs: int = 1,
+    memo: MutableMapping[str, Any] | None = None,
 ) -> tuple[Catalog, tuple[Diagnostic, ...]]:
-    """Every page's lists. ``jobs`` > 1 groups the authors' papers in that many forked
-    processes (the one costly step: each author is grouped on its own)."""
+    """Every page's lists. ``jobs`` > 1 groups the listings' and authors' papers in that
+    many forked processes (the one costly step: each set is grouped on its own).
+
+    ``memo`` (kept by the caller between builds) holds each set's grouping, keyed by a hash
+    of exactly what grouping reads (``groups.GroupKeys``): a rebuild regroups only the
+    sets whose papers, topics or similar-paper links changed. The result is the same with
+    or without it."""
     paper_people, names, diags = _resolve_people(papers, config)
     person_ids = _unique_ids([(k, names[k]) for k in names])
     by_id = {p.id: p for p in papers}
@@ -162,24 +174,29 @@ def build_catalog(
         c = Counter(t for pid in ids for t in paper_topics.get(pid, ()))
         return tuple(t for t, _ in sorted(c.items(), key=lambda kv: (-kv[1], kv[0])))
 
-    def groups_of(
-        ids: Sequence[str], name: str, reuse_similar: bool
-    ) -> tuple[tuple[Group, ...], bool]:
-        """Research areas of a listing's or a person's papers. Listings (few) compare the
-        texts themselves; people (many) reuse the similar-paper lists already computed."""
-        if len(ids) < MIN_PAPERS_TO_GROUP:
-            return (), False
-        return group_papers(
-            [by_id[i] for i in ids],
-            paper_topics,
-            topics.topics,
-            ignore_names=(name,),
-            similar=similar if reuse_similar else None,
-        )
+    # Research areas of each listing's and each person's papers (sets of at least
+    # MIN_PAPERS_TO_GROUP). Listings (few) compare the texts themselves unless large;
+    # people (many) reuse the similar-paper lists already computed.
+    person_papers: dict[str, list[str]] = defaultdict(list)
+    co: dict[str, Counter[str]] = defaultdict(Counter)
+    for p in papers:  # newest first
+        keys = paper_people[p.id]
+        for k in keys:
+            person_papers[k].append(p.id)
+            for other in keys:
+                if other != k:
+                    co[k][other] += 1
+    tasks: list[tuple[tuple[str, ...], str, bool]] = [
+        (ids, name, len(ids) > MAX_LISTING_TEXT_GROUPING) for _, _, name, ids in listing_rows
+    ]
+    tasks += [(tuple(ids), names[key], True) for key, ids in person_papers.items()]
+    grouped = _group_sets(tasks, by_id, paper_topics, topics.topics, similar, jobs, memo)
+    listing_groups, author_groups = grouped[: len(listing_rows)], grouped[len(listing_rows) :]
 
     listings: list[Listing] = []
-    for i, (seed, stem, name, ids) in enumerate(listing_rows):
-        groups, mixed = groups_of(ids, name, reuse_similar=len(ids) > MAX_LISTING_TEXT_GROUPING)
+    for i, ((seed, stem, name, ids), (groups, mixed)) in enumerate(
+        zip(listing_rows, listing_groups, strict=True)
+    ):
         listings.append(
             Listing(
                 id=listing_ids[f"{i:06d}{stem}"],
@@ -193,21 +210,9 @@ def build_catalog(
         )
 
     # Authors.
-    person_papers: dict[str, list[str]] = defaultdict(list)
-    co: dict[str, Counter[str]] = defaultdict(Counter)
-    for p in papers:  # newest first
-        keys = paper_people[p.id]
-        for k in keys:
-            person_papers[k].append(p.id)
-            for other in keys:
-                if other != k:
-                    co[k][other] += 1
-    people = [(tuple(ids), names[key]) for key, ids in person_papers.items()]
-    author_groups = _map(lambda item: groups_of(item[0], item[1], True), people, jobs)
     authors: list[Author] = []
-    for (key, _), (ids, _), (groups, mixed) in zip(
-        person_papers.items(), people, author_groups, strict=True
-    ):
+    for (key, id_list), (groups, mixed) in zip(person_papers.items(), author_groups, strict=True):
+        ids = tuple(id_list)
         years = sorted({y for i in ids if (y := by_id[i].year) is not None})
         authors.append(
             Author(
@@ -243,6 +248,52 @@ def build_catalog(
         similar=dict(similar),
         paper_authors=paper_authors,
     ), diags
+
+
+def _group_sets(
+    tasks: Sequence[tuple[tuple[str, ...], str, bool]],
+    by_id: Mapping[str, Paper],
+    paper_topics: Mapping[str, tuple[str, ...]],
+    topics: Sequence[Topic],
+    similar: Mapping[str, tuple[tuple[str, float], ...]],
+    jobs: int,
+    memo: MutableMapping[str, Any] | None,
+) -> list[tuple[tuple[Group, ...], bool]]:
+    """``group_papers`` of each (paper ids, the set's name, use the similar lists) task, in
+    order: sets too small are not grouped, kept results come from ``memo``, and the rest
+    run in ``jobs`` forked workers (their results are stored in ``memo``)."""
+    out: list[tuple[tuple[Group, ...], bool]] = [((), False)] * len(tasks)
+    keys: dict[int, str] = {}
+    todo: list[int] = []
+    keyer = GroupKeys(paper_topics, topics, similar) if memo is not None else None
+    for t, (ids, name, use_similar) in enumerate(tasks):
+        if len(ids) < MIN_PAPERS_TO_GROUP:
+            continue
+        if keyer is not None and memo is not None:
+            key = keyer.key([by_id[i] for i in ids], ignore_names=(name,), use_similar=use_similar)
+            kept = memo.get(key)
+            if kept is not None:
+                out[t] = unpack_groups(kept)
+                continue
+            keys[t] = key
+        todo.append(t)
+
+    def run(t: int) -> tuple[tuple[Group, ...], bool]:
+        ids, name, use_similar = tasks[t]
+        return group_papers(
+            [by_id[i] for i in ids],
+            paper_topics,
+            topics,
+            ignore_names=(name,),
+            similar=similar if use_similar else None,
+        )
+
+    prime_topic_index(topics)  # computed once here, inherited by the forked workers
+    for t, result in zip(todo, _map(run, todo, jobs), strict=True):
+        out[t] = result
+        if memo is not None and t in keys:
+            memo[keys[t]] = pack_groups(result)
+    return out
 
 
 _T = TypeVar("_T")

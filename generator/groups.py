@@ -12,6 +12,7 @@ labelled with the topic that best tells them apart.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
@@ -38,6 +39,11 @@ def _topic_index(topics: Sequence[Topic]) -> tuple[dict[str, Topic], int]:
     """Topic by id and the number of papers topics cover (computed once per topic list)."""
     by_id, total, _ = _topic_weights(topics)
     return by_id, total
+
+
+def prime_topic_index(topics: Sequence[Topic]) -> None:
+    """Build the index of ``topics`` now (before forking workers, so they inherit it)."""
+    _topic_weights(topics)
 
 
 def _topic_weights(topics: Sequence[Topic]) -> tuple[dict[str, Topic], int, dict[str, float]]:
@@ -360,3 +366,93 @@ def _other(used: set[str]) -> str:
         label = f"{OTHER} ({k})"
         k += 1
     return label
+
+
+class GroupKeys:
+    """Memo keys of ``group_papers`` calls over one site's papers: a hash of exactly what a
+    call reads, so a kept result is reused only when its inputs are the same. A call reads,
+    for each paper in order, its id, authors, category, title (unless derived) and abstract
+    and its topic ids; for each of those topics its name, kind and size; the number of
+    papers topics cover; the names to ignore; and either the similar-paper links between
+    the set's own papers or, without them, nothing more (texts are compared)."""
+
+    VERSION = b"groups-1"  # a change of what group_papers reads renames every key
+
+    def __init__(
+        self,
+        paper_topics: Mapping[str, tuple[str, ...]],
+        topics: Sequence[Topic],
+        similar: Mapping[str, tuple[tuple[str, float], ...]] | None,
+    ) -> None:
+        self._paper_topics = paper_topics
+        self._similar = similar
+        _, total, _ = _topic_weights(topics)
+        self._total = str(total).encode()
+        self._topic: dict[str, bytes] = {
+            t.id: _digest(("t", t.id, t.name, t.kind, len(t.paper_ids))) for t in topics
+        }
+        self._paper: dict[str, bytes] = {}
+
+    def _paper_digest(self, paper: Paper) -> bytes:
+        found = self._paper.get(paper.id)
+        if found is None:
+            title = "" if paper.title_source == "derived" else paper.title
+            found = _digest(
+                (
+                    "p",
+                    paper.id,
+                    paper.authors,
+                    paper.category,
+                    title,
+                    paper.abstract,
+                    self._paper_topics.get(paper.id, ()),
+                )
+            )
+            self._paper[paper.id] = found
+        return found
+
+    def key(
+        self,
+        papers: Sequence[Paper],
+        *,
+        ignore_names: Sequence[str] = (),
+        use_similar: bool = False,
+    ) -> str:
+        """The key of ``group_papers(papers, ..., ignore_names=..., similar=<the site's lists
+        if use_similar else None>)``."""
+        h = hashlib.blake2b(digest_size=20, person=b"papersite-grp")
+        h.update(self.VERSION)
+        h.update(_digest(("n", tuple(ignore_names), use_similar)))
+        h.update(self._total)
+        tids: set[str] = set()
+        for p in papers:
+            h.update(self._paper_digest(p))
+            tids.update(self._paper_topics.get(p.id, ()))
+        for tid in sorted(tids):
+            h.update(self._topic.get(tid, _digest(("missing", tid))))
+        if use_similar and self._similar is not None:
+            inside = {p.id for p in papers}
+            links = tuple(
+                tuple((o, s) for o, s in self._similar.get(p.id, ()) if o in inside) for p in papers
+            )
+            h.update(_digest(("s", links)))
+        return h.hexdigest()
+
+
+def _digest(value: object) -> bytes:
+    return hashlib.blake2b(repr(value).encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
+def pack_groups(
+    result: tuple[tuple[Group, ...], bool],
+) -> tuple[tuple[tuple[str, tuple[str, ...]], ...], bool]:
+    """A grouping result as plain tuples (what a memo keeps)."""
+    groups, mixed = result
+    return tuple((g.label, g.paper_ids) for g in groups), mixed
+
+
+def unpack_groups(
+    packed: tuple[tuple[tuple[str, tuple[str, ...]], ...], bool],
+) -> tuple[tuple[Group, ...], bool]:
+    groups, mixed = packed
+    return tuple(Group(label, ids) for label, ids in groups), bool(mixed)

@@ -13,6 +13,7 @@ from scipy.spatial.distance import squareform
 
 import generator.topics as topics_module
 from generator.groups import _cut
+from generator.model import Paper
 from generator.phrases import (
     TermCache,
     chunk_phrase_keys,
@@ -130,3 +131,35 @@ def test_one_career_shortcut_gives_what_clustering_gives(monkeypatch: pytest.Mon
     monkeypatch.setattr(groups_module, "_one_career", lambda keys, ignored: False)
     assert [group_papers(s, result.paper_topics, result.topics) for s in sets] == fast
     assert not fast[1][1] and fast[2][1]
+
+
+def test_catalog_memo_gives_what_a_fresh_build_gives() -> None:
+    from generator.catalog import build_catalog
+    from generator.config import SiteConfig
+    from generator.model import SeedFile
+
+    papers, area_of, _ = _corpus()
+    # two listings: areas 0-3 (text grouping) and everything (similar-list grouping)
+    papers = [
+        replace(p, listings=("mixed", "all") if area_of[p.id] < 4 else ("all",)) for p in papers
+    ]
+    seeds = [SeedFile("mixed.txt", None, ()), SeedFile("all.txt", None, ())]
+
+    def build(ps: list[Paper], memo: dict[str, object] | None) -> object:
+        result = assign_topics(ps, TopicConfig())
+        similar = find_similar(ps, result.paper_topics)
+        return build_catalog(ps, seeds, result, similar, SiteConfig(), memo=memo)
+
+    memo: dict[str, object] = {}
+    first = build(papers, memo)
+    assert memo and first == build(papers, None)
+    assert all(isinstance(v, tuple) for v in memo.values())
+    kept = dict(memo)
+    assert build(papers, memo) == first and memo == kept  # nothing changed: all reused
+    # One abstract changes (a "Li Wei" paper): its sets are regrouped, the rest reused.
+    k = next(i for i, p in enumerate(papers) if "Li Wei" in p.authors)
+    changed = list(papers)
+    changed[k] = replace(papers[k], abstract=papers[k].abstract + " Quantum dot lasers again.")
+    warm = build(changed, memo)
+    assert warm == build(changed, None)
+    assert len(memo) > len(kept)
