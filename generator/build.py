@@ -157,7 +157,13 @@ def run_build(options: BuildOptions, progress: Progress | None = None) -> BuildR
 
     with progress.stage("catalog") as st:
         catalog, diags = build_catalog(
-            papers, seed_files, topic_result, similar, config, jobs=_workers()
+            papers,
+            seed_files,
+            topic_result,
+            similar,
+            config,
+            jobs=_workers(),
+            **_memo_arg(build_catalog, "catalog", cache, inputs.code, memos),
         )
         all_diags += diags
         st.advance(len(catalog.authors) + len(catalog.topics) + len(catalog.listings))
