@@ -98,7 +98,7 @@ def _resolve_people(
         paper_people[paper.id] = tuple(keys)
     # The display name is the spelling used most, ties broken by the longest (fuller) form.
     names = {
-        key: sorted(c.items(), key=lambda kv: (-kv[1], -len(kv[0]), kv[0]))[0][0]
+        key: min(c.items(), key=lambda kv: (-kv[1], -len(kv[0]), kv[0]))[0]
         for key, c in spellings.items()
     }
     return paper_people, names, tuple(diags)
@@ -172,7 +172,7 @@ def build_catalog(
 
     def topic_counts(ids: Sequence[str]) -> tuple[str, ...]:
         c = Counter(t for pid in ids for t in paper_topics.get(pid, ()))
-        return tuple(t for t, _ in sorted(c.items(), key=lambda kv: (-kv[1], kv[0])))
+        return _by_count(c)
 
     # Research areas of each listing's and each person's papers (sets of at least
     # MIN_PAPERS_TO_GROUP). Listings (few) compare the texts themselves unless large;
@@ -219,10 +219,7 @@ def build_catalog(
                 id=person_ids[key],
                 name=names[key],
                 paper_ids=tuple(ids),
-                coauthors=tuple(
-                    (person_ids[o], n)
-                    for o, n in sorted(co[key].items(), key=lambda kv: (-kv[1], names[kv[0]]))
-                ),
+                coauthors=_coauthors(co[key], names, person_ids),
                 topics=topic_counts(ids)[:10],
                 years=tuple(y for y in years if y is not None),
                 groups=groups if mixed else (),
@@ -235,7 +232,7 @@ def build_catalog(
     full_topics: list[Topic] = []
     for t in topics.topics:
         c = Counter(a for pid in t.paper_ids for a in paper_authors.get(pid, ()))
-        top = tuple(sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))[:10])
+        top = tuple((a, c[a]) for a in _by_count(c)[:10])
         full_topics.append(replace(t, top_authors=top))
     del topic_by_id
 
@@ -324,6 +321,21 @@ def _map(fn: Callable[[_T], _R], items: Sequence[_T], jobs: int) -> list[_R]:
             return [r for part in pool.map(_run_chunk, chunks) for r in part]
     finally:
         _TASK = None
+
+
+def _by_count(counts: Counter[str]) -> tuple[str, ...]:
+    """The keys, most counted first, ties in key order (a stable sort by count, descending,
+    of the sorted keys)."""
+    return tuple(sorted(sorted(counts), key=counts.__getitem__, reverse=True))
+
+
+def _coauthors(
+    counts: Counter[str], names: Mapping[str, str], person_ids: Mapping[str, str]
+) -> tuple[tuple[str, int], ...]:
+    """(author id, papers together), most papers first, ties by display name, then in the
+    order first met (stable sorts)."""
+    order = sorted(sorted(counts, key=names.__getitem__), key=counts.__getitem__, reverse=True)
+    return tuple((person_ids[o], counts[o]) for o in order)
 
 
 def _sort_name(name: str) -> tuple[str, str]:

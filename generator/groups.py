@@ -429,7 +429,8 @@ class GroupKeys:
             h.update(self._paper_digest(p))
             tids.update(self._paper_topics.get(p.id, ()))
         for tid in sorted(tids):
-            h.update(self._topic.get(tid, _digest(("missing", tid))))
+            found = self._topic.get(tid)
+            h.update(found if found is not None else _digest(("missing", tid)))
         if use_similar and self._similar is not None:
             inside = {p.id for p in papers}
             links = tuple(
