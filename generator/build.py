@@ -29,7 +29,7 @@ from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from generator.diagnostics import Diagnostic, count, sort_diagnostics, warning
+from generator.diagnostics import Diagnostic, count, error, sort_diagnostics, warning
 from generator.progress import Progress, mode_from_flags
 
 if TYPE_CHECKING:
@@ -136,14 +136,14 @@ def run_build(options: BuildOptions, progress: Progress | None = None) -> BuildR
         )
 
     with progress.stage("papers") as st:
-        paper_memo = cache.load_memo("papers", inputs.code) if cache else None
         papers, diags = build_papers(
-            records, entries, paper_memo, _input_key(input_keys) if cache else None
+            records,
+            entries,
+            _memo("papers", cache, inputs.code, memos),
+            _input_key(input_keys) if cache else None,
         )
         all_diags += diags
         st.advance(len(papers))
-        if paper_memo is not None:
-            memos["papers"] = paper_memo
 
     with progress.stage("topics+similar") as st:
         # the papers follow from their input files (and the code): name them by those
@@ -163,7 +163,7 @@ def run_build(options: BuildOptions, progress: Progress | None = None) -> BuildR
             similar,
             config,
             jobs=_workers(),
-            **_memo_arg(build_catalog, "catalog", cache, inputs.code, memos),
+            memo=_memo("catalog", cache, inputs.code, memos),
         )
         all_diags += diags
         st.advance(len(catalog.authors) + len(catalog.topics) + len(catalog.listings))
@@ -174,7 +174,7 @@ def run_build(options: BuildOptions, progress: Progress | None = None) -> BuildR
                 catalog,
                 config,
                 jobs=_workers(),
-                **_memo_arg(render_site, "render", cache, inputs.code, memos),
+                memo=_memo("render", cache, inputs.code, memos),
             )
             st.advance(len(files))
         search_step = None
@@ -237,6 +237,15 @@ def _workers() -> int:
         return max(1, min(8, os.cpu_count() or 1))
 
 
+def _file_bytes(target: Path, what: str, diags: list[Diagnostic]) -> bytes | None:
+    """An input file's bytes, or None with an error naming it ("cannot read <what>: ...")."""
+    try:
+        return target.read_bytes()
+    except OSError as exc:
+        diags.append(error(str(target), 0, f"cannot read {what}: {exc.strerror or exc}"))
+        return None
+
+
 InputKeys = dict[int, tuple[str, int]]  # id(record or entry) -> (its file's cache key, index)
 
 
@@ -247,7 +256,6 @@ def _read_seeds(
     (and the generator's source): after a change only the changed files are parsed again.
     Also returns how many were, and each record's input key (``_input_key``)."""
     from generator.cache import digest_value
-    from generator.diagnostics import error
     from generator.readers import read_seed_bytes
 
     files: list[SeedFile] = []
@@ -256,10 +264,8 @@ def _read_seeds(
     reread = 0
     for target in sorted(folder.glob("*.txt")):
         name = str(target)
-        try:
-            data = target.read_bytes()
-        except OSError as exc:
-            diags.append(error(name, 0, f"cannot read the file: {exc.strerror or exc}"))
+        data = _file_bytes(target, "the file", diags)
+        if data is None:
             continue
         key = digest_value((code, name, today.isoformat(), data))
         packed = cache.load("read", key) if cache else None
@@ -282,7 +288,6 @@ def _read_bibs(
     """``bibtex.read_bib_paths([folder])``, each file's entries cached by its bytes' hash."""
     from generator.bibtex import read_bib_bytes
     from generator.cache import digest_value
-    from generator.diagnostics import error
     from generator.model import BibEntry
 
     entries: list[BibEntry] = []
@@ -290,10 +295,8 @@ def _read_bibs(
     keys: InputKeys = {}
     for target in sorted(p for p in folder.glob("*.bib") if p.is_file()):
         name = str(target)
-        try:
-            data = target.read_bytes()
-        except OSError as exc:
-            diags.append(error(name, 0, f"cannot read BibTeX file: {exc.strerror or exc}"))
+        data = _file_bytes(target, "BibTeX file", diags)
+        if data is None:
             continue
         key = digest_value((code, name, data))
         packed = cache.load("bib", key) if cache else None
@@ -376,32 +379,31 @@ def _topics_and_similar(
         papers,
         topic_config,
         workers=_workers(),
-        **_memo_arg(assign_topics, "topics", cache, code, memos),
+        memo=_memo("topics", cache, code, memos),
     )
     similar = find_similar(
         papers,
         topic_result.paper_topics,
         workers=_workers(),
-        **_memo_arg(find_similar, "topics", cache, code, memos),  # the same per-paper work
+        memo=_memo("topics", cache, code, memos),  # the same per-paper work
     )
     if cache:
         cache.store("topics", key, (topic_result, similar))
     return topic_result, similar, False
 
 
-def _memo_arg(
-    fn: Callable[..., Any], name: str, cache: BuildCache | None, code: str, memos: dict[str, Memo]
-) -> dict[str, Any]:
-    """``{"memo": <the memo "name" of the last build>}`` when ``fn`` takes a ``memo`` keyword
-    and there is a cache; else nothing (the stage does all its work). Stages given the same
-    name share one memo (topics and similar papers both read each paper's phrase counts)."""
-    import inspect
-
-    if cache is None or "memo" not in inspect.signature(fn).parameters:
-        return {}
+def _memo(
+    name: str, cache: BuildCache | None, code: str, memos: dict[str, Memo]
+) -> Memo | None:
+    """The memo ``name`` of the last build (loaded once, kept in ``memos`` to be saved after
+    the build), or None without a cache (the stage then does all its work). Stages asking
+    for the same name share one memo (topics and similar papers both read each paper's
+    phrase counts)."""
+    if cache is None:
+        return None
     if name not in memos:
         memos[name] = cache.load_memo(name, code)
-    return {"memo": memos[name]}
+    return memos[name]
 
 
 # -- the build cache -----------------------------------------------------------------------

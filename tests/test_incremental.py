@@ -43,17 +43,21 @@ def test_unchanged_rebuild_writes_nothing(tmp_path: Path) -> None:
     assert _inodes(out) == inodes  # not even rewritten with the same bytes
 
 
+def _assert_rebuild_equals_a_cold_build(seeds: Path, warm: Path, cold: Path) -> None:
+    """Rebuild ``warm`` (with its cache) and build ``cold`` without one: the same bytes."""
+    rebuilt = build_in_process(seeds, warm)
+    assert rebuilt.code == 0, rebuilt.output
+    assert "up to date" not in rebuilt.output
+    assert build_in_process(seeds, cold, cache=False).code == 0
+    assert diff_trees(tree_digest(cold), tree_digest(warm)) == []
+
+
 def test_warm_rebuild_after_a_change_equals_a_cold_build(tmp_path: Path) -> None:
     seeds = _seeds(tmp_path / "seeds")
     warm = tmp_path / "warm"
     assert build_in_process(seeds, warm).code == 0
     _edit_one_abstract(seeds)
-    rebuilt = build_in_process(seeds, warm)
-    assert rebuilt.code == 0, rebuilt.output
-    assert "up to date" not in rebuilt.output
-    cold = tmp_path / "cold"
-    assert build_in_process(seeds, cold, cache=False).code == 0
-    assert diff_trees(tree_digest(cold), tree_digest(warm)) == []
+    _assert_rebuild_equals_a_cold_build(seeds, warm, tmp_path / "cold")
 
 
 def test_template_change_rebuilds_with_cached_stages(tmp_path: Path) -> None:
@@ -119,12 +123,7 @@ def test_one_record_rebuild_equals_a_cold_build_whatever_the_memos(
             path.unlink()
         elif damage == "corrupted":
             path.write_bytes(b"\x80\x05garbage" + path.read_bytes()[:100])
-    rebuilt = build_in_process(seeds, warm)
-    assert rebuilt.code == 0, rebuilt.output
-    assert "up to date" not in rebuilt.output
-    cold = tmp_path / "cold"
-    assert build_in_process(seeds, cold, cache=False).code == 0
-    assert diff_trees(tree_digest(cold), tree_digest(warm)) == []
+    _assert_rebuild_equals_a_cold_build(seeds, warm, tmp_path / "cold")
 
 
 def test_one_record_rebuild_rewrites_only_what_changed(tmp_path: Path) -> None:
