@@ -11,7 +11,9 @@ import multiprocessing
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
+from itertools import chain, repeat
+from operator import attrgetter
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -81,15 +83,25 @@ def _resolve_people(
 
     spellings: dict[str, Counter[str]] = defaultdict(Counter)
     paper_people: dict[str, tuple[str, ...]] = {}
+    # raw spelling -> (display name after aliases, its name key), or None when empty
+    seen: dict[str, tuple[str, str] | None] = {}
     for paper in papers:
         keys: list[str] = []
         for raw in paper.authors:
-            display = normalise_name(raw)
-            if not display:
+            if raw in seen:
+                found = seen[raw]
+            else:
+                display = normalise_name(raw)
+                if display:
+                    display = aliases.get(name_key(display), display)
+                    found = (display, name_key(display))
+                else:
+                    found = None
+                seen[raw] = found
+            if found is None:
                 continue
-            display = aliases.get(name_key(display), display)
-            nk = name_key(display)
-            split = split_of.get((nk, paper.id))
+            display, nk = found
+            split = split_of.get((nk, paper.id)) if split_of else None
             key = f"{nk}\x00{split}" if split else nk
             if key in keys:
                 continue
@@ -165,14 +177,13 @@ def build_catalog(
 
     # Papers now carry listing ids instead of file stems.
     papers = tuple(
-        replace(p, listings=tuple(stem_to_listing.get(s, s) for s in p.listings)) for p in papers
+        _with_listings(p, tuple(stem_to_listing.get(s, s) for s in p.listings)) for p in papers
     )
     by_id = {p.id: p for p in papers}
-    topic_by_id = {t.id: t for t in topics.topics}
+    topics_of = {p.id: paper_topics.get(p.id, ()) for p in papers}
 
     def topic_counts(ids: Sequence[str]) -> tuple[str, ...]:
-        c = Counter(t for pid in ids for t in paper_topics.get(pid, ()))
-        return _by_count(c)
+        return _by_count(Counter(chain.from_iterable(map(topics_of.__getitem__, ids))))
 
     # Research areas of each listing's and each person's papers (sets of at least
     # MIN_PAPERS_TO_GROUP). Listings (few) compare the texts themselves unless large;
@@ -183,9 +194,10 @@ def build_catalog(
         keys = paper_people[p.id]
         for k in keys:
             person_papers[k].append(p.id)
-            for other in keys:
-                if other != k:
-                    co[k][other] += 1
+            if len(keys) > 1:
+                co[k].update(keys)  # itself too, taken out below (others keep first-met order)
+    for k, c in co.items():
+        del c[k]
     tasks: list[tuple[tuple[str, ...], str, bool]] = [
         (ids, name, len(ids) > MAX_LISTING_TEXT_GROUPING) for _, _, name, ids in listing_rows
     ]
@@ -210,10 +222,11 @@ def build_catalog(
         )
 
     # Authors.
+    year_of = {p.id: p.year for p in papers}
     authors: list[Author] = []
     for (key, id_list), (groups, mixed) in zip(person_papers.items(), author_groups, strict=True):
         ids = tuple(id_list)
-        years = sorted({y for i in ids if (y := by_id[i].year) is not None})
+        years = sorted({y for i in ids if (y := year_of[i]) is not None})
         authors.append(
             Author(
                 id=person_ids[key],
@@ -231,10 +244,9 @@ def build_catalog(
     # Topics get their most frequent authors.
     full_topics: list[Topic] = []
     for t in topics.topics:
-        c = Counter(a for pid in t.paper_ids for a in paper_authors.get(pid, ()))
+        c = Counter(chain.from_iterable(map(paper_authors.get, t.paper_ids, repeat(()))))
         top = tuple((a, c[a]) for a in _by_count(c)[:10])
         full_topics.append(replace(t, top_authors=top))
-    del topic_by_id
 
     return Catalog(
         papers=papers,
@@ -321,6 +333,17 @@ def _map(fn: Callable[[_T], _R], items: Sequence[_T], jobs: int) -> list[_R]:
             return [r for part in pool.map(_run_chunk, chunks) for r in part]
     finally:
         _TASK = None
+
+
+_PAPER_FIELDS = attrgetter(*(f.name for f in fields(Paper)))
+_LISTINGS_AT = [f.name for f in fields(Paper)].index("listings")
+
+
+def _with_listings(paper: Paper, listings: tuple[str, ...]) -> Paper:
+    """``replace(paper, listings=listings)`` without its per-call field lookups."""
+    values = list(_PAPER_FIELDS(paper))
+    values[_LISTINGS_AT] = listings
+    return Paper(*values)
 
 
 def _by_count(counts: Counter[str]) -> tuple[str, ...]:
