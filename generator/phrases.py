@@ -1745,10 +1745,48 @@ def chunk_phrase_keys(text_chunks: list[Chunk], max_words: int = MAX_WORDS) -> l
     return out
 
 
+# token -> (kind, its first part key, its part keys joined, a named compound's prefix as
+# written or ""), for finding one phrase's spellings token by token.
+_SPELLING: dict[str, tuple[int, str, str, str]] = {}
+
+
+def _spelling(tok: str) -> tuple[int, str, str, str]:
+    kind, keys, parts = _word(tok)
+    named = parts[0] if len(keys) > 1 and sum(ch.isupper() for ch in parts[0]) > 1 else ""
+    found = (kind, keys[0] if keys else "", "".join(keys), named)
+    if len(_SPELLING) > 1_000_000:
+        _SPELLING.clear()
+    _SPELLING[tok] = found
+    return found
+
+
 def surfaces_of(text: str, target: str) -> list[str]:
     """The surfaces of ``text`` whose merge key is ``target``: what ``surface_phrases``
-    yields for that key, without building every other phrase."""
-    return chunk_surfaces(list(chunks(text)), target)
+    yields for that key (the same list as ``chunk_surfaces`` of the text's ``chunks``),
+    read token by token without building chunks or any other phrase. A word's surface is
+    its token as written; a run stops at a break (a token of kind 0)."""
+    toks = _TOKEN.findall(clean_text(text))
+    get = _SPELLING.get
+    info = [get(t) or _spelling(t) for t in toks]
+    out: list[str] = []
+    n = len(toks)
+    startswith = target.startswith
+    for i, (kind, first, _, named) in enumerate(info):
+        if kind != 1 or not startswith(first):
+            continue
+        if named and first == target:
+            out.append(named)
+        joined = ""
+        for j in range(i, min(n, i + MAX_WORDS)):
+            kind_j, _, merged_j, _ = info[j]
+            if kind_j == 0:
+                break
+            joined += merged_j
+            if not startswith(joined):
+                break
+            if kind_j != 2 and joined == target:
+                out.append(" ".join(toks[i : j + 1]))
+    return out
 
 
 def chunk_surfaces(text_chunks: list[Chunk], target: str) -> list[str]:

@@ -119,17 +119,32 @@ def paper_vectors(
 
 
 def _top_per_row(m: sp.csr_matrix, k: int) -> sp.csr_matrix:
-    """Keep the k largest entries of each row."""
+    """Keep the k largest entries of each row (of equal values, the first stored).
+
+    A row longer than k finds its k-th largest value (``np.partition``); it keeps the
+    entries above it and, in stored order, as many equal to it as there is room for."""
     m = sp.csr_matrix(m)
     counts = np.diff(m.indptr)
     if counts.size == 0 or counts.max(initial=0) <= k:
         return m
+    data = m.data
     rows = np.repeat(np.arange(m.shape[0]), counts)
-    order = np.lexsort((-m.data, rows))
-    rank = np.arange(len(order)) - m.indptr[rows[order]]
-    keep = order[rank < k]
-    keep.sort()
-    return sp.csr_matrix((m.data[keep], (rows[keep], m.indices[keep])), shape=m.shape)
+    cut = np.full(m.shape[0], -np.inf)
+    starts = m.indptr[:-1].tolist()
+    for row in np.flatnonzero(counts > k).tolist():
+        s = starts[row]
+        cut[row] = -np.partition(-data[s : s + counts[row]], k - 1)[k - 1]
+    row_cut = cut[rows]
+    above = data > row_cut
+    equal = data == row_cut
+    room = k - np.bincount(rows[above], minlength=m.shape[0])
+    seen = np.cumsum(equal)
+    before = np.concatenate(([0], seen))[m.indptr[:-1]]  # equal entries before each row
+    keep = above | (equal & (seen - before[rows] <= room[rows]))
+    indptr = np.concatenate(([0], np.cumsum(np.bincount(rows[keep], minlength=m.shape[0]))))
+    out = sp.csr_matrix((data[keep], m.indices[keep], indptr), shape=m.shape)
+    out.sort_indices()  # as a matrix built from (row, column) pairs has them
+    return out
 
 
 def _pruned_index(x: sp.csr_matrix, per_term: int) -> sp.csr_matrix:
@@ -173,32 +188,30 @@ def _rank_rows(job: _Ranking, lo: int, hi: int) -> list[tuple[str, tuple[tuple[s
     keep = (scores.indices != rows) & (scores.data >= floor)
     rows, cols, vals = rows[keep], scores.indices[keep], scores.data[keep]
     del scores, keep
-    # The strongest 4 k of each row (rows are contiguous, in order).
+    # The strongest 4 k of each row (rows are contiguous, in order); a row with no more
+    # keeps them all. Their order does not matter: the final sort orders them fully.
     most = 4 * k
-    ptr = np.concatenate(([0], np.cumsum(np.bincount(rows - lo, minlength=hi - lo))))
-    picks: list[np.ndarray] = [np.zeros(0, dtype=np.int64)]
-    for s, e in itertools.pairwise(ptr.tolist()):
-        if e - s > most:
-            picks.append(s + np.argpartition(-vals[s:e], most)[:most])
-        elif e > s:
-            picks.append(np.arange(s, e))
+    counts = np.bincount(rows - lo, minlength=hi - lo)
+    ptr = np.concatenate(([0], np.cumsum(counts))).tolist()
+    picks: list[np.ndarray] = [np.flatnonzero(counts[rows - lo] <= most)]
+    for row in np.flatnonzero(counts > most).tolist():
+        s = ptr[row]
+        picks.append(s + np.argpartition(-vals[s : ptr[row + 1]], most)[:most])
     top = np.concatenate(picks)
-    row_list, col_list = rows[top].tolist(), cols[top].tolist()
-    raw = vals[top].tolist()
+    r_arr, c_arr, raw = rows[top], cols[top], vals[top]
     # Shared people add to a pair alike in text or sharing a topic, never alone.
-    final: list[float] = []
-    for r, c, score in zip(row_list, col_list, raw, strict=True):
+    bonus = np.zeros(len(top))
+    for i, (r, c, score) in enumerate(
+        zip(r_arr.tolist(), c_arr.tolist(), raw.tolist(), strict=True)
+    ):
         mine = telling[r]
         if mine:
             shared = len(mine & telling[c])
             if shared and (score >= near or topic_sets[r] & topic_sets[c]):
-                score += min(MAX_AUTHOR_BONUS, AUTHOR_BONUS * shared)
-        final.append(round(min(score, 1.0), 4) if score >= min_score else -1.0)
-    kept = np.asarray(final, dtype=np.float64)
-    shown = kept >= 0
-    r_arr = np.asarray(row_list, dtype=np.int64)[shown]
-    c_arr = np.asarray(col_list, dtype=np.int64)[shown]
-    kept = kept[shown]
+                bonus[i] = min(MAX_AUTHOR_BONUS, AUTHOR_BONUS * shared)
+    total = raw + bonus
+    shown = total >= min_score
+    r_arr, c_arr, kept = r_arr[shown], c_arr[shown], _round4(np.minimum(total[shown], 1.0))
     order = np.lexsort((job.id_rank[c_arr], -kept, r_arr))
     r_arr, c_arr, kept = r_arr[order], c_arr[order], kept[order]
     best = np.arange(len(r_arr)) - np.searchsorted(r_arr, r_arr) < k
@@ -210,6 +223,17 @@ def _rank_rows(job: _Ranking, lo: int, hi: int) -> list[tuple[str, tuple[tuple[s
         pairs = zip([ids[c] for c in c_list[a:b]], s_list[a:b], strict=True)
         found.append((ids[int(r_arr[a])], tuple(pairs)))
     return found
+
+
+def _round4(values: np.ndarray) -> np.ndarray:
+    """``round(v, 4)`` of each value: k / 10000 with k the nearest integer to v * 10000
+    (both give the float nearest k / 10^4); a value within 1e-6 of a half-way point is
+    rounded by ``round`` itself, on its exact value."""
+    scaled = values * 1e4
+    out = np.rint(scaled) / 1e4
+    for i in np.flatnonzero(np.abs(scaled - np.floor(scaled) - 0.5) < 1e-6).tolist():
+        out[i] = round(float(values[i]), 4)
+    return out
 
 
 def _id_rank(ids: list[str]) -> np.ndarray:

@@ -42,11 +42,7 @@ from generator.phrases import (
     GENERIC_UNIGRAMS,
     STOP_WORDS,
     TERMS,
-    Chunk,
     acronym_definitions,
-    chunk_phrase_keys,
-    chunk_surfaces,
-    chunks,
     field_noun,
     key_of_name,
     key_parts,
@@ -56,6 +52,7 @@ from generator.phrases import (
     phrase_keys,
     similarity_counts,
     singular,
+    surfaces_of,
     target_surfaces,
 )
 from generator.urls import slugify
@@ -954,24 +951,17 @@ def _lone_of(in_title: Mapping[str, int], in_abstract: Mapping[str, int]) -> tup
 def _text_phrase(title: str, abstract: str) -> str | None:
     if (title, abstract) in _LONE:
         best = _LONE[(title, abstract)]
-        text_chunks: tuple[list[Chunk], ...] = ()
     else:
-        uses: Counter[str] = Counter()
-        text_chunks = (list(chunks(title)), list(chunks(abstract)))
-        for weight, parsed in zip((TITLE_WEIGHT, 1), text_chunks, strict=True):
-            for key in chunk_phrase_keys(parsed, 3):
-                if _phrase_ok(key):
-                    uses[key] += weight
-        best = _best_use(uses)
+        # Keys of up to three words are all ``_lone_of`` reads.
+        in_title = Counter(phrase_keys(title, 3)) if title else Counter()
+        best = _lone_of(in_title, Counter(phrase_keys(abstract, 3)))
     if best is None:
         return None
     key = best[0]
-    if not text_chunks:
-        text_chunks = (list(chunks(title)), list(chunks(abstract)))
     target = merge_key(key)
     spelled: Counter[str] = Counter()
-    for parsed in text_chunks:
-        for surface in chunk_surfaces(parsed, target):
+    for text in (title, abstract):
+        for surface in surfaces_of(text, target):
             spelled[_case(surface)] += 1
     if not spelled:
         return key
