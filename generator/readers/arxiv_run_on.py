@@ -165,25 +165,42 @@ def split_reference(text: str) -> tuple[str, str | None]:
 
     With no plausible boundary the whole text is the reference and no abstract follows.
     """
+    # The scan stops at the first point scoring _GOOD or better; the points before it all
+    # score worse than that, so only those within half a point of it (<= _GOOD + 0.5) can be
+    # chosen instead, and a cap at that score leaves their penalties exact. Only when no
+    # point stops the scan are the points scored up to _THRESHOLD + 0.5.
     scored: list[tuple[int, float]] = []
-    best = INF
     ahead: Ahead = {}
     for m in _GLUE_RE.finditer(text, 1, _SCAN):
         i = m.start()
-        # a point scoring worse than _THRESHOLD + 0.5 is never chosen and never the best
-        # one that a boundary is chosen against, so its costlier tests can be skipped
+        p = boundary_penalty(text, i, _GOOD + 0.5, ahead)
+        if p <= _GOOD + 0.5:
+            scored.append((i, p))
+            if p <= _GOOD:
+                best = min(q for _, q in scored)
+                return next(_cut(text, j) for j, q in scored if q <= best + 0.5)
+    return _split_scored(text, ahead)
+
+
+def _split_scored(text: str, ahead: Ahead) -> tuple[str, str | None]:
+    """``split_reference`` when no point scores _GOOD or better: every point is scored (a
+    point scoring worse than _THRESHOLD + 0.5 is never chosen and never the best one that a
+    boundary is chosen against, so its costlier tests can be skipped)."""
+    scored: list[tuple[int, float]] = []
+    best = INF
+    for m in _GLUE_RE.finditer(text, 1, _SCAN):
+        i = m.start()
         p = boundary_penalty(text, i, _THRESHOLD + 0.5, ahead)
         if p < INF:
             scored.append((i, p))
             best = min(best, p)
-            if p <= _GOOD:
-                break
     if best > _THRESHOLD:
         return text.strip(), None
-    for i, p in scored:
-        if p <= best + 0.5:
-            return text[:i].strip(), text[i:].strip()
-    return text.strip(), None  # unreachable: the best candidate always qualifies
+    return next(_cut(text, i) for i, p in scored if p <= best + 0.5)
+
+
+def _cut(text: str, i: int) -> tuple[str, str]:
+    return text[:i].strip(), text[i:].strip()
 
 
 def split_head(line: str) -> tuple[str, str | None, str] | str:

@@ -62,6 +62,9 @@ _GLUE_RE = re.compile(
 _PARTICLE_GLUE_RE = re.compile(rf"(?<={_L}){_GLUED_PARTICLE} (?={_U})")
 # the same without the letter before: a pattern that starts with a word is searched quickly
 _PARTICLE_NEAR_RE = re.compile(rf"{_GLUED_PARTICLE} {_U}")
+# a glued particle that ends a word (``_PARTICLE_GLUE_RE`` within one word)
+_PARTICLE_END_RE = re.compile(rf"(?<={_L}){_GLUED_PARTICLE}\Z")
+_U_RE = re.compile(_U)
 
 
 @lru_cache(maxsize=1 << 16)
@@ -201,6 +204,9 @@ def split_title_authors(text: str) -> tuple[str, tuple[str, ...]] | None:
     ``text`` has no " et al." and no affiliation. None when no glue point leaves a plausible
     author list.
     """
+    quick = _split_before_comma(text)
+    if quick is not None:
+        return quick
     scored: list[tuple[int, float]] = []
     best = INF
     lead = len(text) - len(text.lstrip())
@@ -222,6 +228,87 @@ def split_title_authors(text: str) -> tuple[str, tuple[str, ...]] | None:
         if penalty <= best + 1.0:
             return _split_at(text, i)
     return None  # unreachable: the best candidate always qualifies
+
+
+@lru_cache(maxsize=1 << 16)
+def _word_points(word: str) -> tuple[tuple[int, ...], int]:
+    """The glue points inside one word (``glue_points`` of the word alone: the character
+    before a point is in the word, and one after the word is never a lower-case letter or a
+    full stop), and where a glued name particle ends the word (-1: none), a glue point when
+    a space and a capital follow the word."""
+    particle = _PARTICLE_END_RE.search(word)
+    return tuple(glue_points(word)), particle.start() if particle else -1
+
+
+def _split_before_comma(text: str) -> tuple[str, tuple[str, ...]] | None:
+    """``split_title_authors`` when its first candidate lies before the first comma and wins
+    outright (scores at most 1); None when that is not so.
+
+    The candidates before the first comma lie in the last six words before it (a point
+    further back leaves a first name of seven words or more). The words after the first
+    comma are the same for each of them, so that part of ``authors_penalty`` is looked up
+    once, and each word's glue points and token penalties are kept per word.
+    """
+    comma = text.find(",")
+    tail = 0.0
+    if comma >= 0:
+        rest = text[comma + 1 :]
+        after = rest.find(",")
+        if (rest if after < 0 else rest[:after]).strip() in SUFFIXES:
+            return None  # "Martin Luther King, Jr., ...": the suffix joins the first name
+        tail = _tail_penalty(rest)
+        if tail == INF:
+            return None
+        head = text[:comma].rstrip()
+    else:
+        head = text.rstrip()
+    words = head.rsplit(None, 6)
+    if len(words) == 7:
+        del words[0]
+    last = len(words) - 1
+    # penalty of each word as a later word of the first name, summed from the end
+    later = [INF] * (last + 1) + [0.0]
+    for k in range(last, -1, -1):
+        later[k] = later[k + 1] + token_penalty(words[k], False, k == last)
+        if later[k] == INF:
+            break
+    for k in range(last + 1):
+        if later[k + 1] == INF:
+            continue
+        word = words[k]
+        points, particle = _word_points(word)
+        if particle >= 0 and not (k < last and _next_is_capital(head, word, words, k)):
+            particle = -1
+        for p in sorted((*points, particle)) if particle >= 0 else points:
+            n = last - k + 1
+            piece = word[p:]
+            total = (1.0 if n == 1 else 0.0) + token_penalty(piece, True, k == last)
+            if total == INF:
+                continue
+            total += later[k + 1]
+            if n >= 4:
+                named = [w for w in (piece, *words[k + 1 :]) if w not in PARTICLES]
+                if sum(1 for w in named if w not in SUFFIXES) >= 4:
+                    total += 1.0
+            i = _word_start(head, words, k) + p
+            total += tail + title_penalty(text[:i])
+            return _split_at(text, i) if total <= 1.0 else None
+    return None
+
+
+def _word_start(head: str, words: list[str], k: int) -> int:
+    """Where ``words[k]`` starts in ``head`` (``words`` are the last words of ``head``)."""
+    end = len(head)
+    for j in range(len(words) - 1, k, -1):
+        end = len(head[: end - len(words[j])].rstrip())
+    return end - len(words[k])
+
+
+def _next_is_capital(head: str, word: str, words: list[str], k: int) -> bool:
+    """Whether ``words[k]`` is followed by exactly one space and then a capital (the glued
+    particle pattern's condition)."""
+    end = _word_start(head, words, k) + len(word)
+    return head[end : end + 1] == " " and _U_RE.match(head, end + 1) is not None
 
 
 def _first_candidate(text: str) -> int:
