@@ -1,7 +1,7 @@
 """The build orchestrator: the whole pipeline, top to bottom, in one function.
 
     check -> config -> read seeds -> read BibTeX -> papers -> topics, similar papers -> catalog
-          -> render (in memory) -> write to a staging folder -> search index -> swap into place
+          -> render (each page into a staging folder) -> search index -> swap into place
 
 "check" hashes every input (``generator.cache``): when nothing changed since the last build
 and the site is still the one it wrote, the build ends there. Otherwise each seed file's
@@ -104,8 +104,7 @@ def run_build(options: BuildOptions, progress: Progress | None = None) -> BuildR
     from generator.config import load_config
     from generator.papers import build_papers
     from generator.readers import find_duplicates
-    from generator.render import render_site
-    from generator.write import write_site
+    from generator.render import render_to
 
     config, diags = load_config(options.config, options.base_url)
     all_diags: list[Diagnostic] = list(diags)
@@ -170,29 +169,36 @@ def run_build(options: BuildOptions, progress: Progress | None = None) -> BuildR
 
     try:
         with progress.stage("render") as st:
-            files = render_site(
+            # pages go straight into a staging folder beside the site as they are rendered
+            rendered = render_to(
                 catalog,
                 config,
+                options.out,
                 jobs=_workers(),
-                memo=_memo("render", cache, inputs.code, memos),
+                memo=_memo("pages", cache, inputs.code, memos),
+                previous=_previous_digests(cache, options.out) if cache else None,
+                in_place=options.no_search,
             )
-            st.advance(len(files))
-        search_step = None
-        if not options.no_search:
-            from generator.search import build_search_index
+            st.advance(rendered.count)
+        try:
+            search_step = None
+            if not options.no_search:
+                from generator.search import build_search_index
 
-            def search_step(staging: Path) -> None:
-                with progress.stage("search index"):
-                    build_search_index(staging, catalog, config)
+                def search_step(staging: Path) -> None:
+                    with progress.stage("search index"):
+                        build_search_index(staging, catalog, config)
 
-        with progress.stage("write") as st:
-            previous = _previous_digests(cache, options.out) if cache else None
-            written = write_site(files, options.out, before_swap=search_step, previous=previous)
-            st.advance(len(files))
-            st.note(
-                f"{written.changed} files written, {written.removed} removed, "
-                f"{len(files) - written.changed} unchanged ({written.mode})"
-            )
+            with progress.stage("write") as st:
+                written = rendered.write(before_swap=search_step)
+                st.advance(rendered.count)
+                st.note(
+                    f"{written.changed} files written, {written.removed} removed, "
+                    f"{rendered.count - written.changed} unchanged ({written.mode})"
+                )
+        except BaseException:
+            rendered.abort()  # the staged pages (a failed write already removed them)
+            raise
     except (OSError, BuildError) as exc:
         return BuildResult(
             False,
@@ -202,7 +208,7 @@ def run_build(options: BuildOptions, progress: Progress | None = None) -> BuildR
             timings=progress.timings(),
         )
 
-    pages = sum(1 for f in files if f.path.endswith(".html"))
+    pages = rendered.pages
     counts = (
         f"{len(catalog.papers)} papers, {len(catalog.authors)} authors, "
         f"{len(catalog.topics)} topics, {len(catalog.listings)} listings; {pages} pages"

@@ -8,8 +8,10 @@ Templates see view data (generator.views) and pre-rendered Markup only.
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import multiprocessing
+import os
 import posixpath
 import re
 import traceback
@@ -47,6 +49,8 @@ from generator.views import (
 
 if TYPE_CHECKING:
     from generator.config import SiteConfig
+    from generator.pagememo import PageKeys
+    from generator.write import Staging, WriteStats
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "templates"
@@ -689,12 +693,28 @@ def static_files() -> list[OutputFile]:
 
 
 _WORKER: Renderer | None = None
+_SINK: Staging | None = None  # streamed builds: where workers write each file they render
 Job = tuple[str, str]
+Put = tuple[str, bytes, int]  # a file written into the staging folder: path, SHA-256, bytes written
 
 
-def _render_chunk(chunk: Sequence[Job]) -> list[tuple[Job, list[OutputFile]]]:
+def _run_job(renderer: Renderer, job: Job) -> tuple[Job, Any]:
+    """A job's files; with a sink (``_SINK``), written there at once and sent back as
+    (path, SHA-256, bytes written) only, so no page's bytes go through a pipe or stay in memory."""
+    made = renderer.run(job)
+    if _SINK is None:
+        return job, made
+    return job, [_put(_SINK, f) for f in made]
+
+
+def _put(sink: Staging, f: OutputFile) -> Put:
+    digest, linked = sink.put(f.path, f.data)
+    return f.path, digest, 0 if linked else len(f.data)
+
+
+def _render_chunk(chunk: Sequence[Job]) -> list[tuple[Job, Any]]:
     assert _WORKER is not None
-    return [(job, _WORKER.run(job)) for job in chunk]
+    return [_run_job(_WORKER, job) for job in chunk]
 
 
 def _chunks(jobs: Sequence[Job], n: int) -> Iterator[Sequence[Job]]:
@@ -708,25 +728,35 @@ def _render_jobs(
     work: Sequence[Job],
     jobs: int,
     meanwhile: Callable[[], None] | None = None,
-) -> list[tuple[Job, list[OutputFile]]]:
-    """Each job's files, in job order; in ``jobs`` forked workers when there is enough work.
-    ``meanwhile`` runs in this process while the workers render (or after, when serial)."""
-    global _WORKER
-    if jobs > 1 and len(work) > 200 and "fork" in multiprocessing.get_all_start_methods():
-        _WORKER = renderer
-        try:
+    sink: Staging | None = None,
+) -> list[tuple[Job, Any]]:
+    """Each job's files (with ``sink``: written into it, as ``Put`` rows), in job order; in
+    ``jobs`` forked workers when there is enough work. ``meanwhile`` runs in this process
+    while the workers render (or after, when serial)."""
+    global _WORKER, _SINK
+    _SINK = sink
+    try:
+        if jobs > 1 and len(work) > 200 and "fork" in multiprocessing.get_all_start_methods():
+            _WORKER = renderer
             ctx = multiprocessing.get_context("fork")
-            with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+            pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx)
+            try:
                 parts = pool.map(_render_chunk, _chunks(work, jobs * 4))  # forks and submits
                 if meanwhile is not None:
                     meanwhile()
-                return [r for part in parts for r in part]
-        finally:
-            _WORKER = None
-    done = [(job, renderer.run(job)) for job in work]
-    if meanwhile is not None:
-        meanwhile()
-    return done
+                done = [r for part in parts for r in part]
+            except BaseException:
+                pool.shutdown(wait=True, cancel_futures=True)  # no worker writes after this
+                raise
+            pool.shutdown(wait=True)
+            return done
+        done = [_run_job(renderer, job) for job in work]
+        if meanwhile is not None:
+            meanwhile()
+        return done
+    finally:
+        _WORKER = None
+        _SINK = None
 
 
 # papers.json and papers.bib are assembled from per-paper pieces kept in the memo
@@ -865,3 +895,314 @@ def _short_path(filename: str) -> str:
         return Path(filename).resolve().relative_to(Path.cwd().resolve()).as_posix()
     except ValueError:
         return filename
+
+
+# -- rendered straight into the site ---------------------------------------------------------
+
+
+class RenderedSite:
+    """A rendered site on its way to ``out`` (``render_to``): either streamed into a staging
+    folder already (``write`` checks it and swaps it in), or, when few pages changed, the
+    changed files in memory plus the unchanged ones known by digest (``write`` updates the
+    site in place when it may). ``abort`` drops it, leaving ``out`` as it was."""
+
+    def __init__(
+        self,
+        out: Path,
+        digests: dict[str, bytes],
+        *,
+        staging: Staging | None = None,
+        written: tuple[int, int] = (0, 0),
+        files: Sequence[OutputFile] = (),
+        kept: Mapping[str, bytes] | None = None,
+        previous: Mapping[str, bytes] | None = None,
+    ) -> None:
+        self.out = out
+        self.digests = digests  # path -> SHA-256 of every file of the new site
+        self._staging = staging
+        self._written = written  # streamed: files written (not linked), bytes written
+        self._files = files
+        self._kept = kept or {}
+        self._previous = previous
+
+    @property
+    def count(self) -> int:
+        return len(self.digests)
+
+    @property
+    def pages(self) -> int:
+        return sum(1 for p in self.digests if p.endswith(".html"))
+
+    def write(self, before_swap: Callable[[Path], None] | None = None) -> WriteStats:
+        from generator.write import WriteStats, write_site
+
+        if self._staging is None:
+            return write_site(
+                self._files, self.out, before_swap, previous=self._previous, kept=self._kept
+            )
+        try:
+            self._staging.finish(self.digests, before_swap)
+        except BaseException:
+            self._staging.abort()
+            raise
+        changed, size = self._written
+        n = len(self.digests)
+        return WriteStats(n, size, n - changed, "swap", changed, 0, self.digests)
+
+    def abort(self) -> None:
+        if self._staging is not None:
+            self._staging.abort()
+
+
+def render_to(
+    catalog: Catalog,
+    config: SiteConfig,
+    out: Path,
+    jobs: int = 1,
+    memo: MutableMapping[str, Any] | None = None,
+    previous: Mapping[str, bytes] | None = None,
+    in_place: bool = True,
+) -> RenderedSite:
+    """Render the site for ``out`` without holding its pages in memory: each page is written
+    into a staging folder beside ``out`` as soon as a worker renders it (linked from the
+    previous site when its bytes are unchanged), and only its path and digest come back.
+    ``RenderedSite.write`` then swaps the folder in (``generator.write``).
+
+    ``memo``: per-page keys and digests of earlier builds (``generator.pagememo``); a page
+    whose key is unchanged and whose file the previous site still holds with those bytes is
+    linked, not rendered. ``previous``: path -> SHA-256 of the site now at ``out``, when the
+    caller knows it is exact. With it, ``in_place`` and only a few pages to render, those are
+    rendered in memory and the site is updated in place (``write_site``). The files are the
+    same as ``render_site``'s."""
+    from generator.write import open_staging
+
+    out = Path(os.path.abspath(out))
+    renderer = Renderer(catalog, config)
+    work = renderer.jobs()
+    pages = [job for job in work if job[0] not in _WHOLE_SITE_JOBS]
+    keys = _page_keys(renderer, config) if memo is not None else None
+    hits: dict[Job, tuple[tuple[str, bytes], ...]] = {}
+    digests: dict[Job, bytes] = {}
+    if memo and keys is not None:
+        for job in pages:
+            digest = digests[job] = keys.key(*job)
+            hit = memo.get(_memo_name(job))
+            if hit is not None and hit[0] == digest:
+                hits[job] = hit[1]
+    if in_place and previous is not None and out.is_dir() and memo is not None:
+        last = previous
+        hits = {j: e for j, e in hits.items() if all(last.get(p) == d for p, d in e)}
+        if len(pages) - len(hits) <= max(64, len(work) // 10):
+            return _in_memory(
+                renderer, config, out, work, pages, jobs, memo, keys, hits, digests, last
+            )
+    staging = open_staging(out, previous)
+    try:
+        return _stream(renderer, config, staging, work, pages, jobs, memo, keys, hits, digests)
+    except BaseException:
+        staging.abort()
+        raise
+
+
+def _in_memory(
+    renderer: Renderer,
+    config: SiteConfig,
+    out: Path,
+    work: Sequence[Job],
+    pages: Sequence[Job],
+    jobs: int,
+    memo: MutableMapping[str, Any],
+    keys: PageKeys | None,
+    hits: Mapping[Job, tuple[tuple[str, bytes], ...]],
+    digests: dict[Job, bytes],
+    previous: Mapping[str, bytes],
+) -> RenderedSite:
+    """``render_to`` when few pages changed: those in memory, the rest kept by digest."""
+    kept: dict[str, bytes] = {}
+    for entries in hits.values():
+        kept.update(entries)
+    stale = [job for job in pages if job not in hits]
+    files: list[OutputFile] = []
+    for job, made in _render_jobs(renderer, stale, jobs):
+        files.extend(made)
+        memo[_memo_name(job)] = (digests[job], _file_digests(made))
+    made, reused = _whole_site_files(renderer, work, memo, keys, lambda p, d: previous.get(p) == d)
+    files += made
+    kept.update(reused)
+    files += static_files()
+    files += _site_map(config, [*kept, *(f.path for f in files)])
+    _drop_unused(memo, renderer, work)
+    site = {**kept, **_file_map(files)}
+    return RenderedSite(out, site, files=files, kept=kept, previous=previous)
+
+
+def _stream(
+    renderer: Renderer,
+    config: SiteConfig,
+    staging: Staging,
+    work: Sequence[Job],
+    pages: Sequence[Job],
+    jobs: int,
+    memo: MutableMapping[str, Any] | None,
+    keys: PageKeys | None,
+    hits: Mapping[Job, tuple[tuple[str, bytes], ...]],
+    digests: dict[Job, bytes],
+) -> RenderedSite:
+    """``render_to`` through the staging folder (see there)."""
+    site: dict[str, bytes] = {}
+    paths: list[str] = []
+    written = [0, 0]
+
+    def add(rows: Sequence[Put]) -> None:
+        for path, digest, size in rows:
+            site[path] = digest
+            paths.append(path)
+            if size:
+                written[0] += 1
+                written[1] += size
+
+    stale: list[Job] = []
+    for job in pages:
+        entries = hits.get(job)
+        if entries is None or not all(staging.has(p, d) for p, d in entries):
+            stale.append(job)
+            continue
+        for path, _ in entries:
+            staging.keep(path)
+        add([(p, d, 0) for p, d in entries])
+
+    def reuse(path: str, digest: bytes) -> bool:
+        if staging.has(path, digest):
+            staging.keep(path)
+            return True
+        return False
+
+    def meanwhile() -> None:
+        if keys is not None:
+            for job in stale:
+                if job not in digests:
+                    digests[job] = keys.key(*job)
+        made, reused = _whole_site_files(renderer, work, memo, keys, reuse)
+        add([(p, d, 0) for p, d in reused.items()])
+        add([_put(staging, f) for f in made])
+
+    for job, rows in _render_jobs(renderer, stale, jobs, meanwhile, sink=staging):
+        add(rows)
+        if memo is not None:
+            memo[_memo_name(job)] = (digests[job], tuple((p, d) for p, d, _ in rows))
+    add([_put(staging, f) for f in static_files()])
+    add([_put(staging, f) for f in _site_map(config, paths)])
+    from generator.write import check_paths
+
+    check_paths([OutputFile(p, b"") for p in paths])
+    _drop_unused(memo, renderer, work)
+    return RenderedSite(staging.out, site, staging=staging, written=(written[0], written[1]))
+
+
+def _memo_name(job: Job) -> str:
+    return f"page\x00{job[0]}\x00{job[1]}"
+
+
+def _page_keys(renderer: Renderer, config: SiteConfig) -> PageKeys:
+    from generator.pagememo import PageKeys, build_salt
+
+    extra = ("search.html",) if (TEMPLATES / "search.html").is_file() else ()
+    salt = build_salt(config.title, config.description, config.base_url, extra, (TEMPLATES, STATIC))
+    return PageKeys(renderer.index, salt, MAX_COAUTHORS)
+
+
+def _file_digests(files: Sequence[OutputFile]) -> tuple[tuple[str, bytes], ...]:
+    return tuple((f.path, hashlib.sha256(f.data).digest()) for f in files)
+
+
+def _file_map(files: Sequence[OutputFile]) -> dict[str, bytes]:
+    return dict(_file_digests(files))
+
+
+def _site_map(config: SiteConfig, paths: Sequence[str]) -> list[OutputFile]:
+    """sitemap.xml and robots.txt, with a base URL (``paths``: every other file of the site)."""
+    base = config.base_url
+    if not base:
+        return []
+    return [
+        OutputFile("sitemap.xml", sitemap_xml(base, sitemap_paths(list(paths)))),
+        OutputFile("robots.txt", robots_txt(base)),
+    ]
+
+
+_PIECES = {"papers.json": ("row",), "papers.bib": ("bib", "citekey")}
+
+
+def _whole_site_files(
+    renderer: Renderer,
+    work: Sequence[Job],
+    memo: MutableMapping[str, Any] | None,
+    keys: PageKeys | None,
+    reuse: Callable[[str, bytes], bool],
+) -> tuple[list[OutputFile], dict[str, bytes]]:
+    """papers.json and papers.bib: made from per-paper pieces kept in ``memo``, or, when no
+    paper changed and ``reuse(path, digest)`` finds the previous site's file, kept as it is
+    (returned as path -> digest)."""
+    files: list[OutputFile] = []
+    kept: dict[str, bytes] = {}
+    ix = renderer.index
+
+    def cached(prefix: str, make: Callable[[Paper], Any]) -> Callable[[Paper], Any]:
+        if memo is None or keys is None:
+            return make
+        salt = keys.salt
+
+        def get(p: Paper) -> Any:
+            name = f"{prefix}\x00{p.id}"
+            fp = keys.paper(p.id) + salt
+            hit = memo.get(name)
+            if hit is not None and hit[0] == fp:
+                return hit[1]
+            value = make(p)
+            memo[name] = (fp, value)
+            return value
+
+        return get
+
+    def whole(kind: str, make: Callable[[], OutputFile]) -> None:
+        if memo is None or keys is None:
+            files.append(make())
+            return
+        name = f"whole\x00{kind}"
+        digest = keys.all_papers(kind)
+        hit = memo.get(name)
+        if hit is not None and hit[0] == digest and reuse(*hit[1]):
+            kept[hit[1][0]] = hit[1][1]
+            return
+        made = make()
+        memo[name] = (digest, (made.path, hashlib.sha256(made.data).digest()))
+        files.append(made)
+
+    kinds = {job[0] for job in work}
+    if "papers.json" in kinds:
+        whole("papers.json", lambda: renderer.papers_json(cached("row", renderer.paper_json_row)))
+    if "papers.bib" in kinds:
+        whole(
+            "papers.bib",
+            lambda: renderer.papers_bib(
+                cached("bib", ix.bib_body), cached("citekey", citation_key)
+            ),
+        )
+    return files, kept
+
+
+def _drop_unused(
+    memo: MutableMapping[str, Any] | None, renderer: Renderer, work: Sequence[Job]
+) -> None:
+    """Keep the memo to exactly this build's entries: its pages, whole-site files and their
+    per-paper pieces."""
+    if memo is None:
+        return
+    used = {_memo_name(job) for job in work if job[0] not in _WHOLE_SITE_JOBS}
+    kinds = {job[0] for job in work}
+    for kind, pieces in _PIECES.items():
+        if kind in kinds:
+            used.add(f"whole\x00{kind}")
+            used.update(f"{pre}\x00{p.id}" for pre in pieces for p in renderer.index.catalog.papers)
+    for name in [k for k in memo if k not in used]:
+        del memo[name]

@@ -178,6 +178,7 @@ def write_site(
     out: Path,
     before_swap: Callable[[Path], None] | None = None,
     previous: Mapping[str, bytes] | None = None,
+    kept: Mapping[str, bytes] | None = None,
 ) -> WriteStats:
     """Write the site to ``out`` atomically (see the module docstring); returns what was written.
 
@@ -188,17 +189,27 @@ def write_site(
 
     Files unchanged since the previous site are hard links to it (``write_tree``), so
     ``before_swap`` may add or delete files in the staging folder but must never rewrite one in
-    place (the search indexer writes only into folders of its own)."""
-    check_paths(files)
+    place (the search indexer writes only into folders of its own).
+
+    ``kept`` (path -> SHA-256, with ``previous``): more files of the site, not given as bytes
+    because ``previous`` says the site already holds them with these bytes (pages a render memo
+    found unchanged); each must be in ``previous`` with that digest."""
+    kept = kept or {}
+    if kept and (previous is None or any(previous.get(p) != d for p, d in kept.items())):
+        raise WriteError("kept files must be in the previous site with the same bytes")
+    check_paths([*files, *(OutputFile(p, b"") for p in kept)])
     out = Path(os.path.abspath(out))
-    digests = file_digests(files)
+    digests = {**kept, **file_digests(files)}
     recover(out)
     _check_target(out)
+    total = len(digests)
     if previous is not None and before_swap is None and out.is_dir():
         changed = sum(1 for p, d in digests.items() if previous.get(p) != d)
         removed = sum(1 for p in previous if p not in digests)
-        if changed + removed <= max(MIN_UPDATE_FILES, int(len(files) * MAX_UPDATE_SHARE)):
+        if changed + removed <= max(MIN_UPDATE_FILES, int(total * MAX_UPDATE_SHARE)):
             return update_site(files, out, digests, previous)
+    if kept and not out.is_dir():
+        raise WriteError(f"kept files must be in the previous site: {out} is gone")
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
     try:
@@ -211,13 +222,117 @@ def write_site(
                 return last.get(f.path) == digests[f.path]
 
         stats = write_tree(files, staging, previous=out if out.is_dir() else None, known=known)
+        made: set[Path] = set()
+        for path in kept:
+            target = staging / path
+            if target.parent not in made:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                made.add(target.parent)
+            os.link(out / path, target, follow_symlinks=False)
         if before_swap is not None:
             before_swap(staging)
         _swap(staging, out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return WriteStats(stats.files, stats.bytes, stats.linked, "swap", stats.changed, 0, digests)
+    linked = stats.linked + len(kept)
+    return WriteStats(total, stats.bytes, linked, "swap", stats.changed, 0, digests)
+
+
+# -- streamed ------------------------------------------------------------------------------
+
+
+class Staging:
+    """A new site filled file by file as its pages are rendered, then swapped in whole.
+
+    ``open_staging`` makes the folder beside ``out`` (after ``recover``); ``put`` writes one
+    file into it, or hard-links the previous site's file when its bytes are the same (known
+    from ``previous`` digests without reading, else compared); ``put`` may be called from
+    forked render workers at once (each file is written by exactly one of them). ``finish``
+    checks every path, runs ``before_swap`` and swaps the folder in; ``abort`` removes it.
+    So the site's bytes never need to be held in memory together, and a failure or a kill
+    leaves the previous site as ``write_site`` does."""
+
+    def __init__(self, out: Path, folder: Path, previous: Mapping[str, bytes] | None) -> None:
+        self.out = out
+        self.folder = folder
+        self.previous = previous
+        self.old = out if out.is_dir() else None
+        self._made: set[str] = {""}
+
+    def _target(self, path: str) -> Path:
+        if not is_safe_site_path(path):
+            raise WriteError(f"refusing to write outside the site folder: {path!r}")
+        folder, _, _ = path.rpartition("/")
+        if folder not in self._made:
+            (self.folder / folder).mkdir(parents=True, exist_ok=True)
+            self._made.add(folder)
+        return self.folder / path
+
+    def put(self, path: str, data: bytes) -> tuple[bytes, bool]:
+        """Write one file; returns its SHA-256 and whether it was linked unchanged."""
+        digest = hashlib.sha256(data).digest()
+        target = self._target(path)
+        if self.old is not None:
+            old = self.old / path
+            if self.previous is not None:
+                if self.previous.get(path) == digest and _link(old, target):
+                    return digest, True
+            elif _link_if_same(old, target, data):
+                return digest, True
+        try:
+            with open(target, "xb") as fh:
+                fh.write(data)
+        except FileExistsError:
+            raise WriteError(f"two files would be written to the same path: {path}") from None
+        return digest, False
+
+    def has(self, path: str, digest: bytes) -> bool:
+        """Whether the previous site's file at ``path`` holds the bytes of ``digest`` (known
+        from ``previous``, else read): a page a render memo found unchanged can be kept."""
+        if self.old is None:
+            return False
+        if self.previous is not None:
+            return self.previous.get(path) == digest
+        try:
+            with open(self.old / path, "rb") as fh:
+                return hashlib.sha256(fh.read()).digest() == digest
+        except OSError:
+            return False
+
+    def keep(self, path: str) -> None:
+        """Link the previous site's file at ``path`` into the new site (after ``has``)."""
+        assert self.old is not None
+        os.link(self.old / path, self._target(path), follow_symlinks=False)
+
+    def finish(
+        self, digests: Mapping[str, bytes], before_swap: Callable[[Path], None] | None = None
+    ) -> None:
+        """Check every path written (``digests``: path -> SHA-256), run ``before_swap`` on
+        the folder and swap it in place of ``out``."""
+        check_paths([OutputFile(p, b"") for p in digests])
+        if before_swap is not None:
+            before_swap(self.folder)
+        _swap(self.folder, self.out)
+
+    def abort(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def open_staging(out: Path, previous: Mapping[str, bytes] | None = None) -> Staging:
+    """A ``Staging`` folder for a new site at ``out`` (an interrupted update of ``out`` is
+    undone first, and ``out`` must be a folder papersite may replace)."""
+    out = Path(os.path.abspath(out))
+    recover(out)
+    _check_target(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
+    try:
+        folder.chmod(0o755)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return Staging(out, folder, previous)
 
 
 # -- in place ------------------------------------------------------------------------------
@@ -238,7 +353,7 @@ def update_site(
     changed = [f for f in files if previous.get(f.path) != digests[f.path]]
     gone = sorted(p for p in previous if p not in digests)
     if not changed and not gone:
-        return WriteStats(len(files), 0, 0, "update", 0, 0, digests)
+        return WriteStats(len(digests), 0, 0, "update", 0, 0, digests)
     new_paths = set(digests)
     old_dirs = _folders(previous)
     new_dirs = _folders(new_paths)
@@ -269,7 +384,7 @@ def update_site(
             shutil.rmtree(staging, ignore_errors=True)
             raise
         shutil.rmtree(staging, ignore_errors=True)
-    return WriteStats(len(files), total, 0, "update", len(changed), len(gone), digests)
+    return WriteStats(len(digests), total, 0, "update", len(changed), len(gone), digests)
 
 
 def _folders(paths: Iterator[str] | Mapping[str, bytes] | set[str]) -> set[str]:
