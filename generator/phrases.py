@@ -1440,34 +1440,82 @@ def _classify(tok: str) -> tuple[int, str, str]:
     return found
 
 
+# A whitespace-separated piece of cleaned text -> the codes of its tokens, joined: a word
+# is its key (parts joined by "-") and "\n", a break is "\x00". A word that needs the
+# exact per-word path (a named compound's prefix, a content word keyed like a connector)
+# is marked "\x01" (+ prefix + "\x02") before its key. Tokens never span whitespace, so a
+# text's tokens are its pieces' tokens in order; pieces recur far more than texts do.
+_PIECES: dict[str, str] = {}
+
+
+def _piece_codes(piece: str) -> str:
+    codes: list[str] = []
+    for tok in _TOKEN.findall(piece):
+        kind, key, prefix = _CLASSES.get(tok) or _classify(tok)
+        if kind == 0:
+            codes.append("\x00")
+        elif prefix:
+            codes.append("\x01" + prefix + "\x02" + key + "\n")
+        elif kind == 1 and key in CONNECTORS:
+            codes.append("\x01" + key + "\n")
+        else:
+            codes.append(key + "\n")
+    found = "".join(codes)
+    if len(_PIECES) > 1_000_000:
+        _PIECES.clear()
+    _PIECES[piece] = found
+    return found
+
+
+def _text_codes(text: str) -> str:
+    """The token codes of a text (see ``_PIECES``), joined."""
+    get = _PIECES.get
+    return "".join([get(p) or _piece_codes(p) for p in clean_text(text).split()])
+
+
 def phrase_keys(text: str, max_words: int = MAX_WORDS) -> list[str]:
     """Every candidate phrase of a text as a key of part keys: words joined by " ", the
     parts of a hyphenated word by "-" ("pre-trained language model", "mixture of expert").
     Phrases are runs of up to ``max_words`` words inside a chunk, never starting or ending
     with a connector; a named compound also gives its prefix ("ERNIE" of "ERNIE-Tiny").
+
+    Keys come in reading order: per chunk, its named prefixes, then for each start word
+    its phrases from shortest to longest. Chunks are cut from the text's joined token
+    codes at breaks, so no Python step is taken per token.
     """
     out: list[str] = []
     append = out.append
-    words: list[str] = []
-    conn: list[bool] = []
-    classes = _CLASSES
-    for tok in _TOKEN.findall(clean_text(text)):
-        found = classes.get(tok)
-        if found is None:
-            found = _classify(tok)
-        kind = found[0]
-        if kind == 0:
-            if words:
-                _emit(words, conn, append, max_words)
-                words = []
-                conn = []
+    for part in _text_codes(text).split("\x00"):
+        if not part:
             continue
-        if found[2]:
-            append(found[2])
-        words.append(found[1])
-        conn.append(kind == 2)
-    if words:
-        _emit(words, conn, append, max_words)
+        words = part.split("\n")
+        words.pop()  # every code ends with "\n"
+        n = len(words)
+        if "\x01" in part:
+            conn: list[bool] = []
+            for i, w in enumerate(words):
+                if w.startswith("\x01"):
+                    if "\x02" in w:
+                        prefix, w = w[1:].split("\x02")
+                        append(prefix)
+                    else:
+                        w = w[1:]
+                    words[i] = w
+                    conn.append(False)
+                else:
+                    conn.append(w in CONNECTORS)
+            _emit(words, conn, append, max_words)
+        elif n == 1:
+            if words[0] not in CONNECTORS:
+                append(words[0])
+        elif n == 2 and max_words >= 2:
+            first, second = words
+            if first in CONNECTORS or second in CONNECTORS:
+                _emit(words, [first in CONNECTORS, second in CONNECTORS], append, max_words)
+            else:
+                out.extend((first, first + " " + second, second))
+        else:
+            _emit(words, [w in CONNECTORS for w in words], append, max_words)
     return out
 
 

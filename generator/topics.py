@@ -50,7 +50,6 @@ from generator.phrases import (
     nounish_alone,
     nounish_end,
     phrase_keys,
-    similarity_counts,
     singular,
     surfaces_of,
     target_surfaces,
@@ -130,43 +129,68 @@ def text_key(title: str, abstract: str) -> str:
 
 def paper_entry(title: str, abstract: str) -> _Entry:
     """The per-paper work of topics and similar papers for one text."""
-    abstract_keys = phrase_keys(abstract)
-    c: Counter[str] = Counter(abstract_keys)
+    in_abstract = Counter(phrase_keys(abstract))
     title_pos: bytes | None = None
     if title:
-        title_keys = phrase_keys(title)
-        in_title = Counter(title_keys)
-        sim = similarity_counts(title, in_title, c)
-        lone = _lone_of(in_title, c)
-        for k in in_title:
-            c[k] += TITLE_WEIGHT
+        in_title = Counter(phrase_keys(title))
+        sim, lone = _terms_and_lone(in_title, in_abstract)
         # The title's keys come first: a phrase is numbered where a paper first uses it.
-        order = list(in_title)
-        order.extend(k for k in c if k not in in_title)
+        # Each adds the title's weight once to its count.
+        total = {**dict.fromkeys(in_title, 0), **in_abstract}
+        for k in in_title:
+            total[k] += TITLE_WEIGHT
         title_pos = array("i", range(len(in_title))).tobytes()
     else:
-        sim = similarity_counts(title, None, c)
-        lone = _lone_of({}, c)
-        order = list(c)
-    pos = {k: i for i, k in enumerate(order)}
+        sim, lone = _terms_and_lone({}, in_abstract)
+        total = in_abstract
+    pos = dict(zip(total, range(len(total)), strict=True))
     definitions: list[tuple[str, str]] = []
     for text in (title, abstract):
         if "(" in text:
             definitions.extend(sorted(set(acronym_definitions(text))))
+    capitals = {singular(w.lower()) for w in _CAPITALISED.findall(abstract)}
+    capitals.update(singular(w.lower()) for w in _CAPITALISED.findall(title))
     both = abstract + " " + title
-    capitals = {singular(w.lower()) for w in _CAPITALISED.findall(both)}
     ics = {w.lower()[:-1] for w in _ICS.findall(both)} if "ics" in both else set()
     return (
-        "\n".join(order),
-        array("i", [c[k] for k in order]).tobytes(),
+        "\n".join(total),
+        array("i", total.values()).tobytes(),
         title_pos,
-        array("i", [pos[k] for k in sim]).tobytes(),
+        array("i", map(pos.__getitem__, sim)).tobytes(),
         array("i", sim.values()).tobytes(),
         lone,
         tuple(definitions),
         tuple(sorted(capitals)),
         tuple(sorted(ics)),
     )
+
+
+def _terms_and_lone(
+    in_title: Mapping[str, int], in_abstract: Mapping[str, int]
+) -> tuple[dict[str, int], tuple[str, int] | None]:
+    """``similarity_counts`` and ``_lone_of`` of a text's phrase-key counts in one pass
+    over each: the similarity terms (words and two-word phrases) with their counts, title
+    uses counting double, in order of first use, and its most used phrase."""
+    sim: dict[str, int] = {}
+    uses: dict[str, int] = {}
+    general = _GENERAL
+    ok = _PHRASE_OK
+    for weight, counts in ((TITLE_WEIGHT, in_title), (1, in_abstract)):
+        sim_get = sim.get
+        uses_get = uses.get
+        for key, n in counts.items():
+            spaces = key.count(" ")
+            if spaces > 2:
+                continue
+            if spaces < 2 and len(key) > 2 and key not in general:
+                sim[key] = sim_get(key, 0) + weight * n
+            if spaces:
+                good = ok.get(key)
+                if good is None:
+                    good = _phrase_ok(key)
+                if good:
+                    uses[key] = uses_get(key, 0) + weight * n
+    return sim, _best_use(uses)
 
 
 def entry_terms(entry: _Entry) -> tuple[list[str], array[int]]:
@@ -376,6 +400,9 @@ def _unigram_ok(key: str, named: bool, ics: bool) -> bool:
     if merge_key(key) in GENERIC_UNIGRAMS or parts[0] in STOP_WORDS or len(merge_key(key)) < 3:
         return False
     return named or ics or nounish_alone(parts[-1])
+
+
+_GENERAL = GENERIC_UNIGRAMS | GENERIC_NOUNS  # what ``similarity_counts`` leaves out
 
 
 def _generic(part: str) -> bool:
