@@ -135,14 +135,19 @@ def test_run_on_split_equals_scoring_every_glue_point_in_full(text: str) -> None
 
 
 @FAST
-@given(st.one_of(references, st.text(max_size=80)))
+@given(st.one_of(references, st.text(max_size=80), st.text("0129aZ(). \u0663\U0001d7cf", max_size=30)))
+@example("2021we 1999x 7)b ٣a 𝟏a ]c")
 def test_run_on_glue_pattern_equals_the_plain_definition(text: str) -> None:
     plain = [
         m.start()
         for m in PLAIN_GLUE_RE.finditer(text, 1, run_on._SCAN)
         if text[m.start() - 1] not in run_on._BAD_REF_END
     ]
-    assert [m.start() for m in run_on._GLUE_RE.finditer(text, 1, run_on._SCAN)] == plain
+    points = list(run_on.glue_points(text))
+    assert [i for i, _ in points] == plain
+    for i, costly in points:  # a digit after digits that ends no year (the definition's test)
+        year = re.search(r"(?<!\d)(?:19|20)\d\d$", text[max(0, i - 5) : i])
+        assert costly == (text[i - 1].isdigit() and text[i].isdigit() and year is None)
 
 
 @FAST

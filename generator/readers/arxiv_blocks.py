@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from itertools import repeat
 
 from generator.diagnostics import Diagnostic, error, warning
 from generator.model import Layout, Record
-from generator.readers.common import ARXIV_ID, clip, iso_date, parse_reference
+from generator.readers.common import ARXIV_ID, clip, iso_date, new_record, parse_reference
 
 LAYOUT: Layout = "arxiv-blocks"
 ARXIV_LINE_RE = re.compile(rf"arXiv:(?P<id>{ARXIV_ID})(?:\s+-(?:\s+(?P<ref>.*))?)?")
@@ -32,7 +33,7 @@ Paragraph = tuple[int, list[str]]  # (first line number, lines)
 
 def detect(lines: list[str]) -> int:
     """How many lines only this layout writes: ``Created:`` lines."""
-    return sum(1 for line in lines if line[:8] == "Created:")
+    return sum(map(str.startswith, lines, repeat("Created:")))
 
 
 def read(name: str, lines: list[str], today: date) -> tuple[list[Record], list[Diagnostic]]:
@@ -183,18 +184,11 @@ def _finish(
     if ref:
         dois, journal_ref = parse_reference(ref)
     records.append(
-        Record(
-            file=name,
-            line=own[0][0],
-            index=len(records),
-            layout=LAYOUT,
-            arxiv_id=arxiv_id,
-            date=date_iso,
-            date_text=created or None,
-            comments=comments,
-            journal_ref=journal_ref,
-            doi=dois[0] if dois else None,
-            dois=dois,
-            abstract=abstract,
+        new_record(
+            name, own[0][0], len(records), LAYOUT,  # file, line, index, layout
+            arxiv_id, date_iso, created or None, False,  # arxiv_id, date, date_text, inferred
+            None, (), False, None, None, None, False,  # title ... has_code: not stated
+            comments, journal_ref, dois[0] if dois else None, dois,  # comments ... dois
+            abstract,
         )
-    )
+    )  # fmt: skip

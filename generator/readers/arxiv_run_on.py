@@ -18,12 +18,21 @@ characters) until one scores 0.5 or better; the earliest within half a point of 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import date
 from itertools import compress, islice, repeat
 
 from generator.diagnostics import Diagnostic, error
 from generator.model import Layout, Record
-from generator.readers.common import LOWER, OLD_ID, UPPER, clip, new_id_digits, parse_reference
+from generator.readers.common import (
+    LOWER,
+    OLD_ID,
+    UPPER,
+    clip,
+    new_id_digits,
+    new_record,
+    parse_reference,
+)
 
 LAYOUT: Layout = "arxiv-run-on"
 INF = float("inf")
@@ -37,21 +46,44 @@ _REF_SEP_RE = re.compile(r"\s+-(?:\s+|$)")
 
 _U, _L = f"[{UPPER}]", f"[{LOWER}]"
 _BAD_REF_END = frozenset("/-&,:;([{\\+")
-# A glue point after one of _BAD_REF_END never ends a reference: the pattern skips it. The
-# lookahead before the alternatives is implied by them (a capital, a digit 1-9, a quote or
-# bracket, a non-ASCII letter, or a letter after a digit or bracket) and only lets the scan
-# pass over lower-case words and punctuation quickly.
+_BAD = r"/\-&,:;(\[{\\+"  # _BAD_REF_END as a character class body
+_QUOTES = r"\"“‘`'$\\(\[{"
+# The glue points, found one character at a time: the pattern consumes a character that a
+# glue point can be (a capital, a digit 1-9, a quote or bracket) or that comes before one of
+# the fourth kind (a lower-case letter after a digit or bracket), so the search skips the
+# rest (lower-case words, spaces) quickly. Group "at": that character is a glue point; "dd":
+# it is one, a digit after digits that ends no year ("101" in "D 101,"), which scores at
+# least 1.5; "then": the character after it is one too; "next": only the one after it is.
+# A glue point after one of _BAD_REF_END never ends a reference: the pattern skips it.
+_YEAR_BEFORE = r"(?<!\d)(?:19|20)\d\d."  # as a look-behind after the consumed character
+_NEXT_LOWER = rf"(?<=[\d).\]])(?={_L})"  # 2020we, (2020).we
 _GLUE_RE = re.compile(
-    r"(?=[^\sa-z0.,;:)!?/\-]|(?<=[\d).\]])[a-z])"
-    r"(?<![/\-&,:;(\[{\\+])"
-    "(?:"
-    rf"(?<=[^\s{UPPER}])(?={_U})"  # lower/digit/punctuation then a capital
-    rf"|(?<={_U})(?={_U}{_L})"  # DFAShaobo: a capitalised word after capitals
-    r"|(?<=\d)(?=[1-9]\d{0,3}(?!\d))"  # digits then a number of at most 4 digits
-    rf"|(?<=[\d).\]])(?={_L})"  # 2020we, (2020).we
-    r"|(?<=\S)(?=[\"“‘`'$\\(\[{])"  # quotes, math, LaTeX, brackets
-    ")"
+    rf"[{UPPER}\d).\]{_QUOTES}]"
+    "(?:(?:(?:"
+    rf"(?<=[^\s{UPPER}{_BAD}]{_U})"  # lower/digit/punctuation then a capital
+    rf"|(?<={_U}{_U})(?={_L})"  # DFAShaobo: a capitalised word after capitals
+    rf"|(?<=\d[1-9])(?<={_YEAR_BEFORE})(?=\d{{0,3}}(?!\d))"  # a year, then a number
+    rf"|(?<=[^\s{_BAD}][{_QUOTES}])"  # quotes, math, LaTeX, brackets
+    rf")(?P<at>)|(?<=\d[1-9])(?<!{_YEAR_BEFORE})(?=\d{{0,3}}(?!\d))(?P<dd>)"  # digits, number
+    rf")(?:{_NEXT_LOWER}(?P<then>))?"
+    rf"|{_NEXT_LOWER}(?P<next>))"
 )
+
+
+def glue_points(text: str, end: int = _SCAN) -> Iterator[tuple[int, bool]]:
+    """The glue points in ``text[1:end]`` (the text read as if it ended at ``end``), each
+    with whether it is a digit after digits that ends no year."""
+    for m in _GLUE_RE.finditer(text, 0, end):
+        i = m.start()
+        kind = m.lastgroup
+        if kind == "next":
+            yield i + 1, False
+            continue
+        yield i, m.group("dd") is not None  # never at 0: the character before is looked at
+        if kind == "then":
+            yield i + 1, False
+
+
 _WORD_RE = re.compile(r"\S+")
 _LEAD_RE = re.compile(r"[\"“‘`'(\[{]+")
 # the first word of an abstract, by kind (one pattern; the first alternative that fits wins)
@@ -68,6 +100,15 @@ _FIRST_RE = re.compile("|".join(f"(?P<{name}>{pattern})" for name, pattern, _ in
 _FIRST_PENALTY = {name: penalty for name, _, penalty in _FIRST_KINDS}
 _GLUED_AHEAD_RE = re.compile(rf"\d{{2,}}{_U}|[\d)][\"“‘`$(\[]|\d[{LOWER}]{{2}}|{_L}{_U}{_L}{{2}}")
 _YEAR_END_RE = re.compile(r"(?<!\d)(?:19|20)\d\d$")  # searched in text[i - 5 : i]
+_DIGIT_PAREN_RE = re.compile(r"[\d)]")
+
+
+def _glued(words: str) -> bool:
+    """``_GLUED_AHEAD_RE.search(words)``; text with no capital, digit or ")" (the common case)
+    cannot hold one, and ``str.islower`` tells there is no capital."""
+    if words.islower() and _DIGIT_PAREN_RE.search(words) is None:
+        return False
+    return _GLUED_AHEAD_RE.search(words) is not None
 
 
 def detect(lines: list[str]) -> int:
@@ -134,13 +175,13 @@ def _look_ahead(text: str, i: int, ahead: Ahead | None) -> tuple[int, bool]:
             seen = ahead[end] = (
                 spans[-1][1] if spans else end,
                 sum(1 for w in words if w[0].islower()),
-                _GLUED_AHEAD_RE.search(" ".join(words[:3])) is not None,
+                _glued(" ".join(words[:3])),
             )
         if seen[0] <= i + 160:
             return seen[1], seen[2]
     window = text[i : i + 160].split(None, 6)
     lower = sum(1 for w in window[1:6] if w[0].islower())
-    return lower, _GLUED_AHEAD_RE.search(" ".join(window[1:4])) is not None
+    return lower, _glued(" ".join(window[1:4]))
 
 
 def boundary_penalty(text: str, i: int, cap: float = INF, ahead: Ahead | None = None) -> float:
@@ -167,29 +208,32 @@ def split_reference(text: str) -> tuple[str, str | None]:
     """
     # The scan stops at the first point scoring _GOOD or better; the points before it all
     # score worse than that, so only those within half a point of it (<= _GOOD + 0.5) can be
-    # chosen instead, and a cap at that score leaves their penalties exact. Only when no
-    # point stops the scan are the points scored up to _THRESHOLD + 0.5.
-    scored: list[tuple[int, float]] = []
-    ahead: Ahead = {}
-    for m in _GLUE_RE.finditer(text, 1, _SCAN):
-        i = m.start()
-        p = boundary_penalty(text, i, _GOOD + 0.5, ahead)
+    # chosen instead, and a cap at that score leaves their penalties exact (a digit after
+    # digits that ends no year scores at least 1.5: it is not looked at). Only when no point
+    # stops the scan are the points scored up to _THRESHOLD + 0.5.
+    points: list[int] = []
+    near: list[tuple[int, float]] = []
+    for i, costly in glue_points(text):
+        points.append(i)
+        if costly:
+            continue
+        p = boundary_penalty(text, i, _GOOD + 0.5)
         if p <= _GOOD + 0.5:
-            scored.append((i, p))
+            near.append((i, p))
             if p <= _GOOD:
-                best = min(q for _, q in scored)
-                return next(_cut(text, j) for j, q in scored if q <= best + 0.5)
-    return _split_scored(text, ahead)
+                best = min(q for _, q in near)
+                return next(_cut(text, j) for j, q in near if q <= best + 0.5)
+    return _split_scored(text, points)
 
 
-def _split_scored(text: str, ahead: Ahead) -> tuple[str, str | None]:
+def _split_scored(text: str, points: list[int]) -> tuple[str, str | None]:
     """``split_reference`` when no point scores _GOOD or better: every point is scored (a
     point scoring worse than _THRESHOLD + 0.5 is never chosen and never the best one that a
     boundary is chosen against, so its costlier tests can be skipped)."""
     scored: list[tuple[int, float]] = []
     best = INF
-    for m in _GLUE_RE.finditer(text, 1, _SCAN):
-        i = m.start()
+    ahead: Ahead = {}
+    for i in points:
         p = boundary_penalty(text, i, _THRESHOLD + 0.5, ahead)
         if p < INF:
             scored.append((i, p))
@@ -283,19 +327,14 @@ def read(name: str, lines: list[str], today: date) -> tuple[list[Record], list[D
             else:
                 dois, journal_ref = parse_reference(ref) if ref else ((), None)
                 records.append(
-                    Record(
-                        file=name,
-                        line=start,
-                        index=len(records),
-                        layout=LAYOUT,
-                        arxiv_id=arxiv_id,
-                        comments="\n".join(comments) or None,
-                        journal_ref=journal_ref,
-                        doi=dois[0] if dois else None,
-                        dois=dois,
-                        abstract=abstract,
+                    new_record(
+                        name, start, len(records), LAYOUT,  # file, line, index, layout
+                        arxiv_id, None, None, False,  # arxiv_id, date, date_text, inferred
+                        None, (), False, None, None, None, False,  # title ... has_code
+                        "\n".join(comments) or None, journal_ref,  # comments, journal_ref
+                        dois[0] if dois else None, dois, abstract,  # doi, dois, abstract
                     )
-                )
+                )  # fmt: skip
             abstract, comments, start = (next_abstract or None), [], number
             continue
         if abstract is None:

@@ -7,11 +7,17 @@ Multilingual Plane, so "É", "Ł" and "Ö" count as capitals exactly like "E" do
 from __future__ import annotations
 
 import re
+from collections import deque
 from collections.abc import Callable
+from dataclasses import fields
 from datetime import date
 from functools import lru_cache
+from itertools import repeat
+from operator import call
+from typing import Any
 
 from generator.diagnostics import Diagnostic, error
+from generator.model import Record
 from generator.textio import sniff_encoding
 
 _BMP = "".join(map(chr, range(0x10000)))  # surrogates included: no predicate accepts them
@@ -41,6 +47,32 @@ UPPER = _char_class(_LETTER_BITS & _CAPITAL_BITS)  # capitals
 LOWER = _char_class(_LETTER_BITS & ~_CAPITAL_BITS)
 # what str.isupper or str.istitle accepts: the capitals and a few symbols (Ⅻ, Ⓐ)
 CAPITAL = _char_class(_CAPITAL_BITS)
+
+# --- records ------------------------------------------------------------------------------
+
+# Record's fields in order, as ``new_record`` takes them
+RECORD_FIELDS = (
+    "file", "line", "index", "layout", "arxiv_id", "date", "date_text", "date_inferred",
+    "title", "authors", "authors_truncated", "affiliation", "category", "score", "has_code",
+    "comments", "journal_ref", "doi", "dois", "abstract",
+)  # fmt: skip
+if tuple(f.name for f in fields(Record)) != RECORD_FIELDS:
+    raise RuntimeError(
+        "generator.model.Record changed: update RECORD_FIELDS and new_record's callers"
+    )
+_SETTERS = tuple(getattr(Record, name).__set__ for name in RECORD_FIELDS)
+
+
+def new_record(*values: Any) -> Record:
+    """``Record(*values)``, every field given in order, built by setting the slots directly:
+    the frozen dataclass's ``__init__`` sets each one through ``object.__setattr__``, which
+    costs twice as much (a few µs a record)."""
+    if len(values) != len(_SETTERS):
+        raise TypeError(f"new_record takes {len(_SETTERS)} values, got {len(values)}")
+    record: Record = object.__new__(Record)
+    deque(map(call, _SETTERS, repeat(record), values), 0)
+    return record
+
 
 # --- arXiv identifiers --------------------------------------------------------------------
 

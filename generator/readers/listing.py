@@ -20,7 +20,7 @@ from datetime import date
 
 from generator.diagnostics import Diagnostic, error, warning
 from generator.model import Layout, Record
-from generator.readers.common import MONTHS, clip, month_day_date
+from generator.readers.common import MONTHS, clip, month_day_date, new_record
 from generator.readers.names import split_title_line
 
 LAYOUT: Layout = "listing"
@@ -33,9 +33,13 @@ HEADER_RE = re.compile(
 )
 
 
+# a header line: shorter than 48 characters (a header is never long) and a header
+_SHORT_HEADER_RE = re.compile(rf"(?!(?s:.){{48}}){HEADER_RE.pattern}")
+
+
 def detect(lines: list[str]) -> int:
     """Header lines ("CLOct 4, 2023Code"); a header is never long."""
-    return sum(1 for line in lines if len(line) < 48 and HEADER_RE.fullmatch(line))
+    return len(list(filter(None, map(_SHORT_HEADER_RE.fullmatch, lines))))
 
 
 def read(name: str, lines: list[str], today: date) -> tuple[list[Record], list[Diagnostic]]:
@@ -134,20 +138,11 @@ def _record(
             )
         )
     score = m.group("score")
-    return Record(
-        file=name,
-        line=start,
-        index=index,
-        layout=LAYOUT,
-        date=iso,
-        date_text=m.group("date"),
-        date_inferred=inferred,
-        title=title,
-        authors=authors,
-        authors_truncated=truncated,
-        affiliation=affiliation,
-        category=m.group("category"),
-        score=float(score) if score else None,
-        has_code=m.group("code") is not None,
-        abstract=abstract,
-    )
+    return new_record(
+        name, start, index, LAYOUT,  # file, line, index, layout
+        None, iso, m.group("date"), inferred,  # arxiv_id, date, date_text, date_inferred
+        title, authors, truncated, affiliation,  # title, authors, authors_truncated, affiliation
+        m.group("category"), float(score) if score else None,  # category, score
+        m.group("code") is not None,  # has_code
+        None, None, None, (), abstract,  # comments, journal_ref, doi, dois, abstract
+    )  # fmt: skip

@@ -231,13 +231,19 @@ def split_title_authors(text: str) -> tuple[str, tuple[str, ...]] | None:
 
 
 @lru_cache(maxsize=1 << 16)
-def _word_points(word: str) -> tuple[tuple[int, ...], int]:
-    """The glue points inside one word (``glue_points`` of the word alone: the character
-    before a point is in the word, and one after the word is never a lower-case letter or a
-    full stop), and where a glued name particle ends the word (-1: none), a glue point when
-    a space and a capital follow the word."""
+def _word_info(word: str) -> tuple[float, float, tuple[int, ...], int]:
+    """What the first-name scan needs of one word: its token penalty as a later word of a
+    name (not last, last), the glue points inside it (``glue_points`` of the word alone: the
+    character before a point is in the word, and one after the word is never a lower-case
+    letter or a full stop), and where a glued name particle ends the word (-1: none; a glue
+    point when a space and a capital follow the word)."""
     particle = _PARTICLE_END_RE.search(word)
-    return tuple(glue_points(word)), particle.start() if particle else -1
+    return (
+        token_penalty(word, False, False),
+        token_penalty(word, False, True),
+        tuple(glue_points(word)),
+        particle.start() if particle else -1,
+    )
 
 
 def _split_before_comma(text: str) -> tuple[str, tuple[str, ...]] | None:
@@ -266,17 +272,18 @@ def _split_before_comma(text: str) -> tuple[str, tuple[str, ...]] | None:
     if len(words) == 7:
         del words[0]
     last = len(words) - 1
-    # penalty of each word as a later word of the first name, summed from the end
-    later = [INF] * (last + 1) + [0.0]
+    infos = list(map(_word_info, words))
+    # the first candidates lie in the last word that is no later word of a name, or after it
+    later = [0.0] * (last + 2)
+    first = 0
     for k in range(last, -1, -1):
-        later[k] = later[k + 1] + token_penalty(words[k], False, k == last)
+        later[k] = later[k + 1] + (infos[k][1] if k == last else infos[k][0])
         if later[k] == INF:
+            first = k
             break
-    for k in range(last + 1):
-        if later[k + 1] == INF:
-            continue
+    for k in range(first, last + 1):
         word = words[k]
-        points, particle = _word_points(word)
+        _, _, points, particle = infos[k]
         if particle >= 0 and not (k < last and _next_is_capital(head, word, words, k)):
             particle = -1
         for p in sorted((*points, particle)) if particle >= 0 else points:
