@@ -1374,9 +1374,13 @@ def singular(word: str) -> str:
 
 def clean_text(text: str) -> str:
     """Plain words from a title or abstract: math, URLs and LaTeX commands become breaks."""
-    text = _MATH.sub(" ; ", text)
-    text = _URL.sub(" ; ", text)
-    text = _LATEX_CMD.sub(" ", text)
+    # Each pattern is tried only on a text holding what every one of its matches holds.
+    if "$" in text or "\\" in text:
+        text = _MATH.sub(" ; ", text)
+    if "://" in text or "www." in text:
+        text = _URL.sub(" ; ", text)
+    if "\\" in text:
+        text = _LATEX_CMD.sub(" ", text)
     return text.replace("{", "").replace("}", "").replace("~", " ")
 
 
@@ -1643,6 +1647,13 @@ def acronym_definitions(text: str) -> Iterator[tuple[str, str]]:
 
 
 def _match_initials(words: list[str], letters: str) -> str | None:
+    first = words[0]
+    if letters[0] != first[0].lower():
+        # Every way of reading initials starts with the first word's initial, except
+        # skipping stop words, which can start later only when that word starts with one.
+        head = first.split("-")[0].lower()
+        if head not in STOP_WORDS and head not in CONNECTORS:
+            return None
     kinds = [_word(w) for w in words]
     if kinds[0][0] != 1 or kinds[-1][0] != 1:
         return None

@@ -173,24 +173,41 @@ def _terms_and_lone(
     uses counting double, in order of first use, and its most used phrase."""
     sim: dict[str, int] = {}
     uses: dict[str, int] = {}
-    general = _GENERAL
-    ok = _PHRASE_OK
+    flags_of = _USES.get
     for weight, counts in ((TITLE_WEIGHT, in_title), (1, in_abstract)):
         sim_get = sim.get
         uses_get = uses.get
         for key, n in counts.items():
-            spaces = key.count(" ")
-            if spaces > 2:
-                continue
-            if spaces < 2 and len(key) > 2 and key not in general:
-                sim[key] = sim_get(key, 0) + weight * n
-            if spaces:
-                good = ok.get(key)
-                if good is None:
-                    good = _phrase_ok(key)
-                if good:
+            flags = flags_of(key)
+            if flags is None:
+                flags = _key_uses(key)
+            if flags:
+                if flags & 1:
+                    sim[key] = sim_get(key, 0) + weight * n
+                if flags & 2:
                     uses[key] = uses_get(key, 0) + weight * n
     return sim, _best_use(uses)
+
+
+# phrase key of up to three words -> what it is used for: 1 a similarity term (a word or
+# two-word phrase, not a general word; ``similarity_counts``), 2 a lone paper's possible
+# subject (two or three words, ``_lone_of``).
+_USES: dict[str, int] = {}
+
+
+def _key_uses(key: str) -> int:
+    spaces = key.count(" ")
+    if spaces > 2:
+        return 0
+    found = 0
+    if spaces < 2 and len(key) > 2 and key not in _GENERAL:
+        found |= 1
+    if spaces and _phrase_ok(key):
+        found |= 2
+    if len(_USES) > 2_000_000:
+        _USES.clear()
+    _USES[key] = found
+    return found
 
 
 def entry_terms(entry: _Entry) -> tuple[list[str], array[int]]:
@@ -357,16 +374,23 @@ def _count(papers: Sequence[Paper], workers: int = 1, memo: Memo | None = None) 
     title_ids = np.concatenate(all_title_ids) if all_title_ids else np.zeros(0, np.int32)
     keys = list(vocab)
     # Columns of one merge key share the first column's id.
-    canon = np.arange(len(keys), dtype=np.int32)
-    first: dict[str, int] = {}
-    for i, k in enumerate(keys):
-        mk = merge_key(k)
-        j = first.setdefault(mk, i)
-        # The column is named by its plainest variant ("functionality", not "functi-onality").
-        if j != i and len(key_parts(k)) < len(key_parts(keys[j])):
-            first[mk] = i
-    for i, k in enumerate(keys):
-        canon[i] = first[merge_key(k)]
+    # (Merge keys of all keys at once: keys hold no "\n".)
+    merged = "\n".join(keys).replace(" ", "").replace("-", "").split("\n") if keys else []
+    # Each merge key -> its first key (later pairs overwrite: reversed, the first wins).
+    first = dict(zip(reversed(merged), range(len(merged) - 1, -1, -1), strict=True))
+    canon = np.fromiter(map(first.__getitem__, merged), dtype=np.int32, count=len(merged))
+    # The column is named by its plainest variant ("functionality", not "functi-onality"):
+    # fewest parts, then first used.
+    shared = np.flatnonzero(canon != np.arange(len(keys), dtype=np.int32))
+    groups: dict[int, list[int]] = defaultdict(list)
+    for i in shared.tolist():
+        groups[int(canon[i])].append(i)
+    for head, rest in groups.items():
+        members = [head, *rest]
+        plainest = min(members, key=lambda i: (len(key_parts(keys[i])), i))
+        if plainest != head:
+            first[merged[head]] = plainest
+            canon[members] = plainest
     # An acronym joins the long form it is defined as most often.
     acronyms: dict[int, str] = {}
     best: dict[str, tuple[int, str]] = {}
@@ -952,10 +976,13 @@ _LONE: dict[tuple[str, str], tuple[str, int] | None] = {}
 
 
 def _best_use(uses: Mapping[str, int]) -> tuple[str, int] | None:
-    if not uses:
+    """The most used phrase (used at least twice), then the longest, then the first by
+    key."""
+    top = max(uses.values(), default=0)
+    if top < 2:
         return None
-    key, n = min(uses.items(), key=lambda kv: (-kv[1], -len(kv[0].split(" ")), kv[0]))
-    return (key, n) if n >= 2 else None
+    key = min((k for k, n in uses.items() if n == top), key=lambda k: (-k.count(" "), k))
+    return key, top
 
 
 def _lone_of(in_title: Mapping[str, int], in_abstract: Mapping[str, int]) -> tuple[str, int] | None:
