@@ -4,27 +4,34 @@ PY ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: site test serve lint bench clean
+.PHONY: site test serve lint bench clean native
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
 $(VENV)/.core: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e .
+	$(BIN)/pip install -q -e '.[native]'
 	touch $@
+
+# the seed readers compiled with mypyc into build/native/<hash of their sources>/ (a no-op when
+# built for the current sources; see generator/readers/native.py); without a C compiler the
+# readers run as plain Python
+native: $(VENV)/.core
+	@$(BIN)/python -c 'import sys; from generator.readers.native import build; sys.exit(build())' \
+		|| echo "note: native readers not built; the readers run as plain Python"
 
 $(VENV)/.test: pyproject.toml $(VENV)/.core
 	$(BIN)/pip install -q -e '.[test]'
 	touch $@
 
-site: $(VENV)/.core
+site: $(VENV)/.core native
 	$(BIN)/python -m generator build
 
-serve: $(VENV)/.core
+serve: $(VENV)/.core native
 	$(BIN)/python -m generator serve
 
-test: $(VENV)/.test
+test: $(VENV)/.test native
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
 lint: $(VENV)/.test
@@ -32,4 +39,4 @@ lint: $(VENV)/.test
 	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) site
+	rm -rf $(VENV) site build/native

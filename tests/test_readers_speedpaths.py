@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from itertools import pairwise
 
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -135,7 +136,9 @@ def test_run_on_split_equals_scoring_every_glue_point_in_full(text: str) -> None
 
 
 @FAST
-@given(st.one_of(references, st.text(max_size=80), st.text("0129aZ(). \u0663\U0001d7cf", max_size=30)))
+@given(
+    st.one_of(references, st.text(max_size=80), st.text("0129aZ(). \u0663\U0001d7cf", max_size=30))
+)
 @example("2021we 1999x 7)b ٣a 𝟏a ]c")
 def test_run_on_glue_pattern_equals_the_plain_definition(text: str) -> None:
     plain = [
@@ -195,3 +198,30 @@ def test_every_header_ends_in_a_digit_or_code(line: str) -> None:
 
     if HEADER_RE.fullmatch(line):
         assert line[-1].isdigit() or line.endswith("Code")
+
+
+@FAST
+@given(st.lists(st.one_of(header_like, st.text(max_size=50), st.just("CLOct 4, 2023" + "x" * 40))))
+def test_listing_and_blocks_detectors_equal_their_plain_definitions(lines: list[str]) -> None:
+    from generator.readers import arxiv_blocks, listing
+
+    assert listing.detect(lines) == sum(
+        1 for line in lines if len(line) < 48 and listing.HEADER_RE.fullmatch(line)
+    )
+    assert arxiv_blocks.detect(lines) == sum(1 for line in lines if line[:8] == "Created:")
+
+
+# --- records ---------------------------------------------------------------------------------
+
+
+def test_new_record_equals_the_dataclass_constructor() -> None:
+    from dataclasses import fields
+
+    from generator.model import Record
+
+    values = [f"v{k}" for k in range(len(common.RECORD_FIELDS))]
+    made = common.new_record(*values)
+    assert made == Record(*values)  # type: ignore[arg-type]
+    assert [getattr(made, f.name) for f in fields(Record)] == values
+    with pytest.raises(TypeError, match="takes 20 values, got 19"):
+        common.new_record(*values[:-1])

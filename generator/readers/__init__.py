@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import os
+import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -17,6 +18,13 @@ from typing import Any
 
 from generator.diagnostics import Diagnostic, error, warning
 from generator.model import Layout, Record, SeedFile
+from generator.readers.native import compiled_dir
+
+# the layout modules compiled for exactly these sources, if built (see native.py)
+_COMPILED = compiled_dir()
+if _COMPILED is not None:
+    __path__.insert(0, str(_COMPILED / "readers"))
+    sys.path.append(str(_COMPILED / "lib"))
 
 __all__ = [
     "READERS",

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from itertools import compress
 
 from generator.diagnostics import Diagnostic, error, warning
 from generator.model import Layout, Record
@@ -33,13 +34,10 @@ HEADER_RE = re.compile(
 )
 
 
-# a header line: shorter than 48 characters (a header is never long) and a header
-_SHORT_HEADER_RE = re.compile(rf"(?!(?s:.){{48}}){HEADER_RE.pattern}")
-
-
 def detect(lines: list[str]) -> int:
     """Header lines ("CLOct 4, 2023Code"); a header is never long."""
-    return len(list(filter(None, map(_SHORT_HEADER_RE.fullmatch, lines))))
+    short = compress(lines, map((48).__gt__, map(len, lines)))  # len(line) < 48
+    return len(list(filter(None, map(HEADER_RE.fullmatch, short))))
 
 
 def read(name: str, lines: list[str], today: date) -> tuple[list[Record], list[Diagnostic]]:
