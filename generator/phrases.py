@@ -1566,29 +1566,26 @@ def target_surfaces(
 ) -> Iterator[tuple[str, str]]:
     """The ``surface_phrases`` of a text whose merge key is one of ``targets``
     (``prefixes``: every leading part of a target, targets included), without building
-    the phrases that cannot become one."""
-    for chunk in chunks(text):
-        n = len(chunk)
-        for i in range(n):
-            keys_i, surf_i, conn_i = chunk[i]
-            if conn_i:
-                continue
-            if (
-                len(keys_i) > 1
-                and keys_i[0] in targets
-                and sum(ch.isupper() for ch in surf_i[0]) > 1
-            ):
-                yield keys_i[0], surf_i[0]
-            joined = ""
-            words: list[str] = []
-            for j in range(i, min(n, i + MAX_WORDS)):
-                keys_j, surf_j, conn_j = chunk[j]
-                joined += "".join(keys_j)
-                if joined not in prefixes:
-                    break
-                words.append("-".join(surf_j))
-                if not conn_j and joined in targets:
-                    yield joined, " ".join(words)
+    the phrases that cannot become one. Read token by token (see ``surfaces_of``)."""
+    toks = _TOKEN.findall(clean_text(text))
+    get = _SPELLING.get
+    info = [get(t) or _spelling(t) for t in toks]
+    n = len(toks)
+    for i, (kind, first, _, named) in enumerate(info):
+        if kind != 1:
+            continue
+        if named and first in targets:
+            yield first, named
+        joined = ""
+        for j in range(i, min(n, i + MAX_WORDS)):
+            kind_j, _, merged_j, _ = info[j]
+            if kind_j == 0:
+                break
+            joined += merged_j
+            if joined not in prefixes:
+                break
+            if kind_j != 2 and joined in targets:
+                yield joined, " ".join(toks[i : j + 1])
 
 
 def merge_key(spaced_key: str) -> str:

@@ -183,11 +183,13 @@ def _rank_rows(job: _Ranking, lo: int, hi: int) -> list[tuple[str, tuple[tuple[s
     floor = min_score * 0.5
     near = min_score * 0.85
     scores = sp.csr_matrix(job.x[lo:hi] @ job.index)
-    # Drop the paper itself and weak candidates.
-    rows = np.repeat(np.arange(lo, hi), np.diff(scores.indptr))
-    keep = (scores.indices != rows) & (scores.data >= floor)
-    rows, cols, vals = rows[keep], scores.indices[keep], scores.data[keep]
-    del scores, keep
+    # Drop weak candidates, then the paper itself (entries stay in stored order).
+    strong = np.flatnonzero(scores.data >= floor)
+    rows = np.searchsorted(scores.indptr, strong, side="right") - 1 + lo
+    cols, vals = scores.indices[strong], scores.data[strong]
+    del scores, strong
+    other = cols != rows
+    rows, cols, vals = rows[other], cols[other], vals[other]
     # The strongest 4 k of each row (rows are contiguous, in order); a row with no more
     # keeps them all. Their order does not matter: the final sort orders them fully.
     most = 4 * k
