@@ -18,6 +18,7 @@ from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 
 import numpy as np
+import scipy.sparse as sp
 from scipy.cluster.hierarchy import linkage
 from scipy.spatial.distance import squareform
 
@@ -31,6 +32,8 @@ MAX_SINGLES = 4  # more lone papers than this are one "Other papers" group
 OTHER = "Other papers"
 TOPIC_WEIGHT = 0.5
 MAX_DENSE = 2500  # larger sets are grouped from similar-paper links, without a matrix
+MAX_DENSE_TOPICS = 300  # larger sets add shared topics pair by pair (sparse), not block-wise
+MAX_SMALL = 24  # smaller sets are clustered in plain Python (array and scipy calls cost more)
 
 _index_cache: dict[int, tuple[Sequence[Topic], dict[str, Topic], int, dict[str, float]]] = {}
 
@@ -66,7 +69,7 @@ def _similarity(
     similar: Mapping[str, tuple[tuple[str, float], ...]] | None,
 ) -> np.ndarray:
     n = len(papers)
-    by_id, _, weight = _topic_weights(topics)
+    _, _, weight = _topic_weights(topics)
     pos = {p.id: i for i, p in enumerate(papers)}
     sim = np.zeros((n, n), dtype=np.float64)
     if similar is None:
@@ -81,25 +84,182 @@ def _similarity(
                 if j is not None:
                     i = pos[p.id]
                     sim[i, j] = sim[j, i] = max(sim[i, j], score)
-    # Shared topics, the rarer the topic the stronger the link.
+    # Shared topics, the rarer the topic the stronger the link: the sum of the shared
+    # topics' weights, added in order of the topics' first use (a sparse product adds
+    # each pair's terms in column order, so the sums are the same floats).
+    members, mass = _topic_members(papers, paper_topics, weight)
+    if n <= MAX_DENSE_TOPICS:
+        shared = np.zeros((n, n))
+        for tid, rows in members.items():
+            if len(rows) > 1:
+                idx = np.array(rows)
+                shared[idx[:, None], idx] += weight[tid]
+        denom = np.sqrt(np.outer(mass, mass))
+        denom[denom == 0] = 1.0
+        topic_sim = shared / denom
+        combined = np.maximum(sim, TOPIC_WEIGHT * topic_sim) + 0.5 * np.minimum(sim, topic_sim)
+    else:
+        # Only pairs that share a topic change: elsewhere the topic term is 0 and the
+        # formula gives the text similarity back.
+        r, c, v = _shared_weights(members, weight, n)
+        m = np.asarray(mass)
+        denom = np.sqrt(m[r] * m[c])
+        denom[denom == 0] = 1.0
+        t = v / denom
+        flat = sim.reshape(-1)  # a view: the pairs are written in place
+        at = r.astype(np.int64) * n + c
+        s = flat[at]
+        flat[at] = np.maximum(s, TOPIC_WEIGHT * t) + 0.5 * np.minimum(s, t)
+        combined = sim
+    np.fill_diagonal(combined, 1.0)
+    return np.asarray(combined)
+
+
+def _topic_members(
+    papers: Sequence[Paper],
+    paper_topics: Mapping[str, tuple[str, ...]],
+    weight: Mapping[str, float],
+) -> tuple[dict[str, list[int]], list[float]]:
+    """Each weighted topic's rows (in order of first use) and each row's total weight."""
     members: dict[str, list[int]] = defaultdict(list)
-    mass = np.zeros(n)
+    mass = [0.0] * len(papers)
     for i, p in enumerate(papers):
         for tid in paper_topics.get(p.id, ()):
             if tid in weight:
                 members[tid].append(i)
                 mass[i] += weight[tid]
-    shared = np.zeros((n, n))
-    for tid, rows in members.items():
-        if len(rows) > 1:
-            idx = np.array(rows)
-            shared[idx[:, None], idx] += weight[tid]
-    denom = np.sqrt(np.outer(mass, mass))
-    denom[denom == 0] = 1.0
-    topic_sim = shared / denom
-    combined = np.maximum(sim, TOPIC_WEIGHT * topic_sim) + 0.5 * np.minimum(sim, topic_sim)
-    np.fill_diagonal(combined, 1.0)
-    return np.asarray(combined)
+    return members, mass
+
+
+def _shared_weights(
+    members: Mapping[str, list[int]], weight: Mapping[str, float], n: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The pairs of rows that share a topic (row, column, weights summed): a sparse product
+    adds each pair's topics in column order, which is the topics' order of first use, so
+    the sums are the floats that adding each topic's weight to its block in turn gives."""
+    cols: list[int] = []
+    rows: list[int] = []
+    vals: list[float] = []
+    for tid, found in members.items():
+        if len(found) > 1:
+            k = len(vals)
+            vals.append(weight[tid])
+            for i in dict.fromkeys(found):
+                rows.append(i)
+                cols.append(k)
+    if not vals:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, np.zeros(0)
+    a = sp.csr_matrix((np.ones(len(rows)), (np.array(rows), np.array(cols))), shape=(n, len(vals)))
+    a.sort_indices()
+    b = sp.csr_matrix(a.T.multiply(np.array(vals)[:, None]))
+    b.sort_indices()
+    product = (a @ b).tocoo()
+    return product.row, product.col, np.asarray(product.data, dtype=np.float64)
+
+
+def _similarity_lists(
+    papers: Sequence[Paper],
+    paper_topics: Mapping[str, tuple[str, ...]],
+    topics: Sequence[Topic],
+    similar: Mapping[str, tuple[tuple[str, float], ...]],
+) -> list[list[float]]:
+    """``_similarity`` of a small set from the similar lists, as lists of floats: the same
+    operations on the same values, without array overheads."""
+    n = len(papers)
+    _, _, weight = _topic_weights(topics)
+    pos = {p.id: i for i, p in enumerate(papers)}
+    sim = [[0.0] * n for _ in range(n)]
+    for i, p in enumerate(papers):
+        i = pos[p.id]
+        for other, score in similar.get(p.id, ()):
+            j = pos.get(other)
+            if j is not None:
+                sim[i][j] = sim[j][i] = max(sim[i][j], score)
+    members, mass = _topic_members(papers, paper_topics, weight)
+    shared = [[0.0] * n for _ in range(n)]
+    for tid, found in members.items():
+        if len(found) > 1:
+            w = weight[tid]
+            rows = list(dict.fromkeys(found))
+            for a in rows:
+                row = shared[a]
+                for b in rows:
+                    row[b] += w
+    out: list[list[float]] = []
+    for a in range(n):
+        sim_a, shared_a, mass_a = sim[a], shared[a], mass[a]
+        row = []
+        for b in range(n):
+            denom = math.sqrt(mass_a * mass[b])
+            t = shared_a[b] / (denom if denom != 0 else 1.0)
+            s = sim_a[b]
+            row.append(max(s, TOPIC_WEIGHT * t) + 0.5 * min(s, t))
+        row[a] = 1.0
+        out.append(row)
+    return out
+
+
+def _average_clusters(sim: list[list[float]], threshold: float) -> list[list[int]]:
+    """``_average_linkage`` of a small similarity matrix given as lists: scipy's
+    nearest-neighbour chain (same order of merges, same arithmetic, same ties), and the
+    clusters joined by its merges at distance at most 1 - threshold (the linkage has no
+    inversions, so those are the flat clusters of the cut)."""
+    n = len(sim)
+    cutoff = 1.0 - threshold
+    # dist[i][j] for i != j, as 1 - clip(sim, 0, 1)
+    dist = [[1.0 - min(max(v, 0.0), 1.0) for v in row] for row in sim]
+    size = [1] * n
+    parent = list(range(n))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    chain: list[int] = []
+    y = 0
+    for _ in range(n - 1):
+        if not chain:
+            chain.append(next(i for i in range(n) if size[i] > 0))
+        while True:
+            x = chain[-1]
+            if len(chain) > 1:
+                y = chain[-2]
+                current = dist[x][y]
+            else:
+                current = math.inf
+            row = dist[x]
+            for i in range(n):
+                if size[i] == 0 or i == x:
+                    continue
+                if row[i] < current:
+                    current = row[i]
+                    y = i
+            if len(chain) > 1 and y == chain[-2]:
+                break
+            chain.append(y)
+        del chain[-2:]
+        if x > y:
+            x, y = y, x
+        nx, ny = size[x], size[y]
+        size[x] = 0
+        size[y] = nx + ny
+        if current <= cutoff:
+            parent[find(x)] = find(y)
+        dx, dy = dist[x], dist[y]
+        for i in range(n):
+            ni = size[i]
+            if ni == 0 or i == y:
+                continue
+            d = (nx * dx[i] + ny * dy[i]) / (nx + ny)
+            dy[i] = d
+            dist[i][y] = d
+    clusters: dict[int, list[int]] = defaultdict(list)
+    for i in range(n):
+        clusters[find(i)].append(i)
+    return sorted(clusters.values(), key=lambda c: c[0])
 
 
 def _average_linkage(sim: np.ndarray, threshold: float) -> list[list[int]]:
@@ -108,9 +268,11 @@ def _average_linkage(sim: np.ndarray, threshold: float) -> list[list[int]]:
     n = sim.shape[0]
     if n < 2:
         return [[i] for i in range(n)]
-    dist = 1.0 - np.clip(sim, 0.0, 1.0)
-    np.fill_diagonal(dist, 0.0)
-    tree = linkage(squareform(dist, checks=False), method="average")
+    # The condensed distances 1 - clip(sim, 0, 1) above the diagonal, computed in place.
+    dist = squareform(sim, force="tovector", checks=False)
+    np.clip(dist, 0.0, 1.0, out=dist)
+    np.subtract(1.0, dist, out=dist)
+    tree = linkage(dist, method="average")
     return _cut(tree, n, 1.0 - threshold)
 
 
@@ -200,7 +362,7 @@ def group_papers(
 
     # People: co-authors (other than the set's own name) join areas into careers.
     ignored = {name_key(x) for x in ignore_names}
-    paper_keys = [{name_key(a) for a in p.authors} for p in papers]
+    paper_keys = [_name_keys(p.authors) for p in papers]
     if not ignored:
         counts = Counter(k for keys in paper_keys for k in keys)
         if counts:
@@ -214,12 +376,18 @@ def group_papers(
         return (
             Group(_label(everyone, papers, paper_topics, by_id, set()), _ids(everyone, papers)),
         ), False
+    sim: np.ndarray | list[list[float]] | None
     if n > MAX_DENSE:
         sim = None
         areas = _components(papers, paper_topics, similar)
+    elif n <= MAX_SMALL and similar is not None:
+        sim = _similarity_lists(papers, paper_topics, topics, similar)
+        areas = _average_clusters(sim, LINK)
     else:
         sim = _similarity(papers, paper_topics, topics, similar)
-        areas = _average_linkage(sim, LINK)
+        areas = (
+            _average_clusters(sim.tolist(), LINK) if n <= MAX_SMALL else _average_linkage(sim, LINK)
+        )
     parent = list(range(len(areas)))
 
     def find(i: int) -> int:
@@ -250,7 +418,7 @@ def group_papers(
     for i in lone:
         best, best_sim = -1, LINK
         for gi, g in enumerate(big if sim is not None else ()):
-            s = float(sim[i, g].mean()) if sim is not None else 0.0
+            s = _mean_of(sim, i, g) if sim is not None else 0.0
             if s >= best_sim:
                 best, best_sim = gi, s
         if best >= 0:
@@ -289,7 +457,29 @@ def group_papers(
     return tuple(out), True
 
 
-def _one_career(paper_keys: Sequence[set[str]], ignored: set[str]) -> bool:
+def _mean_of(sim: np.ndarray | list[list[float]], i: int, cols: list[int]) -> float:
+    """``sim[i, cols].mean()`` (numpy's sum order, so the same float for lists)."""
+    if isinstance(sim, np.ndarray):
+        return float(sim[i, cols].mean())
+    row = sim[i]
+    return float(np.array([row[j] for j in cols], dtype=np.float64).mean())
+
+
+_KEYS: dict[tuple[str, ...], frozenset[str]] = {}
+
+
+def _name_keys(authors: tuple[str, ...]) -> frozenset[str]:
+    """The name keys of a paper's authors (kept per author list: a name's papers are
+    grouped for each of its authors)."""
+    found = _KEYS.get(authors)
+    if found is None:
+        if len(_KEYS) > 500_000:
+            _KEYS.clear()
+        found = _KEYS[authors] = frozenset(name_key(a) for a in authors)
+    return found
+
+
+def _one_career(paper_keys: Sequence[frozenset[str]], ignored: set[str]) -> bool:
     """Whether shared co-authors (other than ``ignored``) link every paper to every other."""
     reached = {0}
     frontier = [0]
