@@ -25,11 +25,24 @@ def _meta(name: str, content: str, attr: str = "name") -> str:
     return f'<meta {attr}="{escape(name)}" content="{escape(content)}">'
 
 
-def json_ld(data: Any) -> Markup:
-    text = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+def _meta_once(name: str, content: str, attr: str = "name") -> str:
+    """``_meta`` for a value shown on one page only (a title, a description): not memoised."""
+    return f'<meta {attr}="{name}" content="{escape(content)}">'
+
+
+_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def _json_ld_text(data: Any) -> str:
+    text = _JSON.encode(data)
     text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-    text = text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
-    return Markup(f'<script type="application/ld+json">{text}</script>')
+    if "\u2028" in text or "\u2029" in text:
+        text = text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    return f'<script type="application/ld+json">{text}</script>'
+
+
+def json_ld(data: Any) -> Markup:
+    return Markup(_json_ld_text(data))
 
 
 def highwire_date(date: str | None) -> str | None:
@@ -42,7 +55,7 @@ def paper_head(
 ) -> Markup:
     """Highwire citation_* tags, OpenGraph and ScholarlyArticle JSON-LD for a paper page."""
     card = view.card
-    tags = [_meta("citation_title", card.title_text)]
+    tags = [_meta_once("citation_title", card.title_text)]
     tags += [_meta("citation_author", a.name) for a in view.authors]
     date = highwire_date(card.date_iso)
     if date:
@@ -56,8 +69,8 @@ def paper_head(
     if view.venue:
         tags.append(_meta("citation_journal_title", view.venue))
     tags.append(_meta("og:type", "article", "property"))
-    tags.append(_meta("og:title", card.title_text, "property"))
-    tags.append(_meta("og:description", description, "property"))
+    tags.append(_meta_once("og:title", card.title_text, "property"))
+    tags.append(_meta_once("og:description", description, "property"))
     tags.append(_meta("og:site_name", site_title, "property"))
     if base_url:
         tags.append(_meta("og:url", urls.absolute_url(base_url, path), "property"))
@@ -80,7 +93,7 @@ def paper_head(
         article["isPartOf"] = {"@type": "Periodical", "name": view.venue}
     if base_url:
         article["url"] = urls.absolute_url(base_url, path)
-    return Markup("\n".join(tags) + "\n") + json_ld(article)
+    return Markup("\n".join(tags) + "\n" + _json_ld_text(article))
 
 
 def page_head(title: str, description: str, site_title: str) -> Markup:
