@@ -159,7 +159,7 @@ class _Ranking:
     x: sp.csr_matrix
     index: sp.csr_matrix
     ids: list[str]
-    telling: list[frozenset[str]]
+    people: sp.csr_matrix  # papers x telling author keys (1 where the paper has the name)
     topic_sets: list[frozenset[str]]
     id_rank: np.ndarray  # row -> position of its id in sorted order (ties go to the lower id)
     k: int
@@ -178,14 +178,14 @@ def _rank_rows(job: _Ranking, lo: int, hi: int) -> list[tuple[str, tuple[tuple[s
     the whole block at once: each row keeps its ``4 k`` strongest candidates, shared
     people add to a pair alike in text or sharing a topic, then the k best by score
     (rounded to 4 places) and id."""
-    ids, telling, topic_sets = job.ids, job.telling, job.topic_sets
+    ids, topic_sets = job.ids, job.topic_sets
     min_score, k = job.min_score, job.k
     floor = min_score * 0.5
     near = min_score * 0.85
     scores = sp.csr_matrix(job.x[lo:hi] @ job.index)
     # Drop weak candidates, then the paper itself (entries stay in stored order).
     strong = np.flatnonzero(scores.data >= floor)
-    rows = np.searchsorted(scores.indptr, strong, side="right") - 1 + lo
+    rows = np.repeat(np.arange(lo, hi), np.diff(scores.indptr))[strong]
     cols, vals = scores.indices[strong], scores.data[strong]
     del scores, strong
     other = cols != rows
@@ -202,21 +202,20 @@ def _rank_rows(job: _Ranking, lo: int, hi: int) -> list[tuple[str, tuple[tuple[s
     top = np.concatenate(picks)
     r_arr, c_arr, raw = rows[top], cols[top], vals[top]
     # Shared people add to a pair alike in text or sharing a topic, never alone.
-    bonus = np.zeros(len(top))
-    for i, (r, c, score) in enumerate(
-        zip(r_arr.tolist(), c_arr.tolist(), raw.tolist(), strict=True)
-    ):
-        mine = telling[r]
-        if mine:
-            shared = len(mine & telling[c])
-            if shared and (score >= near or topic_sets[r] & topic_sets[c]):
-                bonus[i] = min(MAX_AUTHOR_BONUS, AUTHOR_BONUS * shared)
+    people = job.people
+    shared = np.asarray(people[r_arr].multiply(people[c_arr]).sum(axis=1)).ravel()
+    helped = shared > 0
+    for i in np.flatnonzero(helped & (raw < near)).tolist():
+        helped[i] = not topic_sets[int(r_arr[i])].isdisjoint(topic_sets[int(c_arr[i])])
+    bonus = np.where(helped, np.minimum(MAX_AUTHOR_BONUS, AUTHOR_BONUS * shared), 0.0)
     total = raw + bonus
     shown = total >= min_score
     r_arr, c_arr, kept = r_arr[shown], c_arr[shown], _round4(np.minimum(total[shown], 1.0))
     order = np.lexsort((job.id_rank[c_arr], -kept, r_arr))
     r_arr, c_arr, kept = r_arr[order], c_arr[order], kept[order]
-    best = np.arange(len(r_arr)) - np.searchsorted(r_arr, r_arr) < k
+    place = np.arange(len(r_arr))
+    run_start = np.maximum.accumulate(np.where(np.diff(r_arr, prepend=-1) != 0, place, 0))
+    best = place - run_start < k
     r_arr, c_arr, kept = r_arr[best], c_arr[best], kept[best]
     found: list[tuple[str, tuple[tuple[str, float], ...]]] = []
     bounds = np.flatnonzero(np.diff(r_arr, prepend=-1, append=-1)).tolist()
@@ -236,6 +235,17 @@ def _round4(values: np.ndarray) -> np.ndarray:
     for i in np.flatnonzero(np.abs(scaled - np.floor(scaled) - 0.5) < 1e-6).tolist():
         out[i] = round(float(values[i]), 4)
     return out
+
+
+def _people(names: list[list[str]]) -> sp.csr_matrix:
+    """Papers x names, 1 where a paper has the name (each paper's names are distinct)."""
+    number: dict[str, int] = {}
+    indices = [number.setdefault(a, len(number)) for row in names for a in row]
+    indptr = np.cumsum([0, *map(len, names)])
+    data = np.ones(len(indices), dtype=np.int32)
+    return sp.csr_matrix(
+        (data, np.asarray(indices, dtype=np.int32), indptr), shape=(len(names), max(1, len(number)))
+    )
 
 
 def _id_rank(ids: list[str]) -> np.ndarray:
@@ -274,7 +284,7 @@ def find_similar(
         x=x,
         index=index,
         ids=[p.id for p in papers],
-        telling=[frozenset(a for a in s if author_count[a] < crowded) for s in authors],
+        people=_people([[a for a in s if author_count[a] < crowded] for s in authors]),
         topic_sets=[frozenset(paper_topics.get(p.id, ())) for p in papers],
         id_rank=_id_rank([p.id for p in papers]),
         k=k,
