@@ -453,3 +453,87 @@ def test_memo_follows_the_templates_render_reads(
         )
     finally:
         render.environment.cache_clear()
+
+
+# -- render_to: pages streamed into the site as they are rendered ----------------------------
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_streamed_site_equals_the_rendered_files(tmp_path: Path, jobs: int) -> None:
+    """render_to + write: the folder holds exactly render_site's files, byte for byte, whether
+    the pages were written by this process or by forked workers."""
+    from generator.render import render_to
+
+    catalog = many_papers_catalog(260)  # enough jobs for the workers
+    config = Config(base_url="https://example.org/x/")
+    out = tmp_path / "site"
+    rendered = render_to(catalog, config, out, jobs=jobs)
+    assert not out.exists()  # nothing in place before the write
+    stats = rendered.write()
+    expected = as_dict(render_site(catalog, config))
+    assert _tree(out) == expected
+    assert rendered.count == len(expected) == stats.files == stats.changed
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
+
+
+def test_streamed_rebuild_keeps_memo_pages_and_equals_a_cold_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The memo holds page digests, not bytes: an unchanged page is linked from the previous
+    site (trusted digests: not even read), a changed one rendered; the site always equals a
+    cold build's, also when a page of the previous site was edited by hand."""
+    from generator.render import render_to
+
+    catalog = make_catalog()
+    out = tmp_path / "site"
+    memo: dict[str, Any] = {}
+    first = render_to(catalog, Config(), out, memo=memo).write()
+    assert memo and all(isinstance(v[1], tuple) for k, v in memo.items() if k.startswith("page"))
+    assert not [v for v in memo.values() if isinstance(v, OutputFile | bytes)]
+    seen = _rendered_jobs(monkeypatch)
+    again = render_to(catalog, Config(), out, memo=memo, previous=first.digests).write()
+    assert seen == [] and again.mode == "update" and again.changed == 0
+    edited = _edit_paper(catalog, "2106.02241", abstract="A new abstract about $y^3$.")
+    update = render_to(edited, Config(), out, memo=memo, previous=again.digests).write()
+    assert ("paper", "2106.02241") in seen and ("paper", "2009.14167") not in seen
+    assert update.mode == "update" and 0 < update.changed < 10
+    assert _tree(out) == as_dict(render_site(edited, Config()))
+    # no trusted digests (a search index was added, say) and a page changed by hand
+    (out / "papers" / "2009.14167.html").write_text("edited by hand")
+    seen.clear()
+    render_to(edited, Config(), out, memo=memo).write()
+    assert seen == [("paper", "2009.14167")]  # read, found changed, rendered again
+    assert _tree(out) == as_dict(render_site(edited, Config()))
+
+
+def test_streamed_build_failing_half_way_keeps_the_previous_site(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from generator.build import BuildError
+    from generator.render import render_to
+
+    catalog = many_papers_catalog(260)
+    out = tmp_path / "site"
+    render_to(catalog, Config(), out).write()
+    before = _tree(out)
+    original = Renderer.run
+
+    def run(self: Renderer, job: tuple[str, str]) -> list[OutputFile]:
+        if job == ("paper", catalog.papers[-1].id):
+            raise BuildError("template error in paper.html:1 rendering it")
+        return original(self, job)
+
+    monkeypatch.setattr(Renderer, "run", run)
+    for jobs in (1, 2):
+        with pytest.raises(BuildError, match="template error"):
+            render_to(replace(catalog, papers=catalog.papers[1:]), Config(), out, jobs=jobs)
+        assert _tree(out) == before
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]

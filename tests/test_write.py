@@ -256,3 +256,91 @@ def test_update_killed_after_any_step_is_undone_by_the_next_write(
         assert snapshot(out) == before and folders(out) == before_folders
     else:
         assert snapshot(out) == {f.path: f.data for f in SMALL}
+
+
+# -- streamed: files put one by one into a staging folder, then swapped in ------------------
+
+
+def test_staged_files_swapped_in_equal_a_whole_write(tmp_path: Path, old_site: Path) -> None:
+    from generator.write import open_staging
+
+    fresh = tmp_path / "fresh"
+    write_site(NEW, fresh)
+    staging = open_staging(old_site)
+    puts = {f.path: staging.put(f.path, f.data) for f in NEW}
+    assert snapshot(old_site) == {f.path: f.data for f in OLD}  # nothing swapped in yet
+    digests = {p: d for p, (d, _) in puts.items()}
+    assert digests == file_digests(NEW)
+    staging.finish(digests)
+    assert snapshot(old_site) == snapshot(fresh)
+    assert siblings(old_site) == ["fresh", "site"]
+
+
+def test_staged_unchanged_files_are_links_to_the_previous_site(tmp_path: Path) -> None:
+    from generator.write import open_staging
+
+    out = tmp_path / "site"
+    write_site(OLD, out)
+    inode = (out / "papers.json").stat().st_ino
+    for previous in (None, file_digests(OLD)):  # compared by reading, or known from digests
+        staging = open_staging(out, previous)
+        digest, linked = staging.put("papers.json", b"[]")
+        assert linked and digest == file_digests(OLD)["papers.json"]
+        assert staging.put("index.html", b"changed")[1] is False
+        assert staging.has("papers/a.html", file_digests(OLD)["papers/a.html"])
+        assert not staging.has("papers/a.html", file_digests(NEW)["papers/a.html"])
+        staging.keep("papers/a.html")
+        staging.abort()
+    assert (out / "papers.json").stat().st_ino == inode
+    assert snapshot(out) == {f.path: f.data for f in OLD}
+    assert siblings(out) == ["site"]
+
+
+def test_staging_refuses_unsafe_and_twice_written_paths(old_site: Path) -> None:
+    from generator.write import open_staging
+
+    staging = open_staging(old_site)
+    with pytest.raises(WriteError, match="outside the site folder"):
+        staging.put("../evil.html", b"x")
+    staging.put("a.html", b"x")
+    with pytest.raises(WriteError, match="same path: a.html"):
+        staging.put("a.html", b"y")
+    staging.abort()
+    assert snapshot(old_site) == {f.path: f.data for f in OLD}
+    assert siblings(old_site) == ["site"]
+
+
+def test_a_staging_folder_left_by_a_kill_changes_nothing(tmp_path: Path, old_site: Path) -> None:
+    """A build killed while pages stream into the staging folder leaves the previous site
+    and at worst that hidden folder; the next write ignores it and works."""
+    from generator.write import open_staging
+
+    staging = open_staging(old_site)
+    staging.put("index.html", b"half a build")  # then killed: never finished, never aborted
+    assert snapshot(old_site) == {f.path: f.data for f in OLD}
+    recover(old_site)
+    assert snapshot(old_site) == {f.path: f.data for f in OLD}
+    write_site(NEW, old_site)
+    assert snapshot(old_site) == {f.path: f.data for f in NEW}
+    leftover = [n for n in siblings(old_site) if n != "site"]
+    assert leftover == [staging.folder.name]
+
+
+def test_kept_files_are_linked_not_given(tmp_path: Path) -> None:
+    """write_site(kept=...): files the previous site holds are named by digest only."""
+    out = tmp_path / "site"
+    write_site(OLD, out)
+    previous = file_digests(OLD)
+    kept = {"papers/a.html": previous["papers/a.html"]}
+    rest = [f for f in OLD if f.path not in kept and f.path != "gone.html"]
+    rest.append(OutputFile("index.html", b"new index"))
+    rest = [f for f in rest if not (f.path == "index.html" and f.data == b"old index")]
+    stats = write_site(rest, out, previous=previous, kept=kept)
+    assert stats.mode == "update" and stats.files == 3
+    assert snapshot(out) == {
+        "index.html": b"new index",
+        "papers.json": b"[]",
+        "papers/a.html": b"old a",
+    }
+    with pytest.raises(WriteError, match="kept files"):
+        write_site(rest, out, previous=previous, kept={"papers/a.html": b"wrong"})
