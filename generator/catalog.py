@@ -358,7 +358,9 @@ def _coauthors(
     """(author id, papers together), most papers first, ties by display name, then in the
     order first met (stable sorts)."""
     order = sorted(sorted(counts, key=names.__getitem__), key=counts.__getitem__, reverse=True)
-    return tuple((person_ids[o], counts[o]) for o in order)
+    return tuple(
+        zip(map(person_ids.__getitem__, order), map(counts.__getitem__, order), strict=True)
+    )
 
 
 def _sort_name(name: str) -> tuple[str, str]:

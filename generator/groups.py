@@ -566,7 +566,7 @@ class GroupKeys:
     papers topics cover; the names to ignore; and either the similar-paper links between
     the set's own papers or, without them, nothing more (texts are compared)."""
 
-    VERSION = b"groups-1"  # a change of what group_papers reads renames every key
+    VERSION = b"groups-2"  # a change of what group_papers reads renames every key
 
     def __init__(
         self,
@@ -587,17 +587,22 @@ class GroupKeys:
         found = self._paper.get(paper.id)
         if found is None:
             title = "" if paper.title_source == "derived" else paper.title
-            found = _digest(
-                (
-                    "p",
-                    paper.id,
-                    paper.authors,
-                    paper.category,
-                    title,
-                    paper.abstract,
-                    self._paper_topics.get(paper.id, ()),
-                )
+            category = paper.category
+            parts = (
+                paper.id,
+                *paper.authors,
+                category or "",
+                title,
+                paper.abstract,
+                *self._paper_topics.get(paper.id, ()),
             )
+            # The parts' lengths first, so the joined text is unambiguous.
+            head = f"p{len(paper.authors)};{category is None};" + ",".join(
+                map(str, map(len, parts))
+            )
+            found = hashlib.blake2b(
+                "\x00".join((head, *parts)).encode("utf-8", "surrogatepass"), digest_size=16
+            ).digest()
             self._paper[paper.id] = found
         return found
 
