@@ -770,6 +770,16 @@ def _render_chunk(chunk: Sequence[Job]) -> list[tuple[Job, Any]]:
     return [_run_job(_WORKER, job) for job in chunk]
 
 
+def _compile_templates(env: jinja2.Environment) -> None:
+    """Compile every template once, before the workers fork (each would compile its own);
+    a template with an error is left to the page that uses it, which reports it."""
+    for name in env.list_templates(extensions=["html"]):
+        try:
+            env.get_template(name)
+        except jinja2.TemplateError:
+            continue
+
+
 def _chunks(jobs: Sequence[Job], n: int) -> Iterator[Sequence[Job]]:
     size = max(1, -(-len(jobs) // n))
     for i in range(0, len(jobs), size):
@@ -791,6 +801,7 @@ def _render_jobs(
     try:
         if jobs > 1 and len(work) > 200 and "fork" in multiprocessing.get_all_start_methods():
             _WORKER = renderer
+            _compile_templates(renderer.env)
             ctx = multiprocessing.get_context("fork")
             pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx)
             try:
