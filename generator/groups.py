@@ -446,8 +446,9 @@ def group_papers(
         other = False
     used: set[str] = set()
     out: list[Group] = []
+    everywhere = _topic_counts(papers, paper_topics)
     for g in big:
-        label = _label(g, papers, paper_topics, by_id, used)
+        label = _label(g, papers, paper_topics, by_id, used, everywhere)
         used.add(label)
         out.append(Group(label, _ids(g, papers)))
     for g in singles:
@@ -507,11 +508,14 @@ def _label(
     paper_topics: Mapping[str, tuple[str, ...]],
     by_id: Mapping[str, Topic],
     used: set[str],
+    everywhere: Counter[str] | None = None,
 ) -> str:
     """The topic most of the group has (at least half of it) and the rest of the set lacks;
-    else the arXiv category most of it shares; else an honest "Other papers"."""
+    else the arXiv category most of it shares; else an honest "Other papers".
+    ``everywhere``: the topic counts of the whole set, when the caller has them."""
     inside = Counter(t for i in rows for t in paper_topics.get(papers[i].id, ()))
-    everywhere = Counter(t for p in papers for t in paper_topics.get(p.id, ()))
+    if everywhere is None:
+        everywhere = inside if len(rows) == len(papers) else _topic_counts(papers, paper_topics)
     need = max(1 if len(rows) == 1 else 2, math.ceil(len(rows) / 2))
     best: list[tuple[float, int, int, str]] = []
     for tid, k in inside.items():
@@ -530,6 +534,12 @@ def _label(
         if name and k >= need and name not in used:
             return name
     return _other(used)
+
+
+def _topic_counts(
+    papers: Sequence[Paper], paper_topics: Mapping[str, tuple[str, ...]]
+) -> Counter[str]:
+    return Counter(t for p in papers for t in paper_topics.get(p.id, ()))
 
 
 def _single_label(
