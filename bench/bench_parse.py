@@ -171,6 +171,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
 
+    from generator.readers.native import compiled_dir
+
+    kind = "compiled (mypyc, build/native)" if compiled_dir() else "plain Python"
+    print(f"readers          {kind}")
     print(f"files            {len(corpus)}")
     print(f"input            {size / 1e6:.1f} MB, {expected} records")
     print(f"records read     {records} ({problems} diagnostics)")
