@@ -1,6 +1,6 @@
 """Benchmark topics, similar papers and grouping on a generated corpus.
 
-    .venv/bin/python -m bench.bench_topics [-n 100000] [--seed 1]
+    .venv/bin/python -m bench.bench_topics [-n 100000] [--seed 1] [--dump FILE]
 
 The corpus is deterministic and built in memory from the real seeds: each paper takes
 sentences from a seed abstract, from others of the same listing and from any listing, then
@@ -9,12 +9,15 @@ has many topics, not 64), and authors come from a Zipf-distributed pool. Prints 
 time, CPU time of this process and of its finished worker processes, and peak memory (RSS)
 of each stage, and the largest peak of a worker.
 Authors are grouped as the catalog groups them (``generator.catalog._map``: forked workers).
+``--dump FILE`` pickles the topics and similar lists, so two versions of the code can be
+checked for the same results (``pickle.load`` both and compare with ``==``).
 """
 
 from __future__ import annotations
 
 import argparse
 import itertools
+import pickle
 import random
 import re
 import resource
@@ -148,6 +151,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument(
         "--workers", type=int, default=2, help="worker processes (phrases, similar, authors)"
     )
+    ap.add_argument("--dump", type=Path, help="pickle (topic result, similar lists) here")
     args = ap.parse_args(argv)
     with Stage(f"generate {args.n} papers"):
         papers = corpus(args.n, args.seed)
@@ -190,6 +194,9 @@ def main(argv: list[str] | None = None) -> None:
         f"max {sizes[-1] if sizes else 0}); {shown / len(papers):.2f} similar per paper; "
         f"{mixed} of {len(listings)} listings mixed; largest author {max(len(p) for _, p in many)}"
     )
+
+    if args.dump:  # after the figures, so it is not timed
+        args.dump.write_bytes(pickle.dumps((result, similar)))
 
 
 if __name__ == "__main__":
