@@ -43,6 +43,9 @@ from generator.phrases import (
     STOP_WORDS,
     TERMS,
     acronym_definitions,
+    chunk_phrase_keys,
+    chunk_surfaces,
+    chunks,
     field_noun,
     key_of_name,
     key_parts,
@@ -1003,20 +1006,29 @@ def _lone_of(in_title: Mapping[str, int], in_abstract: Mapping[str, int]) -> tup
 
 @lru_cache(maxsize=1 << 16)
 def _text_phrase(title: str, abstract: str) -> str | None:
+    surfaces: list[str] = []
     if (title, abstract) in _LONE:
+        # Noted while topics counted: only the phrase's spellings are left to find.
         best = _LONE[(title, abstract)]
+        if best is None:
+            return None
+        target = merge_key(best[0])
+        for text in (title, abstract):
+            surfaces.extend(surfaces_of(text, target))
     else:
-        # Keys of up to three words are all ``_lone_of`` reads.
-        in_title = Counter(phrase_keys(title, 3)) if title else Counter()
-        best = _lone_of(in_title, Counter(phrase_keys(abstract, 3)))
-    if best is None:
-        return None
-    key = best[0]
-    target = merge_key(key)
-    spelled: Counter[str] = Counter()
-    for text in (title, abstract):
-        for surface in surfaces_of(text, target):
-            spelled[_case(surface)] += 1
+        uses: Counter[str] = Counter()
+        text_chunks = (list(chunks(title)), list(chunks(abstract)))
+        for weight, parsed in zip((TITLE_WEIGHT, 1), text_chunks, strict=True):
+            for key in chunk_phrase_keys(parsed, 3):
+                if _phrase_ok(key):
+                    uses[key] += weight
+        best = _best_use(uses)
+        if best is None:
+            return None
+        target = merge_key(best[0])
+        for parsed in text_chunks:
+            surfaces.extend(chunk_surfaces(parsed, target))
+    spelled = Counter(_case(surface) for surface in surfaces)
     if not spelled:
-        return key
+        return best[0]
     return sorted(spelled.items(), key=lambda kv: (-kv[1], "-" in kv[0], kv[0]))[0][0]
