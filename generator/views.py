@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import operator
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -226,13 +227,9 @@ def paginate(path: str, items: Sequence[tuple[str | None, Card]]) -> tuple[ListP
     pages = []
     for n, chunk in enumerate(chunks):
         sections: list[Section] = []
-        for heading, card in chunk:
-            if sections and sections[-1].heading == heading:
-                last = sections[-1]
-                sections[-1] = Section(last.heading, last.anchor, (*last.cards, card))
-            else:
-                anchor = urls.slugify(heading) if heading else None
-                sections.append(Section(heading, anchor, (card,)))
+        for heading, run in itertools.groupby(chunk, key=operator.itemgetter(0)):
+            anchor = urls.slugify(heading) if heading else None
+            sections.append(Section(heading, anchor, tuple([card for _, card in run])))
         pages.append(ListPage(paths[n], tuple(sections), Pager(n + 1, paths), len(items)))
     return tuple(pages)
 
