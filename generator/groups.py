@@ -33,7 +33,7 @@ OTHER = "Other papers"
 TOPIC_WEIGHT = 0.5
 MAX_DENSE = 2500  # larger sets are grouped from similar-paper links, without a matrix
 MAX_DENSE_TOPICS = 300  # larger sets add shared topics pair by pair (sparse), not block-wise
-MAX_SMALL = 24  # smaller sets are clustered in plain Python (array and scipy calls cost more)
+MAX_SMALL = 14  # smaller sets are clustered in plain Python (array and scipy calls cost more)
 
 _index_cache: dict[int, tuple[Sequence[Topic], dict[str, Topic], int, dict[str, float]]] = {}
 
