@@ -1089,7 +1089,8 @@ def _in_memory(
     files: list[OutputFile] = []
     for job, made in _render_jobs(renderer, stale, jobs):
         files.extend(made)
-        memo[_memo_name(job)] = (digests[job], _file_digests(made))
+        key = digests.get(job) or (keys.key(*job) if keys is not None else b"")
+        memo[_memo_name(job)] = (key, _file_digests(made))
     made, reused = _whole_site_files(renderer, work, memo, keys, lambda p, d: previous.get(p) == d)
     files += made
     kept.update(reused)

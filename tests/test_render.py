@@ -537,3 +537,16 @@ def test_streamed_build_failing_half_way_keeps_the_previous_site(
             render_to(replace(catalog, papers=catalog.papers[1:]), Config(), out, jobs=jobs)
         assert _tree(out) == before
         assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
+
+
+def test_streamed_rebuild_of_a_small_site_with_an_empty_memo(tmp_path: Path) -> None:
+    """Trusted digests of the site but no memo (deleted): every page rendered, in place."""
+    from generator.render import render_to
+
+    catalog = make_catalog()
+    out = tmp_path / "site"
+    first = render_to(catalog, Config(), out).write()
+    memo: dict[str, Any] = {}
+    again = render_to(catalog, Config(), out, memo=memo, previous=first.digests).write()
+    assert again.mode == "update" and again.changed == 0 and memo
+    assert _tree(out) == as_dict(render_site(catalog, Config()))
