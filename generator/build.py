@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 
     from generator.cache import BuildCache, Fingerprint, Memo
     from generator.model import BibEntry, Paper, Record, SeedFile
+    from generator.render import RenderedSite
     from generator.topics import TopicConfig, TopicResult
 
 
@@ -167,6 +168,7 @@ def run_build(options: BuildOptions, progress: Progress | None = None) -> BuildR
         all_diags += diags
         st.advance(len(catalog.authors) + len(catalog.topics) + len(catalog.listings))
 
+    rendered: RenderedSite | None = None
     try:
         with progress.stage("render") as st:
             # pages go straight into a staging folder beside the site as they are rendered
@@ -180,26 +182,28 @@ def run_build(options: BuildOptions, progress: Progress | None = None) -> BuildR
                 in_place=options.no_search,
             )
             st.advance(rendered.count)
-        try:
-            search_step = None
-            if not options.no_search:
-                from generator.search import build_search_index
+        search_step = None
+        if not options.no_search:
+            from generator.search import build_search_index
 
-                def search_step(staging: Path) -> None:
-                    with progress.stage("search index"):
-                        build_search_index(staging, catalog, config)
+            def search_step(staging: Path) -> None:
+                with progress.stage("search index"):
+                    build_search_index(staging, catalog, config)
 
-            with progress.stage("write") as st:
-                written = rendered.write(before_swap=search_step)
-                st.advance(rendered.count)
-                st.note(
-                    f"{written.changed} files written, {written.removed} removed, "
-                    f"{rendered.count - written.changed} unchanged ({written.mode})"
-                )
-        except BaseException:
-            rendered.abort()  # the staged pages (a failed write already removed them)
+        with progress.stage("write") as st:
+            written = rendered.write(before_swap=search_step)
+            st.advance(rendered.count)
+            st.note(
+                f"{written.changed} files written, {written.removed} removed, "
+                f"{rendered.count - written.changed} unchanged ({written.mode})"
+            )
+    except BaseException as exc:
+        # the staged pages (a failed write already removed them); this also covers an
+        # interrupt that lands after the render stage has ended and before the write began
+        if rendered is not None:
+            rendered.abort()
+        if not isinstance(exc, (OSError, BuildError)):
             raise
-    except (OSError, BuildError) as exc:
         return BuildResult(
             False,
             sort_diagnostics(all_diags),
