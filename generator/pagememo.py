@@ -1,4 +1,4 @@
-"""Page keys for ``render_site(..., memo=...)``: a page is reused only when its key is unchanged.
+"""Page keys for ``render_to(..., memo=...)``: a page is reused only when its key is unchanged.
 
 A page's key is a hash of exactly the data the page shows, taken from the Catalog before any
 view is built (so it costs microseconds, not a render): the paper, author, topic or listing

@@ -827,125 +827,15 @@ def _render_jobs(
 _WHOLE_SITE_JOBS = ("papers.json", "papers.bib")
 
 
-def _render_with_memo(
-    renderer: Renderer,
-    config: SiteConfig,
-    work: Sequence[Job],
-    jobs: int,
-    memo: MutableMapping[str, Any],
-) -> list[OutputFile]:
-    """Render only the jobs whose key changed since ``memo`` was filled; keep the memo to
-    exactly this build's entries (see generator.pagememo for what a key covers)."""
-    from generator.pagememo import PageKeys, build_salt
-
-    extra = ("search.html",) if (TEMPLATES / "search.html").is_file() else ()
-    salt = build_salt(config.title, config.description, config.base_url, extra, (TEMPLATES, STATIC))
-    keys = PageKeys(renderer.index, salt, MAX_COAUTHORS)
-    used: set[str] = set()
-    files: list[OutputFile] = []
-    stale: list[Job] = []
-    digests: dict[Job, bytes] = {}
-    pages = [job for job in work if job[0] not in _WHOLE_SITE_JOBS]
-    cold = not memo  # nothing to reuse: render at once, hash while the workers render
-    for job in pages:
-        name = f"page\x00{job[0]}\x00{job[1]}"
-        used.add(name)
-        if cold:
-            stale.append(job)
-            continue
-        digest = digests[job] = keys.key(*job)
-        hit = memo.get(name)
-        if hit is not None and hit[0] == digest:
-            files.extend(hit[1])
-        else:
-            stale.append(job)
-
-    def cached(prefix: str, make: Callable[[Paper], Any]) -> Callable[[Paper], Any]:
-        def get(p: Paper) -> Any:
-            name = f"{prefix}\x00{p.id}"
-            used.add(name)
-            fp = keys.paper(p.id) + salt
-            hit = memo.get(name)
-            if hit is not None and hit[0] == fp:
-                return hit[1]
-            value = make(p)
-            memo[name] = (fp, value)
-            return value
-
-        return get
-
-    ix = renderer.index
-
-    def whole(kind: str, pieces: tuple[str, ...], make: Callable[[], OutputFile]) -> None:
-        """A whole-site file: reused when no paper changed, else joined from cached pieces."""
-        name = f"whole\x00{kind}"
-        used.add(name)
-        digest = keys.all_papers(kind)
-        hit = memo.get(name)
-        if hit is not None and hit[0] == digest:
-            files.append(hit[1])
-            # its per-paper pieces stay in the memo for the next change
-            used.update(f"{prefix}\x00{p.id}" for prefix in pieces for p in ix.catalog.papers)
-            return
-        made = make()
-        memo[name] = (digest, made)
-        files.append(made)
-
-    def meanwhile() -> None:
-        if cold:
-            for job in pages:
-                digests[job] = keys.key(*job)
-        if any(job[0] == "papers.json" for job in work):
-            whole(
-                "papers.json",
-                ("row",),
-                lambda: renderer.papers_json(cached("row", renderer.paper_json_row)),
-            )
-        if any(job[0] == "papers.bib" for job in work):
-            whole(
-                "papers.bib",
-                ("bib", "citekey"),
-                lambda: renderer.papers_bib(
-                    cached("bib", ix.bib_body), cached("citekey", citation_key)
-                ),
-            )
-
-    for job, made in _render_jobs(renderer, stale, jobs, meanwhile):
-        memo[f"page\x00{job[0]}\x00{job[1]}"] = (digests[job], tuple(made))
-        files.extend(made)
-    for name in [k for k in memo if k not in used]:
-        del memo[name]
-    return files
-
-
-def render_site(
-    catalog: Catalog,
-    config: SiteConfig,
-    jobs: int = 1,
-    memo: MutableMapping[str, Any] | None = None,
-) -> tuple[OutputFile, ...]:
-    """Every file of the site, sorted by path. ``jobs`` > 1 renders in forked workers.
-
-    ``memo``: pages kept from earlier builds (any mutable mapping, e.g. a dict saved with
-    pickle between builds; empty at first). A page whose key (a hash of exactly what it shows,
-    the code, templates and static files: generator.pagememo) is unchanged is taken from the
-    memo instead of being rendered; the memo is then updated to this build's pages only.
-    The output is the same with or without a memo."""
+def render_site(catalog: Catalog, config: SiteConfig, jobs: int = 1) -> tuple[OutputFile, ...]:
+    """Every file of the site in memory, sorted by path. ``jobs`` > 1 renders in forked
+    workers. The build uses ``render_to`` (the same files, streamed to disk, with a memo)."""
     renderer = Renderer(catalog, config)
-    work = renderer.jobs()
     files: list[OutputFile] = []
-    if memo is None:
-        for _, made in _render_jobs(renderer, work, jobs):
-            files.extend(made)
-    else:
-        files = _render_with_memo(renderer, config, work, jobs, memo)
+    for _, made in _render_jobs(renderer, renderer.jobs(), jobs):
+        files.extend(made)
     files.extend(static_files())
-    base = config.base_url
-    if base:
-        files.append(
-            OutputFile("sitemap.xml", sitemap_xml(base, sitemap_paths([f.path for f in files])))
-        )
-        files.append(OutputFile("robots.txt", robots_txt(base)))
+    files += _site_map(config, [f.path for f in files])
     files.sort(key=lambda f: f.path)
     for a, b in zip(files, files[1:], strict=False):
         if a.path == b.path:

@@ -335,18 +335,32 @@ def _rendered_jobs(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
     return seen
 
 
-def test_memo_output_equals_a_render_without_it(monkeypatch: pytest.MonkeyPatch) -> None:
+def _memo_build(
+    tmp_path: Path, catalog: Catalog, config: Config, memo: dict[str, Any], jobs: int = 1
+) -> tuple[OutputFile, ...]:
+    """A build through the page memo, as the build runs it (``render_to`` + write into the
+    same folder each time): the site's files, as ``render_site`` returns them."""
+    from generator.render import render_to
+
+    out = tmp_path / "memo-site"
+    render_to(catalog, config, out, jobs=jobs, memo=memo).write()
+    return tuple(OutputFile(path, data) for path, data in sorted(_tree(out).items()))
+
+
+def test_memo_output_equals_a_render_without_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     catalog = make_catalog(hostile=True)
     plain = render_site(catalog, Config(base_url="https://example.org/x/"))
     memo: dict[str, Any] = {}
     seen = _rendered_jobs(monkeypatch)
-    assert render_site(catalog, Config(base_url="https://example.org/x/"), memo=memo) == plain
+    assert _memo_build(tmp_path, catalog, Config(base_url="https://example.org/x/"), memo) == plain
     first = len(seen)
     assert first > 10 and memo
-    assert render_site(catalog, Config(base_url="https://example.org/x/"), memo=memo) == plain
+    assert _memo_build(tmp_path, catalog, Config(base_url="https://example.org/x/"), memo) == plain
     assert len(seen) == first  # nothing rendered again: every page came from the memo
     # site settings are part of every key
-    other = render_site(catalog, Config(title="Other title"), memo=memo)
+    other = _memo_build(tmp_path, catalog, Config(title="Other title"), memo)
     assert len(seen) == 2 * first
     assert other == render_site(catalog, Config(title="Other title"))
 
@@ -357,15 +371,15 @@ def _edit_paper(catalog: Catalog, paper_id: str, **changes: Any) -> Catalog:
 
 
 def test_memo_rerenders_every_page_showing_a_changed_abstract(
-    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     catalog = make_catalog()
     memo: dict[str, Any] = {}
-    old = as_dict(render_site(catalog, Config(), memo=memo))
+    old = as_dict(_memo_build(tmp_path, catalog, Config(), memo))
     edited = _edit_paper(catalog, "2106.02241", abstract="A new abstract about $y^3$.")
     fresh = render_site(edited, Config())
     seen = _rendered_jobs(monkeypatch)
-    assert render_site(edited, Config(), memo=memo) == fresh
+    assert _memo_build(tmp_path, edited, Config(), memo) == fresh
     changed = {path for path, data in as_dict(fresh).items() if old.get(path) != data}
     # the paper page, its feeds (summaries) and papers.json show the abstract
     assert {"papers/2106.02241.html", "papers.json", "feeds/topics/distillation.xml"} <= changed
@@ -378,15 +392,15 @@ def test_memo_rerenders_every_page_showing_a_changed_abstract(
 
 
 def test_memo_rerenders_every_page_showing_a_changed_title(
-    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     catalog = make_catalog()
     memo: dict[str, Any] = {}
-    render_site(catalog, Config(), memo=memo)
+    _memo_build(tmp_path, catalog, Config(), memo)
     edited = _edit_paper(catalog, "2106.02241", title="A brand new title")
     fresh = as_dict(render_site(edited, Config()))
     seen = _rendered_jobs(monkeypatch)
-    assert as_dict(render_site(edited, Config(), memo=memo)) == fresh
+    assert as_dict(_memo_build(tmp_path, edited, Config(), memo)) == fresh
     for path, data in fresh.items():
         if path.endswith((".html", ".xml")) and not path.startswith("static/"):
             shows = b"A brand new title" in data
@@ -400,17 +414,17 @@ def test_memo_rerenders_every_page_showing_a_changed_title(
     assert ("author", "bo-zhang") not in seen
 
 
-def test_memo_follows_renamed_authors_and_drops_removed_pages() -> None:
+def test_memo_follows_renamed_authors_and_drops_removed_pages(tmp_path: Path) -> None:
     catalog = many_papers_catalog(300)
     memo: dict[str, Any] = {}
-    render_site(catalog, Config(), memo=memo, jobs=2)
+    _memo_build(tmp_path, catalog, Config(), memo, jobs=2)
     author = catalog.authors[0]
     renamed = replace(
         catalog, authors=(replace(author, name="Renamed Person"),) + catalog.authors[1:]
     )
-    assert render_site(renamed, Config(), memo=memo, jobs=2) == render_site(renamed, Config())
+    assert _memo_build(tmp_path, renamed, Config(), memo, jobs=2) == render_site(renamed, Config())
     fewer = replace(catalog, papers=catalog.papers[:-1])
-    assert render_site(fewer, Config(), memo=memo) == render_site(fewer, Config())
+    assert _memo_build(tmp_path, fewer, Config(), memo) == render_site(fewer, Config())
     gone = catalog.papers[-1].id
     assert not [k for k in memo if k.endswith(gone)]  # no entry kept for a page not built
 
@@ -439,7 +453,7 @@ def test_memo_follows_the_templates_render_reads(
 ) -> None:
     catalog = make_catalog()
     memo: dict[str, Any] = {}
-    render_site(catalog, Config(), memo=memo)
+    _memo_build(tmp_path, catalog, Config(), memo)
     templates = tmp_path / "templates"
     shutil.copytree(render.TEMPLATES, templates)
     base = templates / "base.html"
@@ -447,7 +461,7 @@ def test_memo_follows_the_templates_render_reads(
     monkeypatch.setattr(render, "TEMPLATES", templates)
     render.environment.cache_clear()
     try:
-        edited = as_dict(render_site(catalog, Config(), memo=memo))
+        edited = as_dict(_memo_build(tmp_path, catalog, Config(), memo))
         assert all(
             b"<main data-edited " in data for p, data in edited.items() if p.endswith(".html")
         )
