@@ -298,41 +298,86 @@ def _group_sets(
         )
 
     prime_topic_index(topics)  # computed once here, inherited by the forked workers
-    for t, result in zip(todo, _map(run, todo, jobs), strict=True):
+    costs = [_grouping_cost(len(tasks[t][0]), tasks[t][2]) for t in todo]
+    for t, result in zip(todo, _map(run, todo, jobs, costs), strict=True):
         out[t] = result
         if memo is not None and t in keys:
             memo[keys[t]] = pack_groups(result)
     return out
 
 
+def _grouping_cost(n: int, use_similar: bool) -> float:
+    """Rough cost of grouping a set of ``n`` papers (for handing the costliest out first):
+    a fixed part, a part per paper (more when texts are compared) and the n x n matrix."""
+    return 10.0 + n * (1.0 if use_similar else 3.0) + (n * n / 2000 if n <= 2500 else 0.0)
+
+
 _T = TypeVar("_T")
 _R = TypeVar("_R")
-_TASK: Callable[[Any], Any] | None = None  # what forked workers run (inherited, not pickled)
+# What forked workers run and on what (inherited through fork, never pickled: a task is
+# only a list of positions in _ITEMS, and only results travel back).
+_TASK: Callable[[Any], Any] | None = None
+_ITEMS: Sequence[Any] = ()
 MIN_PARALLEL_ITEMS = 100  # fewer items are not worth starting processes for
+CHUNKS_PER_JOB = 8  # work is handed out in this many pieces per worker (balance)
 
 
-def _run_chunk(chunk: Sequence[Any]) -> list[Any]:
+def _run_chunk(positions: Sequence[int]) -> list[Any]:
     assert _TASK is not None
-    return [_TASK(item) for item in chunk]
+    items = _ITEMS
+    return [_TASK(items[i]) for i in positions]
 
 
-def _map(fn: Callable[[_T], _R], items: Sequence[_T], jobs: int) -> list[_R]:
+def _chunks(costs: Sequence[float] | None, count: int, jobs: int) -> list[list[int]]:
+    """Positions 0..count-1 in pieces of about equal cost, costliest first (so the last
+    pieces to finish are small ones); without costs, consecutive pieces of equal length."""
+    pieces = jobs * CHUNKS_PER_JOB
+    if costs is None:
+        size = max(1, -(-count // pieces))
+        return [list(range(i, min(i + size, count))) for i in range(0, count, size)]
+    order = sorted(range(count), key=lambda i: -costs[i])
+    share = sum(costs) / pieces
+    out: list[list[int]] = []
+    current: list[int] = []
+    weight = 0.0
+    for i in order:
+        current.append(i)
+        weight += costs[i]
+        if weight >= share:
+            out.append(current)
+            current, weight = [], 0.0
+    if current:
+        out.append(current)
+    return out
+
+
+def _map(
+    fn: Callable[[_T], _R],
+    items: Sequence[_T],
+    jobs: int,
+    costs: Sequence[float] | None = None,
+) -> list[_R]:
     """``[fn(x) for x in items]``, in forked worker processes when ``jobs`` > 1 and there are
-    enough items; results in order, so the output does not depend on ``jobs``."""
-    global _TASK
+    enough items; results in order, so the output does not depend on ``jobs``. The
+    workers read ``items`` from the memory they inherit: only positions are sent to them.
+    ``costs`` (one per item, any unit): hand the costliest items out first."""
+    global _TASK, _ITEMS
     if jobs < 2 or len(items) < MIN_PARALLEL_ITEMS:
         return [fn(x) for x in items]
     if "fork" not in multiprocessing.get_all_start_methods():
         return [fn(x) for x in items]
-    size = max(1, -(-len(items) // (jobs * 4)))
-    chunks = [items[i : i + size] for i in range(0, len(items), size)]
-    _TASK = fn
+    chunks = _chunks(costs, len(items), jobs)
+    _TASK, _ITEMS = fn, items
+    out: list[Any] = [None] * len(items)
     try:
         ctx = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
-            return [r for part in pool.map(_run_chunk, chunks) for r in part]
+            for positions, part in zip(chunks, pool.map(_run_chunk, chunks), strict=True):
+                for i, r in zip(positions, part, strict=True):
+                    out[i] = r
     finally:
-        _TASK = None
+        _TASK, _ITEMS = None, ()
+    return out
 
 
 _PAPER_FIELDS = attrgetter(*(f.name for f in fields(Paper)))

@@ -1,0 +1,49 @@
+"""The catalog's forked map: results in order whatever the schedule, items never pickled."""
+
+from __future__ import annotations
+
+import multiprocessing
+import threading
+
+import pytest
+
+from generator.catalog import _chunks, _grouping_cost, _map
+
+needs_fork = pytest.mark.skipif(
+    "fork" not in multiprocessing.get_all_start_methods(), reason="no fork start method"
+)
+
+
+def test_chunks_cover_every_position_once() -> None:
+    costs = [float((i * 7919) % 97) + (500.0 if i % 50 == 0 else 0.0) for i in range(300)]
+    for given in (None, costs):
+        pieces = _chunks(given, len(costs), 2)
+        flat = sorted(i for piece in pieces for i in piece)
+        assert flat == list(range(len(costs)))
+    by_cost = _chunks(costs, len(costs), 2)
+    # Costliest first: the first piece holds the costliest item, the last the cheapest.
+    assert max(costs) == costs[by_cost[0][0]]
+    assert min(costs) == costs[by_cost[-1][-1]]
+    assert _chunks(None, 0, 2) == []
+
+
+def test_grouping_cost_grows_with_size() -> None:
+    sizes = [3, 14, 50, 300, 1000, 2500]
+    costs = [_grouping_cost(n, True) for n in sizes]
+    assert costs == sorted(costs)
+    assert _grouping_cost(50, False) > _grouping_cost(50, True)
+
+
+@needs_fork
+def test_map_in_workers_keeps_order_and_never_pickles_items() -> None:
+    # A lock cannot be pickled: the workers must read the items from inherited memory.
+    items = [(i, threading.Lock()) for i in range(250)]
+    costs = [float(i % 13) for i in range(250)]
+
+    def work(item: tuple[int, threading.Lock]) -> tuple[int, int]:
+        return item[0], item[0] * item[0]
+
+    expected = [work(x) for x in items]
+    assert _map(work, items, 2) == expected
+    assert _map(work, items, 2, costs) == expected
+    assert _map(work, items, 1, costs) == expected
