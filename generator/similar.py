@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
+from sparse_dot_topn import sp_matmul_topn  # type: ignore[import-untyped]
 
 from generator.model import Paper
 from generator.people import name_key
@@ -180,27 +181,8 @@ def _rank_rows(job: _Ranking, lo: int, hi: int) -> list[tuple[str, tuple[tuple[s
     (rounded to 4 places) and id."""
     ids, topic_sets = job.ids, job.topic_sets
     min_score, k = job.min_score, job.k
-    floor = min_score * 0.5
     near = min_score * 0.85
-    scores = sp.csr_matrix(job.x[lo:hi] @ job.index)
-    # Drop weak candidates, then the paper itself (entries stay in stored order).
-    strong = np.flatnonzero(scores.data >= floor)
-    rows = np.repeat(np.arange(lo, hi), np.diff(scores.indptr))[strong]
-    cols, vals = scores.indices[strong], scores.data[strong]
-    del scores, strong
-    other = cols != rows
-    rows, cols, vals = rows[other], cols[other], vals[other]
-    # The strongest 4 k of each row (rows are contiguous, in order); a row with no more
-    # keeps them all. Their order does not matter: the final sort orders them fully.
-    most = 4 * k
-    counts = np.bincount(rows - lo, minlength=hi - lo)
-    ptr = np.concatenate(([0], np.cumsum(counts))).tolist()
-    picks: list[np.ndarray] = [np.flatnonzero(counts[rows - lo] <= most)]
-    for row in np.flatnonzero(counts > most).tolist():
-        s = ptr[row]
-        picks.append(s + np.argpartition(-vals[s : ptr[row + 1]], most)[:most])
-    top = np.concatenate(picks)
-    r_arr, c_arr, raw = rows[top], cols[top], vals[top]
+    r_arr, c_arr, raw = _strongest(job, lo, hi)
     # Shared people add to a pair alike in text or sharing a topic, never alone.
     people = job.people
     shared = np.asarray(people[r_arr].multiply(people[c_arr]).sum(axis=1)).ravel()
@@ -224,6 +206,72 @@ def _rank_rows(job: _Ranking, lo: int, hi: int) -> list[tuple[str, tuple[tuple[s
         pairs = zip([ids[c] for c in c_list[a:b]], s_list[a:b], strict=True)
         found.append((ids[int(r_arr[a])], tuple(pairs)))
     return found
+
+
+def _strongest(job: _Ranking, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each row's strongest ``4 k`` candidates of at least half the minimum score, the
+    paper itself left out: (rows, columns, raw scores), in no particular order.
+
+    One pass of ``sparse_dot_topn`` keeps each row's ``4 k + 2`` best products (the same
+    sums, added in the same order as scipy's product). Where that leaves the ``4 k``-th
+    and the next candidate equal, which of the tied ones are kept is scipy's product's
+    choice (``_strongest_exact``), so those few rows are recomputed that way."""
+    floor = job.min_score * 0.5
+    most = 4 * job.k
+    best = sp_matmul_topn(
+        job.x[lo:hi],
+        job.index,
+        top_n=most + 2,
+        threshold=float(np.nextafter(floor, -np.inf)),  # keeps exactly the sums >= floor
+    )
+    rows = np.repeat(np.arange(lo, hi), np.diff(best.indptr))
+    cols, vals = best.indices.astype(np.int64), best.data
+    other = cols != rows
+    rows, cols, vals = rows[other], cols[other], vals[other]
+    order = np.lexsort((-vals, rows))  # each row's candidates, strongest first
+    rows, cols, vals = rows[order], cols[order], vals[order]
+    counts = np.bincount(rows - lo, minlength=hi - lo)
+    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    place = np.arange(len(rows)) - starts[rows - lo]
+    keep = place < most
+    # A row with more than 4 k candidates whose 4 k-th equals the next: ties at the cut.
+    full = np.flatnonzero(counts > most)
+    tied = full[vals[starts[full] + most - 1] == vals[starts[full] + most]] + lo
+    if len(tied) == 0:
+        return rows[keep], cols[keep], vals[keep]
+    keep &= ~np.isin(rows, tied)
+    parts = [(rows[keep], cols[keep], vals[keep])]
+    parts += [_strongest_exact(job, row, row + 1) for row in tied.tolist()]
+    return (
+        np.concatenate([p[0] for p in parts]),
+        np.concatenate([p[1] for p in parts]),
+        np.concatenate([p[2] for p in parts]),
+    )
+
+
+def _strongest_exact(job: _Ranking, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``_strongest`` from scipy's full product of rows lo..hi: of tied candidates at a
+    row's cut, ``np.argpartition`` keeps some in the product's stored order."""
+    floor = job.min_score * 0.5
+    most = 4 * job.k
+    scores = sp.csr_matrix(job.x[lo:hi] @ job.index)
+    # Drop weak candidates, then the paper itself (entries stay in stored order).
+    strong = np.flatnonzero(scores.data >= floor)
+    rows = np.repeat(np.arange(lo, hi), np.diff(scores.indptr))[strong]
+    cols, vals = scores.indices[strong], scores.data[strong]
+    del scores, strong
+    other = cols != rows
+    rows, cols, vals = rows[other], cols[other], vals[other]
+    # The strongest 4 k of each row (rows are contiguous, in order); a row with no more
+    # keeps them all.
+    counts = np.bincount(rows - lo, minlength=hi - lo)
+    ptr = np.concatenate(([0], np.cumsum(counts))).tolist()
+    picks: list[np.ndarray] = [np.flatnonzero(counts[rows - lo] <= most)]
+    for row in np.flatnonzero(counts > most).tolist():
+        s = ptr[row]
+        picks.append(s + np.argpartition(-vals[s : ptr[row + 1]], most)[:most])
+    top = np.concatenate(picks)
+    return rows[top], cols[top].astype(np.int64), vals[top]
 
 
 def _round4(values: np.ndarray) -> np.ndarray:
