@@ -1,6 +1,7 @@
 """Seed readers: one module per layout, chosen from the text by a table of detectors.
 
-Each layout module offers ``detect(lines) -> int`` (how many lines only that layout writes) and
+Each layout module offers ``detect(lines, floor=None) -> int`` (how many lines only that layout
+writes; given a ``floor``, it may stop counting once the count exceeds it) and
 ``read(name, lines, today) -> (records, diagnostics)``. Adding a layout adds a module and a row
 to ``READERS``. Lines reach the readers decoded (UTF-8, byte-order mark dropped), with CRLF and
 CR turned into LF, and stripped of leading and trailing white space.
@@ -37,7 +38,7 @@ __all__ = [
     "split_arxiv_id",
 ]
 
-Detector = Callable[[list[str]], int]
+Detector = Callable[[list[str], int | None], int]
 Reader = Callable[[str, list[str], date], tuple[list[Record], list[Diagnostic]]]
 
 
@@ -95,7 +96,7 @@ def detect_layout(lines: list[str]) -> Layout | None:
     best: Layout | None = None
     best_score = 0
     for layout, detector, _ in readers():
-        score = detector(lines)
+        score = detector(lines, best_score)  # only whether it beats the best so far matters
         if score > best_score:
             best, best_score = layout, score
     return best

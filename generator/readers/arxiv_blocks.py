@@ -31,8 +31,9 @@ _SHORT_COMMENTS = 300
 Paragraph = tuple[int, list[str]]  # (first line number, lines)
 
 
-def detect(lines: list[str]) -> int:
-    """How many lines only this layout writes: ``Created:`` lines."""
+def detect(lines: list[str], floor: int | None = None) -> int:
+    """How many lines only this layout writes: ``Created:`` lines (all counted, whatever
+    ``floor``)."""
     return sum(map(str.startswith, lines, repeat("Created:")))
 
 

@@ -111,8 +111,8 @@ def _glued(words: str) -> bool:
     return _GLUED_AHEAD_RE.search(words) is not None
 
 
-def detect(lines: list[str]) -> int:
-    """arXiv lines not followed by a ``Created:`` line."""
+def detect(lines: list[str], floor: int | None = None) -> int:
+    """arXiv lines not followed by a ``Created:`` line (all counted, whatever ``floor``)."""
     score = 0
     n = len(lines)
     for k in compress(range(n), map(str.startswith, lines, repeat("arXiv:"))):

@@ -7,17 +7,14 @@ Multilingual Plane, so "É", "Ł" and "Ö" count as capitals exactly like "E" do
 from __future__ import annotations
 
 import re
-from collections import deque
 from collections.abc import Callable
 from dataclasses import fields
 from datetime import date
 from functools import lru_cache
-from itertools import repeat
-from operator import call
-from typing import Any
+from typing import Final
 
 from generator.diagnostics import Diagnostic, error
-from generator.model import Record
+from generator.model import Layout, Record
 from generator.textio import sniff_encoding
 
 _BMP = "".join(map(chr, range(0x10000)))  # surrogates included: no predicate accepts them
@@ -61,16 +58,62 @@ if tuple(f.name for f in fields(Record)) != RECORD_FIELDS:
         "generator.model.Record changed: update RECORD_FIELDS and new_record's callers"
     )
 _SETTERS = tuple(getattr(Record, name).__set__ for name in RECORD_FIELDS)
+# one constant per slot setter (Final: compiled, each is a C static, not a dict lookup)
+_SET_FILE: Final = _SETTERS[0]
+_SET_LINE: Final = _SETTERS[1]
+_SET_INDEX: Final = _SETTERS[2]
+_SET_LAYOUT: Final = _SETTERS[3]
+_SET_ARXIV_ID: Final = _SETTERS[4]
+_SET_DATE: Final = _SETTERS[5]
+_SET_DATE_TEXT: Final = _SETTERS[6]
+_SET_DATE_INFERRED: Final = _SETTERS[7]
+_SET_TITLE: Final = _SETTERS[8]
+_SET_AUTHORS: Final = _SETTERS[9]
+_SET_AUTHORS_TRUNCATED: Final = _SETTERS[10]
+_SET_AFFILIATION: Final = _SETTERS[11]
+_SET_CATEGORY: Final = _SETTERS[12]
+_SET_SCORE: Final = _SETTERS[13]
+_SET_HAS_CODE: Final = _SETTERS[14]
+_SET_COMMENTS: Final = _SETTERS[15]
+_SET_JOURNAL_REF: Final = _SETTERS[16]
+_SET_DOI: Final = _SETTERS[17]
+_SET_DOIS: Final = _SETTERS[18]
+_SET_ABSTRACT: Final = _SETTERS[19]
+_NEW_OBJECT: Final = object.__new__
 
 
-def new_record(*values: Any) -> Record:
-    """``Record(*values)``, every field given in order, built by setting the slots directly:
+def new_record(
+    file: str, line: int, index: int, layout: Layout,
+    arxiv_id: str | None, date: str | None, date_text: str | None, date_inferred: bool,
+    title: str | None, authors: tuple[str, ...], authors_truncated: bool,
+    affiliation: str | None, category: str | None, score: float | None, has_code: bool,
+    comments: str | None, journal_ref: str | None, doi: str | None, dois: tuple[str, ...],
+    abstract: str | None,
+) -> Record:  # fmt: skip
+    """``Record(...)``, every field given in order, built by setting the slots directly:
     the frozen dataclass's ``__init__`` sets each one through ``object.__setattr__``, which
     costs twice as much (a few µs a record)."""
-    if len(values) != len(_SETTERS):
-        raise TypeError(f"new_record takes {len(_SETTERS)} values, got {len(values)}")
-    record: Record = object.__new__(Record)
-    deque(map(call, _SETTERS, repeat(record), values), 0)
+    record: Record = _NEW_OBJECT(Record)
+    _SET_FILE(record, file)
+    _SET_LINE(record, line)
+    _SET_INDEX(record, index)
+    _SET_LAYOUT(record, layout)
+    _SET_ARXIV_ID(record, arxiv_id)
+    _SET_DATE(record, date)
+    _SET_DATE_TEXT(record, date_text)
+    _SET_DATE_INFERRED(record, date_inferred)
+    _SET_TITLE(record, title)
+    _SET_AUTHORS(record, authors)
+    _SET_AUTHORS_TRUNCATED(record, authors_truncated)
+    _SET_AFFILIATION(record, affiliation)
+    _SET_CATEGORY(record, category)
+    _SET_SCORE(record, score)
+    _SET_HAS_CODE(record, has_code)
+    _SET_COMMENTS(record, comments)
+    _SET_JOURNAL_REF(record, journal_ref)
+    _SET_DOI(record, doi)
+    _SET_DOIS(record, dois)
+    _SET_ABSTRACT(record, abstract)
     return record
 
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from itertools import compress
 
 from generator.diagnostics import Diagnostic, error, warning
 from generator.model import Layout, Record
@@ -34,27 +33,36 @@ HEADER_RE = re.compile(
 )
 
 
-def detect(lines: list[str]) -> int:
-    """Header lines ("CLOct 4, 2023Code"); a header is never long."""
-    short = compress(lines, map((48).__gt__, map(len, lines)))  # len(line) < 48
-    return len(list(filter(None, map(HEADER_RE.fullmatch, short))))
+def detect(lines: list[str], floor: int | None = None) -> int:
+    """Header lines ("CLOct 4, 2023Code"); a header is never long. With ``floor``, the count
+    stops as soon as it exceeds ``floor`` (all that choosing a layout needs to know)."""
+    count = 0
+    for line in lines:
+        # a header is short, starts with a letter or digit, ends in a digit or "Code" and
+        # holds no colon (unlike the lines that start "arXiv:" and "Created:")
+        if (
+            0 < len(line) < 48
+            and line[0].isalnum()
+            and (line[-1].isdigit() or line.endswith("Code"))
+            and ":" not in line
+            and HEADER_RE.fullmatch(line) is not None
+        ):
+            count += 1
+            if floor is not None and count > floor:
+                break
+    return count
 
 
 def read(name: str, lines: list[str], today: date) -> tuple[list[Record], list[Diagnostic]]:
     records: list[Record] = []
     diags: list[Diagnostic] = []
+    dates: dict[str, tuple[str | None, bool]] = {}  # date as written -> (ISO date, inferred)
     header: re.Match[str] | None = None
     start = 0
     body: list[tuple[int, str]] = []
-
-    def finish() -> None:
-        if header is None:
-            return
-        record = _record(name, header, start, body, len(records), today, diags)
-        if record is not None:
-            records.append(record)
-
-    for number, line in enumerate(lines, start=1):
+    number = 0
+    for line in lines:
+        number += 1
         if not line:
             continue
         # a header starts with a letter or digit and ends in a digit or "Code": a quick test
@@ -62,7 +70,10 @@ def read(name: str, lines: list[str], today: date) -> tuple[list[Record], list[D
         header_like = line[0].isalnum() and (line[-1].isdigit() or line.endswith("Code"))
         m = HEADER_RE.fullmatch(line) if header_like else None
         if m is not None:
-            finish()
+            if header is not None:
+                record = _record(name, header, start, body, len(records), today, diags, dates)
+                if record is not None:
+                    records.append(record)
             header, start, body = m, number, []
         elif header is None:
             diags.append(
@@ -75,7 +86,10 @@ def read(name: str, lines: list[str], today: date) -> tuple[list[Record], list[D
             )
         else:
             body.append((number, line))
-    finish()
+    if header is not None:
+        record = _record(name, header, start, body, len(records), today, diags, dates)
+        if record is not None:
+            records.append(record)
     return records, diags
 
 
@@ -87,6 +101,7 @@ def _record(
     index: int,
     today: date,
     diags: list[Diagnostic],
+    dates: dict[str, tuple[str | None, bool]],
 ) -> Record | None:
     head = m.group()
     if len(body) < 2:
@@ -123,24 +138,26 @@ def _record(
         )
         return None
     title, authors, truncated, affiliation = split
-    year = m.group("year")
-    iso, inferred = month_day_date(
-        MONTHS[m.group("month")], int(m.group("day")), int(year) if year else None, today
-    )
+    score, category, date_text, month, day, year, code = m.groups()
+    seen = dates.get(date_text)
+    if seen is None:
+        seen = dates[date_text] = month_day_date(
+            MONTHS[month], int(day), int(year) if year else None, today
+        )
+    iso, inferred = seen
     if iso is None:
         diags.append(
             warning(
                 name,
                 start,
-                f"expected a calendar date, found '{m.group('date')}'; the record has no date",
+                f"expected a calendar date, found '{date_text}'; the record has no date",
             )
         )
-    score = m.group("score")
     return new_record(
         name, start, index, LAYOUT,  # file, line, index, layout
-        None, iso, m.group("date"), inferred,  # arxiv_id, date, date_text, date_inferred
+        None, iso, date_text, inferred,  # arxiv_id, date, date_text, date_inferred
         title, authors, truncated, affiliation,  # title, authors, authors_truncated, affiliation
-        m.group("category"), float(score) if score else None,  # category, score
-        m.group("code") is not None,  # has_code
+        category, float(score) if score else None,  # category, score
+        code is not None,  # has_code
         None, None, None, (), abstract,  # comments, journal_ref, doi, dois, abstract
     )  # fmt: skip
