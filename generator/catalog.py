@@ -270,40 +270,55 @@ def _group_sets(
 ) -> list[tuple[tuple[Group, ...], bool]]:
     """``group_papers`` of each (paper ids, the set's name, use the similar lists) task, in
     order: sets too small are not grouped, kept results come from ``memo``, and the rest
-    run in ``jobs`` forked workers (their results are stored in ``memo``)."""
+    are grouped in ``jobs`` forked workers (their results are stored in ``memo``; with an
+    empty memo, the workers compute the keys too)."""
     out: list[tuple[tuple[Group, ...], bool]] = [((), False)] * len(tasks)
-    keys: dict[int, str] = {}
-    todo: list[int] = []
+    todo = [t for t, (ids, _, _) in enumerate(tasks) if len(ids) >= MIN_PAPERS_TO_GROUP]
     keyer = GroupKeys(paper_topics, topics, similar) if memo is not None else None
-    for t, (ids, name, use_similar) in enumerate(tasks):
-        if len(ids) < MIN_PAPERS_TO_GROUP:
-            continue
-        if keyer is not None and memo is not None:
-            key = keyer.key([by_id[i] for i in ids], ignore_names=(name,), use_similar=use_similar)
+
+    def key_of(t: int) -> str:
+        assert keyer is not None
+        ids, name, use_similar = tasks[t]
+        return keyer.key([by_id[i] for i in ids], ignore_names=(name,), use_similar=use_similar)
+
+    keys: dict[int, str] = {}
+    if keyer is not None and memo is not None and len(memo) > 0:
+        # A kept memo (a rebuild: most sets are in it): look the sets up here and group
+        # only the others. With an empty memo nothing can be found, so the workers
+        # compute each set's key along with its grouping.
+        missing: list[int] = []
+        for t in todo:
+            key = keys[t] = key_of(t)
             kept = memo.get(key)
             if kept is not None:
                 out[t] = unpack_groups(kept)
-                continue
-            keys[t] = key
-        todo.append(t)
+            else:
+                missing.append(t)
+        todo = missing
 
-    def run(t: int) -> tuple[tuple[Group, ...], bool]:
+    def run(t: int) -> tuple[str | None, _Packed]:
+        """(memo key, packed grouping) of a set; runs in the workers."""
         ids, name, use_similar = tasks[t]
-        return group_papers(
+        key = keys.get(t) or (key_of(t) if keyer is not None else None)
+        result = group_papers(
             [by_id[i] for i in ids],
             paper_topics,
             topics,
             ignore_names=(name,),
             similar=similar if use_similar else None,
         )
+        return key, pack_groups(result)
 
     prime_topic_index(topics)  # computed once here, inherited by the forked workers
     costs = [_grouping_cost(len(tasks[t][0]), tasks[t][2]) for t in todo]
-    for t, result in zip(todo, _map(run, todo, jobs, costs), strict=True):
-        out[t] = result
-        if memo is not None and t in keys:
-            memo[keys[t]] = pack_groups(result)
+    for t, (made, packed) in zip(todo, _map(run, todo, jobs, costs), strict=True):
+        if made is not None and memo is not None:
+            memo[made] = packed
+        out[t] = unpack_groups(packed)
     return out
+
+
+_Packed = tuple[tuple[tuple[str, tuple[str, ...]], ...], bool]
 
 
 def _grouping_cost(n: int, use_similar: bool) -> float:

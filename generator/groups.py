@@ -19,7 +19,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.cluster.hierarchy import linkage
+from scipy.cluster import _hierarchy
+from scipy.cluster.hierarchy import _LINKAGE_METHODS, linkage
 from scipy.spatial.distance import squareform
 
 from generator.model import Group, Paper, Topic
@@ -272,8 +273,21 @@ def _average_linkage(sim: np.ndarray, threshold: float) -> list[list[int]]:
     dist = squareform(sim, force="tovector", checks=False)
     np.clip(dist, 0.0, 1.0, out=dist)
     np.subtract(1.0, dist, out=dist)
-    tree = linkage(dist, method="average")
+    tree = _nn_chain(dist, n)
     return _cut(tree, n, 1.0 - threshold)
+
+
+_AVERAGE = _LINKAGE_METHODS.get("average")
+
+
+def _nn_chain(dist: np.ndarray, n: int) -> np.ndarray:
+    """``linkage(dist, method="average")``: scipy's nearest-neighbour chain itself, without
+    the wrapper's per-call checks and array-API dispatch (about 1 ms a call; the distances
+    here are finite by construction). Falls back to ``linkage`` if scipy's layout differs."""
+    chain = getattr(_hierarchy, "nn_chain", None)
+    if chain is None or _AVERAGE is None:
+        return np.asarray(linkage(dist, method="average"))
+    return np.asarray(chain(dist, n, _AVERAGE))
 
 
 def _cut(tree: np.ndarray, n: int, cutoff: float) -> list[list[int]]:
@@ -461,9 +475,39 @@ def group_papers(
 def _mean_of(sim: np.ndarray | list[list[float]], i: int, cols: list[int]) -> float:
     """``sim[i, cols].mean()`` (numpy's sum order, so the same float for lists)."""
     if isinstance(sim, np.ndarray):
-        return float(sim[i, cols].mean())
+        # What ndarray.mean does: the sum (pairwise, in C), then one division.
+        return float(np.add.reduce(sim[i, cols])) / len(cols)
     row = sim[i]
-    return float(np.array([row[j] for j in cols], dtype=np.float64).mean())
+    return _pairwise_sum([row[j] for j in cols]) / len(cols)
+
+
+def _pairwise_sum(values: list[float]) -> float:
+    """``np.add.reduce`` of a short float64 array, in numpy's order: below 8 values one
+    running sum; up to 128, eight running sums (every eighth value) added in pairs, then
+    the values left over (numpy's ``pairwise_sum``; longer arrays go to numpy)."""
+    n = len(values)
+    if n < 8:
+        total = -0.0
+        for v in values:
+            total += v
+        return total
+    if n > 128:
+        return float(np.add.reduce(np.array(values, dtype=np.float64)))
+    r0, r1, r2, r3, r4, r5, r6, r7 = values[:8]
+    end = n - n % 8
+    for k in range(8, end, 8):
+        r0 += values[k]
+        r1 += values[k + 1]
+        r2 += values[k + 2]
+        r3 += values[k + 3]
+        r4 += values[k + 4]
+        r5 += values[k + 5]
+        r6 += values[k + 6]
+        r7 += values[k + 7]
+    total = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    for k in range(end, n):
+        total += values[k]
+    return total
 
 
 _KEYS: dict[tuple[str, ...], frozenset[str]] = {}
@@ -482,6 +526,26 @@ def _name_keys(authors: tuple[str, ...]) -> frozenset[str]:
 
 def _one_career(paper_keys: Sequence[frozenset[str]], ignored: set[str]) -> bool:
     """Whether shared co-authors (other than ``ignored``) link every paper to every other."""
+    # A few passes that grow the names reached from the first paper (C-level set tests);
+    # a set still growing after them is settled by a search over the names' holders.
+    reached = set(paper_keys[0] - ignored)  # never holds an ignored name
+    left = paper_keys[1:]
+    for _ in range(4):
+        keep: list[frozenset[str]] = []
+        for keys in left:
+            if reached.isdisjoint(keys):
+                keep.append(keys)
+            else:
+                reached |= keys - ignored
+        if not keep:
+            return True
+        if len(keep) == len(left):
+            return False  # nothing more can be reached
+        left = keep
+    return _one_career_search(paper_keys, ignored)
+
+
+def _one_career_search(paper_keys: Sequence[frozenset[str]], ignored: set[str]) -> bool:
     reached = {0}
     frontier = [0]
     holders: dict[str, list[int]] = defaultdict(list)

@@ -47,3 +47,38 @@ def test_map_in_workers_keeps_order_and_never_pickles_items() -> None:
     assert _map(work, items, 2) == expected
     assert _map(work, items, 2, costs) == expected
     assert _map(work, items, 1, costs) == expected
+
+
+@needs_fork
+def test_memo_keys_made_in_workers_are_the_parents(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cold build with an empty memo makes the set keys in the workers: the memo and the
+    catalog are what one process makes, and a rebuild from that memo reuses every entry."""
+    from dataclasses import replace
+
+    import generator.catalog as catalog_module
+    from generator.catalog import build_catalog
+    from generator.config import SiteConfig
+    from generator.model import SeedFile
+    from generator.similar import find_similar
+    from generator.topics import TopicConfig, assign_topics
+    from tests.test_topics_planted import _corpus
+
+    monkeypatch.setattr(catalog_module, "MIN_PARALLEL_ITEMS", 2)
+    papers, area_of, _ = _corpus()
+    papers = [
+        replace(p, listings=("mixed", "all") if area_of[p.id] < 4 else ("all",)) for p in papers
+    ]
+    seeds = [SeedFile("mixed.txt", None, ()), SeedFile("all.txt", None, ())]
+    result = assign_topics(papers, TopicConfig())
+    similar = find_similar(papers, result.paper_topics)
+
+    def build(memo: dict[str, object] | None, jobs: int) -> object:
+        return build_catalog(papers, seeds, result, similar, SiteConfig(), jobs=jobs, memo=memo)
+
+    serial: dict[str, object] = {}
+    forked: dict[str, object] = {}
+    expected = build(serial, 1)
+    assert build(forked, 2) == expected == build(None, 2)
+    assert forked == serial and len(forked) > 2
+    kept = dict(forked)
+    assert build(forked, 2) == expected and forked == kept
