@@ -16,17 +16,18 @@ from __future__ import annotations
 import re
 from datetime import date
 from itertools import repeat
+from typing import Final
 
 from generator.diagnostics import Diagnostic, error, warning
 from generator.model import Layout, Record
 from generator.readers.common import ARXIV_ID, clip, iso_date, new_record, parse_reference
 
 LAYOUT: Layout = "arxiv-blocks"
-ARXIV_LINE_RE = re.compile(rf"arXiv:(?P<id>{ARXIV_ID})(?:\s+-(?:\s+(?P<ref>.*))?)?")
-CREATED_RE = re.compile(r"Created:\s*(?P<date>.*)")
+ARXIV_LINE_RE: Final = re.compile(rf"arXiv:(?P<id>{ARXIV_ID})(?:\s+-(?:\s+(?P<ref>.*))?)?")
+CREATED_RE: Final = re.compile(r"Created:\s*(?P<date>.*)")
 # of three or more paragraphs before an id, the last is the comments if it is this short and
 # at most half as long as the one before it (an abstract); earlier ones are lost records
-_SHORT_COMMENTS = 300
+_SHORT_COMMENTS: Final = 300
 
 Paragraph = tuple[int, list[str]]  # (first line number, lines)
 

@@ -21,6 +21,7 @@ import re
 from collections.abc import Iterator
 from datetime import date
 from itertools import compress, islice, repeat
+from typing import Final
 
 from generator.diagnostics import Diagnostic, error
 from generator.model import Layout, Record
@@ -35,17 +36,17 @@ from generator.readers.common import (
 )
 
 LAYOUT: Layout = "arxiv-run-on"
-INF = float("inf")
-_THRESHOLD = 2.5  # a boundary scoring worse than this is no boundary
-_GOOD = 0.5  # the scan stops at the first boundary scoring this well
-_SCAN = 600  # a reference is never longer than this
+INF: Final = float("inf")
+_THRESHOLD: Final = 2.5  # a boundary scoring worse than this is no boundary
+_GOOD: Final = 0.5  # the scan stops at the first boundary scoring this well
+_SCAN: Final = 600  # a reference is never longer than this
 
-HEAD_RE = re.compile(rf"arXiv:(?:(?P<yymm>\d{{4}})\.(?P<num>\d{{4,5}})|(?P<old>{OLD_ID}))")
-_VERSION_RE = re.compile(r"v\d+")
-_REF_SEP_RE = re.compile(r"\s+-(?:\s+|$)")
+HEAD_RE: Final = re.compile(rf"arXiv:(?:(?P<yymm>\d{{4}})\.(?P<num>\d{{4,5}})|(?P<old>{OLD_ID}))")
+_VERSION_RE: Final = re.compile(r"v\d+")
+_REF_SEP_RE: Final = re.compile(r"\s+-(?:\s+|$)")
 
 _U, _L = f"[{UPPER}]", f"[{LOWER}]"
-_BAD_REF_END = frozenset("/-&,:;([{\\+")
+_BAD_REF_END: Final = frozenset("/-&,:;([{\\+")
 _BAD = r"/\-&,:;(\[{\\+"  # _BAD_REF_END as a character class body
 _QUOTES = r"\"“‘`'$\\(\[{"
 # The glue points, found one character at a time: the pattern consumes a character that a
@@ -57,7 +58,7 @@ _QUOTES = r"\"“‘`'$\\(\[{"
 # A glue point after one of _BAD_REF_END never ends a reference: the pattern skips it.
 _YEAR_BEFORE = r"(?<!\d)(?:19|20)\d\d."  # as a look-behind after the consumed character
 _NEXT_LOWER = rf"(?<=[\d).\]])(?={_L})"  # 2020we, (2020).we
-_GLUE_RE = re.compile(
+_GLUE_RE: Final = re.compile(
     rf"[{UPPER}\d).\]{_QUOTES}]"
     "(?:(?:(?:"
     rf"(?<=[^\s{UPPER}{_BAD}]{_U})"  # lower/digit/punctuation then a capital
@@ -84,8 +85,8 @@ def glue_points(text: str, end: int = _SCAN) -> Iterator[tuple[int, bool]]:
             yield i + 1, False
 
 
-_WORD_RE = re.compile(r"\S+")
-_LEAD_RE = re.compile(r"[\"“‘`'(\[{]+")
+_WORD_RE: Final = re.compile(r"\S+")
+_LEAD_RE: Final = re.compile(r"[\"“‘`'(\[{]+")
 # the first word of an abstract, by kind (one pattern; the first alternative that fits wins)
 _FIRST_KINDS: tuple[tuple[str, str, float], ...] = (
     ("cap", rf"{_U}{_L}+(?:[-'’/][\w-]+)*", 0.0),  # Transformer, Cross-domain
@@ -96,11 +97,15 @@ _FIRST_KINDS: tuple[tuple[str, str, float], ...] = (
     ("acr", rf"[\w+-]*{_U}[\w+-]*{_U}[\w+-]*", 1.0),  # BERT, ViLBERT, V+L
     ("tex", r"\\[A-Za-z].*", 1.0),  # \textit{...}
 )
-_FIRST_RE = re.compile("|".join(f"(?P<{name}>{pattern})" for name, pattern, _ in _FIRST_KINDS))
-_FIRST_PENALTY = {name: penalty for name, _, penalty in _FIRST_KINDS}
-_GLUED_AHEAD_RE = re.compile(rf"\d{{2,}}{_U}|[\d)][\"“‘`$(\[]|\d[{LOWER}]{{2}}|{_L}{_U}{_L}{{2}}")
-_YEAR_END_RE = re.compile(r"(?<!\d)(?:19|20)\d\d$")  # searched in text[i - 5 : i]
-_DIGIT_PAREN_RE = re.compile(r"[\d)]")
+_FIRST_RE: Final = re.compile(
+    "|".join(f"(?P<{name}>{pattern})" for name, pattern, _ in _FIRST_KINDS)
+)
+_FIRST_PENALTY: Final = {name: penalty for name, _, penalty in _FIRST_KINDS}
+_GLUED_AHEAD_RE: Final = re.compile(
+    rf"\d{{2,}}{_U}|[\d)][\"“‘`$(\[]|\d[{LOWER}]{{2}}|{_L}{_U}{_L}{{2}}"
+)
+_YEAR_END_RE: Final = re.compile(r"(?<!\d)(?:19|20)\d\d$")  # searched in text[i - 5 : i]
+_DIGIT_PAREN_RE: Final = re.compile(r"[\d)]")
 
 
 def _glued(words: str) -> bool:

@@ -122,8 +122,8 @@ def new_record(
 NEW_ID = r"\d{4}\.\d{4,5}"
 OLD_ID = r"[a-z]+(?:-[a-z]+)*(?:\.[A-Z]{2})?/\d{7}"
 ARXIV_ID = rf"(?:{NEW_ID}|{OLD_ID})(?:v\d+)?"
-ARXIV_ID_RE = re.compile(rf"(?P<base>{NEW_ID}|{OLD_ID})(?P<version>v\d+)?")
-ARXIV_ID_FULL_RE = re.compile(rf"(?:{NEW_ID}|{OLD_ID})(?:v\d+)?")
+ARXIV_ID_RE: Final = re.compile(rf"(?P<base>{NEW_ID}|{OLD_ID})(?P<version>v\d+)?")
+ARXIV_ID_FULL_RE: Final = re.compile(rf"(?:{NEW_ID}|{OLD_ID})(?:v\d+)?")
 
 
 def split_arxiv_id(arxiv_id: str) -> tuple[str, str | None]:
@@ -141,9 +141,9 @@ def new_id_digits(yymm: str) -> int:
 
 # --- references: "doi: DOI [DOI ...] journal reference" -------------------------------------
 
-DOI_RE = re.compile(r"10\.\d{4,9}/\S+")
-_DOI_PREFIX_RE = re.compile(r"doi:\s*", re.IGNORECASE)
-_DOI_SEP_RE = re.compile(r"[\s,;]+")
+DOI_RE: Final = re.compile(r"10\.\d{4,9}/\S+")
+_DOI_PREFIX_RE: Final = re.compile(r"doi:\s*", re.IGNORECASE)
+_DOI_SEP_RE: Final = re.compile(r"[\s,;]+")
 
 
 def parse_reference(ref: str) -> tuple[tuple[str, ...], str | None]:
@@ -186,7 +186,7 @@ MONTHS = {
     "Jul": 7, "Aug": 8, "Sep": 9, "Sept": 9, "Oct": 10, "Nov": 11, "Dec": 12,
 }  # fmt: skip
 
-ISO_DATE_RE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+ISO_DATE_RE: Final = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 
 
 @lru_cache(maxsize=1 << 14)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import Final
 
 from generator.diagnostics import Diagnostic, error, warning
 from generator.model import Layout, Record
@@ -24,7 +25,7 @@ from generator.readers.common import MONTHS, clip, month_day_date, new_record
 from generator.readers.names import split_title_line
 
 LAYOUT: Layout = "listing"
-HEADER_RE = re.compile(
+HEADER_RE: Final = re.compile(
     r"(?P<score>\d{1,3}(?:\.\d+)?)?"
     r"(?P<category>[A-Za-z][A-Za-z.-]*?)"
     r"(?P<date>(?P<month>Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sept?|Oct|Nov|Dec) (?P<day>\d{1,2})"

@@ -16,17 +16,18 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from functools import lru_cache
+from typing import Final, final
 
 from generator.readers.common import CAPITAL, LOWER, UPPER
 
-INF = float("inf")
+INF: Final = float("inf")
 
 _PARTICLE_WORDS = (
     "al bin binti da dal das de degli dei del della den der des di do dos du e el la le "
     "ibn op san st te ten ter van vande vanden vander von y zu zum zur"
 )
-PARTICLES = frozenset(_PARTICLE_WORDS.split())
-SUFFIXES = frozenset({"Jr.", "Jr", "Sr.", "Sr", "II", "III", "IV"})
+PARTICLES: Final = frozenset(_PARTICLE_WORDS.split())
+SUFFIXES: Final = frozenset({"Jr.", "Jr", "Sr.", "Sr", "II", "III", "IV"})
 _CAMEL_PREFIXES = r"(?:Mc|Mac|Le|La|De|Di|Da|Du|Van|Von|Fitz|Del|Della|Des|Ten|Ter|Lo|Dos)"
 
 _U, _L = f"[{UPPER}]", f"[{LOWER}]"
@@ -45,26 +46,28 @@ _TOKEN_KINDS: tuple[tuple[str, str, float], ...] = (
     # name, since a glued title word and given name ("DistillationJiaxin") looks the same.
     ("camel", rf"{_U}{_L}+(?:{_U}{_L}+)+", 1.5),
 )
-_TOKEN_RE = re.compile("|".join(f"(?P<{name}>{pattern})" for name, pattern, _ in _TOKEN_KINDS))
-_TOKEN_PENALTY = {name: penalty for name, _, penalty in _TOKEN_KINDS}
-_ET_AL_RE = re.compile(r"\s*,?\s+et\.? al\.?$")
-_DOT_RE = re.compile(" · ")
+_TOKEN_RE: Final = re.compile(
+    "|".join(f"(?P<{name}>{pattern})" for name, pattern, _ in _TOKEN_KINDS)
+)
+_TOKEN_PENALTY: Final = {name: penalty for name, _, penalty in _TOKEN_KINDS}
+_ET_AL_RE: Final = re.compile(r"\s*,?\s+et\.? al\.?$")
+_DOT_RE: Final = re.compile(" · ")
 
 # glue points: a capital after a non-space, or a name particle glued to the title's last word
 _GLUED_PARTICLE = r"(?:van|von|de|da|dos|das|du|del|della|di|ter|ten|bin|al|el)"
-_CAPITAL_RE = re.compile(rf"(?<!\s){_U}")  # a capital after a non-space (\s is str.isspace)
+_CAPITAL_RE: Final = re.compile(rf"(?<!\s){_U}")  # a capital after a non-space (\s is str.isspace)
 _ASTRAL = "\U00010000-\U0010ffff"
-_GLUE_RE = re.compile(
+_GLUE_RE: Final = re.compile(
     rf"(?<![\s{CAPITAL}{_ASTRAL}]){_U}"  # after a non-space that is not a capital
     rf"|(?<=[{CAPITAL}]){_U}(?=[.{LOWER}])"  # after a capital: a capitalised word or initial
     rf"|(?P<astral>(?<=[{_ASTRAL}]){_U}|(?<=[{CAPITAL}]){_U}(?=[{_ASTRAL}]))"  # decided in Python
 )
-_PARTICLE_GLUE_RE = re.compile(rf"(?<={_L}){_GLUED_PARTICLE} (?={_U})")
+_PARTICLE_GLUE_RE: Final = re.compile(rf"(?<={_L}){_GLUED_PARTICLE} (?={_U})")
 # the same without the letter before: a pattern that starts with a word is searched quickly
-_PARTICLE_NEAR_RE = re.compile(rf"{_GLUED_PARTICLE} {_U}")
+_PARTICLE_NEAR_RE: Final = re.compile(rf"{_GLUED_PARTICLE} {_U}")
 # a glued particle that ends a word (``_PARTICLE_GLUE_RE`` within one word)
-_PARTICLE_END_RE = re.compile(rf"(?<={_L}){_GLUED_PARTICLE}\Z")
-_U_RE = re.compile(_U)
+_PARTICLE_END_RE: Final = re.compile(rf"(?<={_L}){_GLUED_PARTICLE}\Z")
+_U_RE: Final = re.compile(_U)
 
 
 @lru_cache(maxsize=1 << 16)
@@ -230,20 +233,85 @@ def split_title_authors(text: str) -> tuple[str, tuple[str, ...]] | None:
     return None  # unreachable: the best candidate always qualifies
 
 
-@lru_cache(maxsize=1 << 16)
-def _word_info(word: str) -> tuple[float, float, tuple[int, ...], int]:
+# the caches of the first-name scan: plain dicts (cheaper to consult than lru_cache), emptied
+# when full so that memory stays bounded
+_CACHE_LIMIT: Final = 1 << 16
+
+
+@final
+class _Word:
     """What the first-name scan needs of one word: its token penalty as a later word of a
     name (not last, last), the glue points inside it (``glue_points`` of the word alone: the
     character before a point is in the word, and one after the word is never a lower-case
     letter or a full stop), and where a glued name particle ends the word (-1: none; a glue
     point when a space and a capital follow the word)."""
-    particle = _PARTICLE_END_RE.search(word)
-    return (
-        token_penalty(word, False, False),
-        token_penalty(word, False, True),
-        tuple(glue_points(word)),
-        particle.start() if particle else -1,
-    )
+
+    __slots__ = ("later", "last", "points", "particle")
+
+    def __init__(self, later: float, last: float, points: tuple[int, ...], particle: int) -> None:
+        self.later = later
+        self.last = last
+        self.points = points
+        self.particle = particle
+
+
+_WORDS: Final[dict[str, _Word]] = {}
+
+
+def _word_info(word: str) -> _Word:
+    info = _WORDS.get(word)
+    if info is None:
+        if len(_WORDS) >= _CACHE_LIMIT:
+            _WORDS.clear()
+        particle = _PARTICLE_END_RE.search(word)
+        info = _WORDS[word] = _Word(
+            token_penalty(word, False, False),
+            token_penalty(word, False, True),
+            tuple(glue_points(word)),
+            particle.start() if particle else -1,
+        )
+    return info
+
+
+# token_penalty(word, True, False) and token_penalty(word, True, True)
+_FIRST_WORDS: Final[dict[str, float]] = {}
+_FIRST_LAST_WORDS: Final[dict[str, float]] = {}
+
+
+def _first_token_penalty(word: str, last: bool) -> float:
+    cache = _FIRST_LAST_WORDS if last else _FIRST_WORDS
+    penalty = cache.get(word)
+    if penalty is None:
+        if len(cache) >= _CACHE_LIMIT:
+            cache.clear()
+        penalty = cache[word] = token_penalty(word, True, last)
+    return penalty
+
+
+@final
+class _Tail:
+    """The names after an author list's first comma: ``_tail_penalty`` of them and the
+    names as ``_split_at`` gives them."""
+
+    __slots__ = ("penalty", "names")
+
+    def __init__(self, penalty: float, names: tuple[str, ...]) -> None:
+        self.penalty = penalty
+        self.names = names
+
+
+_TAILS: Final[dict[str, _Tail]] = {}
+
+
+def _tail(rest: str) -> _Tail:
+    tail = _TAILS.get(rest)
+    if tail is None:
+        if len(_TAILS) >= _CACHE_LIMIT:
+            _TAILS.clear()
+        penalty = _tail_penalty(rest)
+        names = tuple(map(_one_space, split_names(rest))) if penalty < INF else ()
+        tail = _TAILS[rest] = _Tail(penalty, names)
+    return tail
 
 
 def _split_before_comma(text: str) -> tuple[str, tuple[str, ...]] | None:
@@ -257,14 +325,17 @@ def _split_before_comma(text: str) -> tuple[str, tuple[str, ...]] | None:
     """
     comma = text.find(",")
     tail = 0.0
+    tail_names: tuple[str, ...] = ()
     if comma >= 0:
         rest = text[comma + 1 :]
         after = rest.find(",")
         if (rest if after < 0 else rest[:after]).strip() in SUFFIXES:
             return None  # "Martin Luther King, Jr., ...": the suffix joins the first name
-        tail = _tail_penalty(rest)
+        found = _tail(rest)
+        tail = found.penalty
         if tail == INF:
             return None
+        tail_names = found.names
         head = text[:comma].rstrip()
     else:
         head = text.rstrip()
@@ -272,24 +343,26 @@ def _split_before_comma(text: str) -> tuple[str, tuple[str, ...]] | None:
     if len(words) == 7:
         del words[0]
     last = len(words) - 1
-    infos = list(map(_word_info, words))
+    infos = [_word_info(word) for word in words]
     # the first candidates lie in the last word that is no later word of a name, or after it
     later = [0.0] * (last + 2)
     first = 0
     for k in range(last, -1, -1):
-        later[k] = later[k + 1] + (infos[k][1] if k == last else infos[k][0])
+        later[k] = later[k + 1] + (infos[k].last if k == last else infos[k].later)
         if later[k] == INF:
             first = k
             break
     for k in range(first, last + 1):
         word = words[k]
-        _, _, points, particle = infos[k]
+        info = infos[k]
+        points = info.points
+        particle = info.particle
         if particle >= 0 and not (k < last and _next_is_capital(head, word, words, k)):
             particle = -1
         for p in sorted((*points, particle)) if particle >= 0 else points:
             n = last - k + 1
             piece = word[p:]
-            total = (1.0 if n == 1 else 0.0) + token_penalty(piece, True, k == last)
+            total = (1.0 if n == 1 else 0.0) + _first_token_penalty(piece, k == last)
             if total == INF:
                 continue
             total += later[k + 1]
@@ -299,7 +372,12 @@ def _split_before_comma(text: str) -> tuple[str, tuple[str, ...]] | None:
                     total += 1.0
             i = _word_start(head, words, k) + p
             total += tail + title_penalty(text[:i])
-            return _split_at(text, i) if total <= 1.0 else None
+            if total > 1.0:
+                return None
+            # ``_split_at(text, i)``: the first name, then the names after the comma
+            if comma < 0:
+                return text[:i].strip(), (_one_space(text[i:].strip()),)
+            return text[:i].strip(), (_one_space(text[i:comma].strip()), *tail_names)
     return None
 
 
@@ -340,19 +418,26 @@ def _one_space(name: str) -> str:
     return name if "  " not in name and name.isprintable() else " ".join(name.split())
 
 
-def _et_al(head: str) -> re.Match[str] | None:
-    """``_ET_AL_RE.search(head)``, searching only the end of the line where it can.
+def _et_al(head: str) -> int:
+    """Where ``_ET_AL_RE.search(head)`` starts (-1: no match), searching only the end of the
+    line where it can.
 
-    A match found in the last 16 characters that does not start at their first one is the
-    leftmost match: an earlier start would run through the character before it, which the
-    leading white space and comma of the pattern would have to match as well."""
+    A line ending in " et al." after a character that is neither white space nor a comma
+    matches from that space (an earlier start would run through that character, which only
+    the pattern's white space and comma could match). Otherwise a match found in the last 16
+    characters that does not start at their first one is the leftmost match, for the same
+    reason."""
+    if head.endswith(" et al.") and len(head) > 7:
+        before = head[-8]
+        if before != "," and not before.isspace():
+            return len(head) - 7
     if not head.endswith(("al", "al.")):
-        return None
+        return -1
     pos = max(0, len(head) - 16)
     m = _ET_AL_RE.search(head, pos)
     if m is not None and pos and m.start() == pos:
         m = _ET_AL_RE.search(head)
-    return m
+    return -1 if m is None else m.start()
 
 
 def split_title_line(
@@ -370,9 +455,9 @@ def split_title_line(
         affiliation = line[cut + 3 :].strip() if cut < len(line) else None
         truncated = False
         et_al = _et_al(head)
-        if et_al is not None:
+        if et_al >= 0:
             truncated = True
-            head = head[: et_al.start()]
+            head = head[:et_al]
         split = split_title_authors(head)
         if split is not None:
             return split[0], split[1], truncated, affiliation or None
