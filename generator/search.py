@@ -26,6 +26,7 @@ fails and the previous site stays as it was; it never leaves a search box pointi
 
 from __future__ import annotations
 
+import base64
 import gzip
 import hashlib
 import html
@@ -35,6 +36,7 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Sequence
@@ -144,11 +146,15 @@ def _pagefind_once(
         raise SearchIndexError(
             "Pagefind indexed no pages (no page has data-pagefind-body?): search would be empty"
         )
+    _canonicalise_checked(bundle)
+    return pages
+
+
+def _canonicalise_checked(bundle: Path) -> None:
     try:
         canonicalise_pagefind(bundle)
     except (OSError, ValueError, KeyError, IndexError, TypeError, cbor2.CBORError) as exc:
         raise SearchIndexError(f"unexpected Pagefind output ({exc})") from exc
-    return pages
 
 
 def pagefind_bundles(out: Path) -> list[tuple[str, tuple[str, ...]]]:
@@ -205,23 +211,160 @@ def record_page(doc: Doc) -> bytes:
     ).encode()
 
 
-def _stage_part(
-    out: Path, stage: Path, pages: Sequence[str], records: Sequence[Doc] | None
-) -> None:
-    """Fill ``stage`` with the part's pages at their site paths: hard links to the written
-    pages, or (with ``records``) their record pages."""
-    for n, page in enumerate(pages):
+def _stage_part(out: Path, stage: Path, pages: Sequence[str]) -> None:
+    """Fill ``stage`` with hard links to the part's written pages at their site paths."""
+    for page in pages:
         if not is_safe_site_path(page):
             raise SearchIndexError(f"refusing to index outside the site: {page}")
         target = stage / page
         target.parent.mkdir(parents=True, exist_ok=True)
-        if records is not None:
-            target.write_bytes(record_page(records[n]))
-            continue
         try:
             os.link(out / page, target)
         except OSError:
             shutil.copyfile(out / page, target)
+
+
+def _service_message(message_id: int, payload: dict[str, object]) -> bytes:
+    """One request to ``pagefind --service``: base64 of its JSON, ended by a comma."""
+    data = json.dumps({"message_id": message_id, "payload": payload}, ensure_ascii=False)
+    return base64.b64encode(data.encode()) + b","
+
+
+def _file_sizes(folder: Path) -> dict[str, int]:
+    sizes: dict[str, int] = {}
+    pending = [str(folder)]
+    while pending:
+        with os.scandir(pending.pop()) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append(entry.path)
+                else:
+                    sizes[entry.path] = entry.stat(follow_symlinks=False).st_size
+    return sizes
+
+
+def _wait_until_written(bundle: Path, timeout: float = 60.0) -> None:
+    """Wait until the files of a bundle the Pagefind service says it wrote are on disk.
+
+    The service answers WriteFiles once every file is created, but (an asynchronous write
+    without a flush) the bytes of some may still be on their way, and the service drops them
+    if it exits at once. Every file of a bundle is non-empty and smaller than the 2 MiB its
+    writer hands over in one go, so the bundle is whole once no file is empty and two looks
+    a moment apart find the same sizes."""
+    deadline = time.monotonic() + timeout
+    last: dict[str, int] = {}
+    while time.monotonic() < deadline:
+        sizes = _file_sizes(bundle)
+        if sizes == last and all(sizes.values()):
+            return
+        last = sizes
+        time.sleep(0.02)
+    raise SearchIndexError(f"Pagefind did not finish writing {bundle.name} in {timeout:.0f} s")
+
+
+def _pagefind_records(
+    exe: Path, records: Sequence[Doc], bundle: Path, slot: AbstractContextManager[object]
+) -> int:
+    """Index the ``record_page`` of each of ``records`` into ``bundle`` through one
+    ``pagefind --service`` process (the protocol of the ``pagefind`` Python package, spoken
+    directly: its client reads one answer per 0.1 s): the pages go down a pipe instead of
+    into files. Pagefind numbers the pages in the order they arrive, so the bundle follows
+    ``records``' order (and not a folder listing's). Pages indexed."""
+    for doc in records:
+        if not is_safe_site_path(doc.url):
+            raise SearchIndexError(f"refusing to index outside the site: {doc.url}")
+    answers: list[dict[str, Any]] = []
+    started = threading.Event()  # the index is made (or the service is gone)
+    finished = threading.Event()  # the bundle is written, or an error (or the service is gone)
+
+    def read(fd: int) -> None:
+        rest = b""
+        try:
+            while chunk := os.read(fd, 1 << 16):
+                *done, rest = (rest + chunk).split(b",")
+                for raw in done:
+                    try:
+                        answer = json.loads(base64.b64decode(raw))
+                        kind = answer["payload"]["type"]
+                    except (ValueError, KeyError, TypeError):
+                        text = raw[:200].decode(errors="replace")
+                        answer = {"payload": {"type": "Error", "message": text}}
+                        kind = "Error"
+                    answers.append(answer)
+                    if kind == "NewIndex":
+                        started.set()
+                    elif kind in ("WriteFiles", "Error"):
+                        finished.set()
+        finally:
+            started.set()
+            finished.set()
+
+    def failure() -> str:
+        """The first error the service answered, else the last line it printed."""
+        for answer in answers:
+            if answer["payload"]["type"] == "Error":
+                return str(answer["payload"].get("message", "")).strip() or "an error"
+        errors.seek(0)
+        lines = errors.read().decode(errors="replace").strip().splitlines()
+        return lines[-1].strip() if lines else "no answer"
+
+    with slot, tempfile.TemporaryFile() as errors:
+        try:
+            proc = subprocess.Popen(
+                [str(exe), "--service"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                stderr=errors,
+            )  # fmt: skip
+        except OSError as exc:
+            raise SearchIndexError(f"Pagefind could not run: {exc}") from exc
+        assert proc.stdin is not None and proc.stdout is not None
+        reader = threading.Thread(target=read, args=(proc.stdout.fileno(),), daemon=True)
+        reader.start()
+        config = {"force_language": "en", "exclude_selectors": ["nav, footer"]}
+        try:
+            proc.stdin.write(_service_message(1, {"type": "NewIndex", "config": config}))
+            proc.stdin.flush()
+            started.wait(PAGEFIND_TIMEOUT)
+            first = answers[0]["payload"] if answers else {}
+            if first.get("type") != "NewIndex":
+                raise SearchIndexError(f"Pagefind service did not start: {failure()}")
+            index_id = first["index_id"]
+            batch: list[bytes] = []
+            for n, doc in enumerate(records, start=2):
+                page = {
+                    "type": "AddFile",
+                    "index_id": index_id,
+                    "file_path": doc.url,
+                    "url": "/" + doc.url,
+                    "file_contents": record_page(doc).decode(),
+                }
+                batch.append(_service_message(n, page))
+                if len(batch) >= 256:
+                    proc.stdin.write(b"".join(batch))
+                    batch.clear()
+            write = {"type": "WriteFiles", "index_id": index_id, "output_path": str(bundle)}
+            batch.append(_service_message(len(records) + 2, write))
+            proc.stdin.write(b"".join(batch))
+            proc.stdin.flush()
+            if not finished.wait(PAGEFIND_TIMEOUT):
+                raise SearchIndexError(f"Pagefind took over {PAGEFIND_TIMEOUT} s")
+            if any(a["payload"]["type"] == "WriteFiles" for a in answers):
+                _wait_until_written(bundle)
+            proc.stdin.close()  # the service ends when its input does
+            proc.wait(timeout=60)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise SearchIndexError(f"Pagefind failed: {failure() if answers else exc}") from exc
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            reader.join()
+        pages = sum(1 for a in answers if a["payload"]["type"] == "IndexedFile")
+        written = any(a["payload"]["type"] == "WriteFiles" for a in answers)
+        if pages != len(records) or not written or not (bundle / "pagefind.js").is_file():
+            raise SearchIndexError(
+                f"Pagefind failed ({pages} of {len(records)} pages indexed): {failure()}"
+            )
+    return pages
 
 
 def run_pagefind(
@@ -237,10 +380,11 @@ def run_pagefind(
     of them, each over a folder of hard links to its pages, into ``pagefind/`` (the first
     part) and ``pagefind/part-<k>/``: its indexer holds everything in memory, so this bounds
     the peak. Up to ``workers`` parts run at once (each is one Pagefind process on about one
-    core; the next part is staged meanwhile), each into a folder of its own, moved in place
-    when all are done. search.js merges the parts. With ``records`` (one per page, in the
-    same order) a part's folder holds their ``record_page`` instead. Without either it
-    indexes the whole site in one run.
+    core; the next part is staged, or the last one canonicalised, meanwhile), each into a
+    folder of its own, moved in place when all are done. search.js merges the parts. With
+    ``records`` (one per page, in the same order) Pagefind is handed their ``record_page``
+    through a pipe instead (``_pagefind_records``). Without either it indexes the whole site
+    in one run.
     """
     exe = pagefind_executable()
     shutil.rmtree(out / PAGEFIND_DIR, ignore_errors=True)
@@ -255,11 +399,15 @@ def run_pagefind(
     def part(k: int) -> int:
         stage = out / f".pagefind-part-{k}"
         start = starts[k]
+        bundle = out / f".pagefind-bundle-{k}"
         try:
+            if records is not None:
+                indexed = _pagefind_records(exe, records[start : start + step], bundle, slots)
+                _canonicalise_checked(bundle)
+                return indexed
             shutil.rmtree(stage, ignore_errors=True)
-            subset = None if records is None else records[start : start + step]
-            _stage_part(out, stage, pages[start : start + step], subset)
-            return _pagefind_once(exe, stage, out / f".pagefind-bundle-{k}", slots)
+            _stage_part(out, stage, pages[start : start + step])
+            return _pagefind_once(exe, stage, bundle, slots)
         except OSError as exc:
             raise SearchIndexError(f"could not prepare the pages for Pagefind: {exc}") from exc
         finally:
