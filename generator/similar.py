@@ -87,11 +87,7 @@ def paper_vectors(
         indptr.append(len(indices))
     # Columns numbered in order of first use, as a vocabulary built for these papers would.
     global_ids = np.frombuffer(indices, dtype=np.int32) if indices else np.zeros(0, np.int32)
-    uniq, first, inverse = np.unique(global_ids, return_index=True, return_inverse=True)
-    rank = np.empty(len(uniq), dtype=np.int32)
-    rank[np.argsort(first, kind="stable")] = np.arange(len(uniq), dtype=np.int32)
-    local = rank[inverse.ravel()]
-    vocab_size = len(uniq)
+    local, vocab_size = _first_use_numbers(global_ids)
     n_docs = len(papers)
     tf = sp.csr_matrix(
         (
@@ -117,6 +113,19 @@ def paper_vectors(
     norms = full if own_terms_count else np.sqrt(np.asarray(tf.multiply(tf).sum(axis=1)).ravel())
     norms[norms == 0] = 1.0
     return sp.csr_matrix(sp.diags(1.0 / norms) @ tf)
+
+
+def _first_use_numbers(ids: np.ndarray) -> tuple[np.ndarray, int]:
+    """Each id renumbered 0, 1, ... in order of first use, and how many distinct ids (what
+    ``np.unique`` with ``return_index``/``return_inverse`` gives, without sorting all ids)."""
+    if len(ids) == 0:
+        return np.zeros(0, dtype=np.int32), 0
+    first = np.full(int(ids.max()) + 1, len(ids), dtype=np.int64)
+    np.minimum.at(first, ids, np.arange(len(ids), dtype=np.int64))
+    used = np.flatnonzero(first < len(ids))
+    number = np.zeros(len(first), dtype=np.int32)
+    number[used[np.argsort(first[used], kind="stable")]] = np.arange(len(used), dtype=np.int32)
+    return number[ids], len(used)
 
 
 def _top_per_row(m: sp.csr_matrix, k: int) -> sp.csr_matrix:

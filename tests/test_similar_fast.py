@@ -10,6 +10,7 @@ import scipy.sparse as sp
 
 from generator.similar import (
     POSTINGS_PER_TERM,
+    _first_use_numbers,
     _pruned_index,
     _Ranking,
     _strongest,
@@ -84,3 +85,15 @@ def test_few_candidates_and_empty_rows() -> None:
         (3, 4),
         (4, 3),
     }
+
+
+@pytest.mark.parametrize("n, top", [(0, 1), (1, 3), (50, 4), (5_000, 700), (5_000, 5_000)])
+def test_first_use_numbers_equal_unique(n: int, top: int) -> None:
+    rng = np.random.default_rng(n + top)
+    ids = rng.integers(0, top, n).astype(np.int32)
+    uniq, first, inverse = np.unique(ids, return_index=True, return_inverse=True)
+    rank = np.empty(len(uniq), dtype=np.int32)
+    rank[np.argsort(first, kind="stable")] = np.arange(len(uniq), dtype=np.int32)
+    numbers, distinct = _first_use_numbers(ids)
+    assert distinct == len(uniq)
+    assert numbers.tolist() == rank[inverse.ravel()].tolist()
