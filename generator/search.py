@@ -437,11 +437,22 @@ def pagefind_hash(data: bytes) -> str:
     return "".join(f"{b:x}" for b in hashlib.sha1(data).digest())
 
 
-def _read_pf(path: Path) -> Any:
+# An index chunk is [[word, pages, variants]...], a variant [form, pages]. A word with two or
+# more variants has an array header of 2+ items (0x82-0x97, or 0x98/0x99 and the length)
+# followed by a variant's own header (0x82) and its form's text header (0x60-0x7b). A chunk
+# without these bytes holds no such word (the bytes may occur by chance: then it is decoded).
+MULTI_VARIANT = re.compile(rb"(?:[\x82-\x97]|\x98[\x00-\xff]|\x99[\x00-\xff]{2})\x82[\x60-\x7b]")
+
+
+def _read_pf_raw(path: Path) -> bytes:
     raw = gzip.decompress(path.read_bytes())
     if not raw.startswith(PF_HEADER):
         raise SearchIndexError(f"unexpected Pagefind file (no header): {path.name}")
-    return cbor2.loads(raw[len(PF_HEADER) :])
+    return raw[len(PF_HEADER) :]
+
+
+def _read_pf(path: Path) -> Any:
+    return cbor2.loads(_read_pf_raw(path))
 
 
 def _write_pf(path: Path, data: bytes) -> None:
@@ -478,7 +489,10 @@ def canonicalise_pagefind(bundle: Path) -> None:
         chunks: dict[str, tuple[str, bytes]] = {}
         taken = {chunk[2] for chunk in meta[2]}
         for chunk in meta[2]:
-            words = _read_pf(bundle / "index" / f"{chunk[2]}.pf_index")
+            raw = _read_pf_raw(bundle / "index" / f"{chunk[2]}.pf_index")
+            if not MULTI_VARIANT.search(raw):
+                continue  # no word with two variants: nothing to reorder, nothing to decode
+            words = cbor2.loads(raw)
             changed = False
             for word in words[0]:  # [word, pages, additional variants [[form, pages]]]
                 if len(word[2]) > 1:

@@ -17,11 +17,15 @@ import cbor2
 import pytest
 from test_search_index import _docs
 
+from generator.offline_index import Doc
 from generator.search import (
+    MULTI_VARIANT,
     PF_HEADER,
     SearchIndexError,
     _wait_until_written,
+    canonicalise_pagefind,
     pagefind_bundles,
+    pagefind_hash,
     run_pagefind,
 )
 
@@ -124,3 +128,66 @@ def test_waits_until_the_service_has_written_every_file(tmp_path: Path) -> None:
     late.write_bytes(b"")
     with pytest.raises(SearchIndexError, match="did not finish writing"):
         _wait_until_written(tmp_path, timeout=0.1)
+
+
+def _variant_docs() -> list[Doc]:
+    """Three papers whose authors spell one name three ways: Pagefind keeps "muller" with
+    the two accented spellings as its variants."""
+    spellings = ("Jana Müller", "Jana Mûller", "Jana Muller")
+    return [
+        Doc(f"papers/v{n}.html", "paper", f"Paper {n}", name, "2020", f"2020-01-0{n + 1}",
+            f"Paper {n}", name, "", (("kind", "paper"),), all_authors=name)
+        for n, name in enumerate(spellings)
+    ]  # fmt: skip
+
+
+def _chunks(bundle: Path) -> list[bytes]:
+    return [
+        gzip.decompress(f.read_bytes())[len(PF_HEADER) :]
+        for f in sorted((bundle / "index").iterdir())
+    ]
+
+
+def test_the_variant_pattern_finds_every_word_with_two_variants() -> None:
+    pages = [[3, [-121, 10], [-1, 1]], [7, [5], []]]
+    one = [["muller", pages, [["müller", pages]]], ["ab", pages, []]]
+    two = [["muller", pages, [["müller", pages], ["mûller", pages]]]]
+    many = [["x", [], [[f"x{'é' * n}", pages] for n in range(1, 30)]]]
+    assert not MULTI_VARIANT.search(cbor2.dumps([one]))
+    assert MULTI_VARIANT.search(cbor2.dumps([two]))
+    assert MULTI_VARIANT.search(cbor2.dumps([many]))  # 24+ variants: a two-byte array header
+
+
+def test_variants_are_put_in_one_order_whatever_order_pagefind_gave(tmp_path: Path) -> None:
+    docs = _variant_docs()
+    assert run_pagefind(tmp_path, records=docs) == 3
+    bundle = tmp_path / "pagefind"
+    chunks = [cbor2.loads(raw) for raw in _chunks(bundle) if MULTI_VARIANT.search(raw)]
+    words = {w[0]: w for chunk in chunks for w in chunk[0]}
+    assert [v[0] for v in words["muller"][2]] == ["mûller", "müller"]  # by code point
+    before = _tree(bundle)
+    # the other order, as another run of Pagefind may write it, under its content's name
+    entry = json.loads((bundle / "pagefind-entry.json").read_text(encoding="utf-8"))
+    meta_path = bundle / f"pagefind.{entry['languages']['en']['hash']}.pf_meta"
+    meta = cbor2.loads(gzip.decompress(meta_path.read_bytes())[len(PF_HEADER) :])
+    for chunk in meta[2]:
+        path = bundle / "index" / f"{chunk[2]}.pf_index"
+        index = cbor2.loads(gzip.decompress(path.read_bytes())[len(PF_HEADER) :])
+        for word in index[0]:
+            word[2].reverse()
+        data = cbor2.dumps(index)
+        path.unlink()
+        chunk[2] = "en_" + pagefind_hash(data)[:7]
+        (bundle / "index" / f"{chunk[2]}.pf_index").write_bytes(gzip.compress(PF_HEADER + data))
+    data = cbor2.dumps(meta)
+    meta_path.unlink()
+    entry["languages"]["en"]["hash"] = "en_" + pagefind_hash(data)[:10]
+    (bundle / f"pagefind.{entry['languages']['en']['hash']}.pf_meta").write_bytes(
+        gzip.compress(PF_HEADER + data)
+    )
+    (bundle / "pagefind-entry.json").write_text(
+        json.dumps(entry, ensure_ascii=False, separators=(",", ":")), encoding="utf-8"
+    )
+    assert _tree(bundle) != before
+    canonicalise_pagefind(bundle)
+    assert _tree(bundle) == before
