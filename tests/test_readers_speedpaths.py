@@ -7,6 +7,7 @@ guard in the pattern) and checks the fast code against it on generated and adver
 from __future__ import annotations
 
 import re
+from datetime import date
 from itertools import pairwise
 
 import pytest
@@ -17,6 +18,7 @@ import generator.readers as readers_package
 from generator.readers import arxiv_run_on as run_on
 from generator.readers import common, names
 
+TODAY = date(2026, 11, 22)
 FAST = settings(
     max_examples=300, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
@@ -240,6 +242,32 @@ def test_detect_layout_picks_the_first_layout_with_the_highest_full_count(
     top = max(count for count, _ in counts)
     expected = None if top == 0 else next(layout for count, layout in counts if count == top)
     assert readers_package.detect_layout(lines) == expected
+
+
+@FAST
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from([b"\n", b"\r", b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff", b"\x00"]),
+            st.sampled_from(
+                [b"\xc3\xa9", b"\xc5\x81", b"\xe2\x80\xa8", b"\xc2\xa0", b"\xff", b"\xed\xa0\x80"]
+            ),
+            st.binary(max_size=6),
+            st.text(max_size=12).map(str.encode),
+        ),
+        max_size=12,
+    ).map(b"".join)
+)
+@example(b"\xc2\xa0Ann\xc2\xa0\n \xc5\x81ukasz \n")
+def test_decoding_line_by_line_equals_decoding_the_text(data: bytes) -> None:
+    lines = common.decode_lines(data)
+    if lines is not None:
+        text, diags = common.decode_seed("f", data)
+        assert diags == ()
+        assert lines == list(map(str.strip, text.split("\n")))
+        assert readers_package.read_seed_bytes("f", data, TODAY) == readers_package.read_seed_text(
+            "f", text, TODAY
+        )
 
 
 # --- records ---------------------------------------------------------------------------------

@@ -108,7 +108,13 @@ def read_seed_text(name: str, text: str, today: date) -> tuple[SeedFile, tuple[D
         text = text[1:]
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-    lines = list(map(str.strip, text.split("\n")))
+    return _read_lines(name, list(map(str.strip, text.split("\n"))), today)
+
+
+def _read_lines(
+    name: str, lines: list[str], today: date
+) -> tuple[SeedFile, tuple[Diagnostic, ...]]:
+    """Read one seed listing's lines (split at LF and stripped)."""
     layout = detect_layout(lines)
     if layout is None:
         if not any(lines):
@@ -141,8 +147,11 @@ def read_seed_text(name: str, text: str, today: date) -> tuple[SeedFile, tuple[D
 
 def read_seed_bytes(name: str, data: bytes, today: date) -> tuple[SeedFile, tuple[Diagnostic, ...]]:
     """Read one seed listing from its bytes (UTF-8; undecodable bytes are errors)."""
-    from generator.readers.common import decode_seed
+    from generator.readers.common import decode_lines, decode_seed
 
+    lines = decode_lines(data)
+    if lines is not None:
+        return _read_lines(name, lines, today)
     text, decode_diags = decode_seed(name, data)
     seed, diags = read_seed_text(name, text, today)
     return seed, decode_diags + diags

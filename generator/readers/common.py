@@ -264,6 +264,25 @@ def decode_seed(name: str, data: bytes) -> tuple[str, tuple[Diagnostic, ...]]:
     return text, tuple(diags)
 
 
+_MARKS: Final = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")  # UTF-8, UTF-16/32 byte-order marks
+
+
+def decode_lines(data: bytes) -> list[str] | None:
+    """The lines ``read_seed_text`` reads from ``decode_seed(data)``'s text (split at LF and
+    stripped), for text that is not all ASCII and needs none of ``decode_seed``'s care (no
+    byte-order mark, CR, NUL or undecodable byte); None otherwise.
+
+    Each line is decoded on its own: a line of ASCII decodes at copying speed, where decoding
+    the whole text would widen it (and the splitting after it) for the sake of a few names.
+    """
+    if data.isascii() or b"\r" in data or b"\x00" in data or data.startswith(_MARKS):
+        return None
+    try:
+        return list(map(str.strip, map(bytes.decode, data.split(b"\n"))))
+    except UnicodeDecodeError:
+        return None
+
+
 def clip(text: str, width: int = 60) -> str:
     """A short quotation of seed text for a diagnostic."""
     text = " ".join(text.split())
