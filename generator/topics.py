@@ -26,6 +26,7 @@ import re
 from array import array
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Mapping, MutableMapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Literal
@@ -601,14 +602,52 @@ def _absorb(stats: _Stats, absorbed: Mapping[int, int]) -> sp.csr_matrix:
     return (stats.counts + extra).tocsr()
 
 
+@dataclass(frozen=True)
+class _Picking:
+    """What choosing a paper's topics reads (shared with forked workers, never pickled)."""
+
+    by_score: list[list[int]]  # per paper, its candidate columns by score overall
+    ranked: list[list[int]]  # per paper, its candidate columns by weight in the paper
+    parts: dict[int, frozenset[str]]  # column -> its content words
+    room: Sequence[int]  # per paper, how many topics it can take
+
+
+def _pick(job: _Picking, active: AbstractSet[int], row: int) -> list[int]:
+    """The topic columns a paper gets, of the ``active`` ones.
+
+    Of two topics sharing a word, the paper keeps the one that is better overall, so
+    nested topics do not split their papers between them."""
+    parts = job.parts
+    allowed: set[int] = set()
+    used: set[str] = set()
+    for col in job.by_score[row]:
+        if col in active and parts[col].isdisjoint(used):
+            allowed.add(col)
+            used |= parts[col]
+    return [c for c in job.ranked[row] if c in allowed][: job.room[row]]
+
+
+_PICKING: list[_Picking] = []  # set before forking workers; read by _picks_shared
+PARALLEL_PICKS = 20_000  # papers choosing at once worth forked workers
+
+
+def _picks_shared(task: tuple[Sequence[int], frozenset[int]]) -> list[list[int]]:
+    rows, active = task
+    job = _PICKING[-1]
+    return [_pick(job, active, row) for row in rows]
+
+
 def _assign(
     stats: _Stats,
     counts: sp.csr_matrix,
     scores: dict[int, float],
     n_papers: int,
     room: Sequence[int],
+    workers: int = 1,
 ) -> list[list[int]]:
-    """Per paper, the topic columns it gets (best first)."""
+    """Per paper, the topic columns it gets (best first). ``workers`` > 1: papers choose
+    in that many forked processes when there are many (same result: each paper's choice
+    depends only on which topics are still active)."""
     cols = np.array(sorted(scores), dtype=np.int64)
     if len(cols) == 0:
         return [[] for _ in range(n_papers)]
@@ -628,37 +667,60 @@ def _assign(
     place[order] = np.arange(len(order))
     flat = cols[local[np.lexsort((place[cols[local]], rows))]].tolist()
     by_score = [flat[a:b] for a, b in itertools.pairwise(bounds)]
-    holders: dict[int, list[int]] = defaultdict(list)  # column -> rows it is a candidate of
-    for row, c in zip(rows.tolist(), cols[local].tolist(), strict=True):
-        holders[c].append(row)
+    # column -> the rows it is a candidate of: holder_rows[start[c]:end[c]]
+    pair_cols = cols[local]
+    by_col = np.argsort(pair_cols, kind="stable")
+    holder_rows, held = rows[by_col], pair_cols[by_col]
+    spans = dict(
+        zip(
+            cols.tolist(),
+            zip(
+                np.searchsorted(held, cols).tolist(),
+                np.searchsorted(held, cols, side="right").tolist(),
+                strict=True,
+            ),
+            strict=True,
+        )
+    )
     active = set(scores)
+    job = _Picking(by_score, ranked, parts, room)
+    pool: Any = None
+    if workers > 1 and n_papers >= PARALLEL_PICKS and "fork" in mp.get_all_start_methods():
+        _PICKING.append(job)
+        pool = mp.get_context("fork").Pool(workers)
 
-    def pick(row: int) -> list[int]:
-        # Of two topics sharing a word, the paper keeps the one that is better overall,
-        # so nested topics do not split their papers between them.
-        allowed: set[int] = set()
-        used: set[str] = set()
-        for col in by_score[row]:
-            if col in active and parts[col].isdisjoint(used):
-                allowed.add(col)
-                used |= parts[col]
-        return [c for c in ranked[row] if c in allowed][: room[row]]
+    def picks(rows: Sequence[int]) -> list[list[int]]:
+        if pool is None or len(rows) < PARALLEL_PICKS:
+            return [_pick(job, active, row) for row in rows]
+        size = -(-len(rows) // workers)
+        frozen = frozenset(active)
+        tasks = [(rows[i : i + size], frozen) for i in range(0, len(rows), size)]
+        return list(itertools.chain.from_iterable(pool.map(_picks_shared, tasks)))
 
-    chosen = [pick(row) for row in range(n_papers)]
-    load: Counter[int] = Counter(c for picked in chosen for c in picked)
-    for step in range(10):
-        dropped = {c for c in active if load[c] < 2}
-        if not dropped or step == 9:
-            break
-        # Drop the emptiest first: a topic that loses papers may free room for another.
-        # Only the papers that had a dropped topic among their candidates choose again.
-        worst = min(load[c] for c in dropped)
-        gone = {c for c in dropped if load[c] == worst}
-        active -= gone
-        for row in sorted({r for c in gone for r in holders[c]}):
-            load.subtract(chosen[row])
-            chosen[row] = pick(row)
-            load.update(chosen[row])
+    try:
+        chosen = picks(range(n_papers))
+        load: Counter[int] = Counter(c for picked in chosen for c in picked)
+        for step in range(10):
+            dropped = {c for c in active if load[c] < 2}
+            if not dropped or step == 9:
+                break
+            # Drop the emptiest first: a topic that loses papers may free room for
+            # another. Only the papers that had a dropped topic among their candidates
+            # choose again.
+            worst = min(load[c] for c in dropped)
+            gone = {c for c in dropped if load[c] == worst}
+            active -= gone
+            again = np.unique(
+                np.concatenate([holder_rows[slice(*spans[c])] for c in sorted(gone)])
+            ).tolist()
+            load.subtract(Counter(itertools.chain.from_iterable(chosen[r] for r in again)))
+            for row, picked in zip(again, picks(again), strict=True):
+                chosen[row] = picked
+            load.update(itertools.chain.from_iterable(chosen[r] for r in again))
+    finally:
+        if pool is not None:
+            pool.terminate()
+            _PICKING.pop()
     return chosen
 
 
@@ -799,7 +861,7 @@ def assign_topics(
     stats = _count(papers, workers, memo)
     scores, absorbed = _candidates(stats, n, blocked)
     counts = _absorb(stats, absorbed)
-    chosen = _assign(stats, counts, scores, n, room)
+    chosen = _assign(stats, counts, scores, n, room, workers)
     _fallback(stats, counts, scores, chosen, room, cat_of, good_cats, blocked)
     used = {c for cols in chosen for c in cols}
     names = _display_names(papers, stats, chosen, used)
