@@ -18,6 +18,7 @@ from array import array
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -305,6 +306,23 @@ def _people(names: list[list[str]]) -> sp.csr_matrix:
     )
 
 
+def _people_of(papers: Sequence[Paper]) -> sp.csr_matrix:
+    """Papers x telling author keys: an author key on very many papers (a common name)
+    says little, and is left out."""
+    authors = [frozenset(name_key(a) for a in p.authors if a.strip()) for p in papers]
+    author_count = Counter(a for s in authors for a in s)
+    crowded = max(50.0, math.sqrt(len(papers)) * 4)
+    return _people([[a for a in s if author_count[a] < crowded] for s in authors])
+
+
+_PEOPLE_OF: list[Sequence[Paper]] = []  # set before forking the helper; read by _people_shared
+PARALLEL_PEOPLE = 20_000  # papers worth a forked helper for the people matrix
+
+
+def _people_shared() -> sp.csr_matrix:
+    return _people_of(_PEOPLE_OF[-1])
+
+
 def _id_rank(ids: list[str]) -> np.ndarray:
     rank = np.empty(len(ids), dtype=np.int64)
     rank[sorted(range(len(ids)), key=ids.__getitem__)] = np.arange(len(ids))
@@ -331,24 +349,33 @@ def find_similar(
     out: dict[str, tuple[tuple[str, float], ...]] = {p.id: () for p in papers}
     if n < 2:
         return out
-    x = paper_vectors(papers, paper_topics, memo=memo)
-    index = _pruned_index(x, POSTINGS_PER_TERM)
-    authors = [frozenset(name_key(a) for a in p.authors if a.strip()) for p in papers]
-    # An author key on very many papers (a common name) says little.
-    author_count = Counter(a for s in authors for a in s)
-    crowded = max(50.0, math.sqrt(n) * 4)
+    fork = "fork" in mp.get_all_start_methods()
+    helper: Any = None
+    if workers > 1 and n >= PARALLEL_PEOPLE and fork:
+        # The people matrix is made in a forked process while this one makes the vectors.
+        _PEOPLE_OF.append(papers)
+        helper = mp.get_context("fork").Pool(1)
+    try:
+        pending = helper.apply_async(_people_shared) if helper is not None else None
+        x = paper_vectors(papers, paper_topics, memo=memo)
+        index = _pruned_index(x, POSTINGS_PER_TERM)
+        people = pending.get() if pending is not None else _people_of(papers)
+    finally:
+        if helper is not None:
+            helper.terminate()
+            _PEOPLE_OF.pop()
     job = _Ranking(
         x=x,
         index=index,
         ids=[p.id for p in papers],
-        people=_people([[a for a in s if author_count[a] < crowded] for s in authors]),
+        people=people,
         topic_sets=[frozenset(paper_topics.get(p.id, ())) for p in papers],
         id_rank=_id_rank([p.id for p in papers]),
         k=k,
         min_score=min_score,
     )
     bounds = [(lo, min(n, lo + block)) for lo in range(0, n, block)]
-    if workers > 1 and len(bounds) > 1 and "fork" in mp.get_all_start_methods():
+    if workers > 1 and len(bounds) > 1 and fork:
         _RANKING.append(job)
         try:
             with mp.get_context("fork").Pool(min(workers, len(bounds))) as pool:

@@ -97,3 +97,19 @@ def test_first_use_numbers_equal_unique(n: int, top: int) -> None:
     numbers, distinct = _first_use_numbers(ids)
     assert distinct == len(uniq)
     assert numbers.tolist() == rank[inverse.ravel()].tolist()
+
+
+def test_people_made_in_a_forked_helper_give_the_same_lists(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import generator.similar as similar_module
+    from generator.similar import find_similar
+    from generator.topics import TopicConfig, assign_topics
+    from tests.test_topics_planted import _corpus
+
+    papers, _, _ = _corpus()
+    topics = assign_topics(papers, TopicConfig()).paper_topics
+    plain = find_similar(papers, topics)
+    monkeypatch.setattr(similar_module, "PARALLEL_PEOPLE", 2)
+    assert find_similar(papers, topics, workers=2, block=64) == plain
+    assert similar_module._PEOPLE_OF == []  # the shared papers are released
