@@ -7,6 +7,7 @@ author's and listing's URL id (slugs decided once, collisions resolved in sorted
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, MutableMapping, Sequence
@@ -384,6 +385,9 @@ def _map(
     chunks = _chunks(costs, len(items), jobs)
     _TASK, _ITEMS = fn, items
     out: list[Any] = [None] * len(items)
+    # Objects that exist now are left out of the workers' garbage collections (they are
+    # the inherited papers, topics and lists: walking them costs time and copies pages).
+    gc.freeze()
     try:
         ctx = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
@@ -391,6 +395,7 @@ def _map(
                 for i, r in zip(positions, part, strict=True):
                     out[i] = r
     finally:
+        gc.unfreeze()
         _TASK, _ITEMS = None, ()
     return out
 
