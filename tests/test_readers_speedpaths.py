@@ -6,6 +6,7 @@ guard in the pattern) and checks the fast code against it on generated and adver
 
 from __future__ import annotations
 
+import pickle
 import re
 from datetime import date
 from itertools import pairwise
@@ -274,7 +275,7 @@ def test_decoding_line_by_line_equals_decoding_the_text(data: bytes) -> None:
 
 
 def test_new_record_equals_the_dataclass_constructor() -> None:
-    from dataclasses import fields
+    from dataclasses import FrozenInstanceError, fields
 
     from generator.model import Record
 
@@ -288,5 +289,9 @@ def test_new_record_equals_the_dataclass_constructor() -> None:
     assert type(made) is Record
     assert made == Record(*values)  # type: ignore[arg-type]
     assert [getattr(made, f.name) for f in fields(Record)] == values
+    assert hash(made) == hash(Record(*values))  # type: ignore[arg-type]
+    assert pickle.loads(pickle.dumps(made)) == made
+    with pytest.raises(FrozenInstanceError):
+        made.title = "Other"  # type: ignore[misc]
     with pytest.raises(TypeError):
         common.new_record(*values[:-1])  # type: ignore[arg-type]

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import fields
 from datetime import date
 from functools import lru_cache
-from typing import Final
+from typing import Any, Final
 
 from generator.diagnostics import Diagnostic, error
 from generator.model import Layout, Record
@@ -57,29 +57,13 @@ if tuple(f.name for f in fields(Record)) != RECORD_FIELDS:
     raise RuntimeError(
         "generator.model.Record changed: update RECORD_FIELDS and new_record's callers"
     )
-_SETTERS = tuple(getattr(Record, name).__set__ for name in RECORD_FIELDS)
-# one constant per slot setter (Final: compiled, each is a C static, not a dict lookup)
-_SET_FILE: Final = _SETTERS[0]
-_SET_LINE: Final = _SETTERS[1]
-_SET_INDEX: Final = _SETTERS[2]
-_SET_LAYOUT: Final = _SETTERS[3]
-_SET_ARXIV_ID: Final = _SETTERS[4]
-_SET_DATE: Final = _SETTERS[5]
-_SET_DATE_TEXT: Final = _SETTERS[6]
-_SET_DATE_INFERRED: Final = _SETTERS[7]
-_SET_TITLE: Final = _SETTERS[8]
-_SET_AUTHORS: Final = _SETTERS[9]
-_SET_AUTHORS_TRUNCATED: Final = _SETTERS[10]
-_SET_AFFILIATION: Final = _SETTERS[11]
-_SET_CATEGORY: Final = _SETTERS[12]
-_SET_SCORE: Final = _SETTERS[13]
-_SET_HAS_CODE: Final = _SETTERS[14]
-_SET_COMMENTS: Final = _SETTERS[15]
-_SET_JOURNAL_REF: Final = _SETTERS[16]
-_SET_DOI: Final = _SETTERS[17]
-_SET_DOIS: Final = _SETTERS[18]
-_SET_ABSTRACT: Final = _SETTERS[19]
-_NEW_OBJECT: Final = object.__new__
+# A plain class with Record's slots, in the same order: an instance of it takes ordinary
+# attribute assignments and then becomes a Record by ``__class__`` assignment (allowed between
+# classes of the same layout). The frozen dataclass's ``__init__`` sets each field through
+# ``object.__setattr__`` instead, which costs several times as much (a few µs a record).
+_OPEN_RECORD: Final[Any] = type("_OpenRecord", (), {"__slots__": RECORD_FIELDS})
+if Record.__slots__ != RECORD_FIELDS:
+    raise RuntimeError("generator.model.Record's slots changed: update RECORD_FIELDS")
 
 
 def new_record(
@@ -90,31 +74,31 @@ def new_record(
     comments: str | None, journal_ref: str | None, doi: str | None, dois: tuple[str, ...],
     abstract: str | None,
 ) -> Record:  # fmt: skip
-    """``Record(...)``, every field given in order, built by setting the slots directly:
-    the frozen dataclass's ``__init__`` sets each one through ``object.__setattr__``, which
-    costs twice as much (a few µs a record)."""
-    record: Record = _NEW_OBJECT(Record)
-    _SET_FILE(record, file)
-    _SET_LINE(record, line)
-    _SET_INDEX(record, index)
-    _SET_LAYOUT(record, layout)
-    _SET_ARXIV_ID(record, arxiv_id)
-    _SET_DATE(record, date)
-    _SET_DATE_TEXT(record, date_text)
-    _SET_DATE_INFERRED(record, date_inferred)
-    _SET_TITLE(record, title)
-    _SET_AUTHORS(record, authors)
-    _SET_AUTHORS_TRUNCATED(record, authors_truncated)
-    _SET_AFFILIATION(record, affiliation)
-    _SET_CATEGORY(record, category)
-    _SET_SCORE(record, score)
-    _SET_HAS_CODE(record, has_code)
-    _SET_COMMENTS(record, comments)
-    _SET_JOURNAL_REF(record, journal_ref)
-    _SET_DOI(record, doi)
-    _SET_DOIS(record, dois)
-    _SET_ABSTRACT(record, abstract)
-    return record
+    """``Record(...)``, every field given in order (see ``_OPEN_RECORD``)."""
+    record = _OPEN_RECORD()
+    record.file = file
+    record.line = line
+    record.index = index
+    record.layout = layout
+    record.arxiv_id = arxiv_id
+    record.date = date
+    record.date_text = date_text
+    record.date_inferred = date_inferred
+    record.title = title
+    record.authors = authors
+    record.authors_truncated = authors_truncated
+    record.affiliation = affiliation
+    record.category = category
+    record.score = score
+    record.has_code = has_code
+    record.comments = comments
+    record.journal_ref = journal_ref
+    record.doi = doi
+    record.dois = dois
+    record.abstract = abstract
+    record.__class__ = Record
+    made: Record = record
+    return made
 
 
 # --- arXiv identifiers --------------------------------------------------------------------

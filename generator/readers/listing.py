@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Final
+from typing import Final, final
 
 from generator.diagnostics import Diagnostic, error, warning
 from generator.model import Layout, Record
@@ -32,6 +32,41 @@ HEADER_RE: Final = re.compile(
     r"(?:, (?P<year>\d{4}))?)"
     r"(?P<code>Code)?"
 )
+
+
+@final
+class Header:
+    """A header line's fields, read once per distinct line (listings repeat their headers)."""
+
+    __slots__ = ("line", "score", "category", "date_text", "month", "day", "year", "code")
+
+    def __init__(self, line: str, m: re.Match[str]) -> None:
+        score, category, date_text, month, day, year, code = m.groups()
+        self.line: str = line
+        self.score: float | None = float(score) if score else None
+        self.category: str = category
+        self.date_text: str = date_text
+        self.month: int = MONTHS[month]
+        self.day: int = int(day)
+        self.year: int | None = int(year) if year else None
+        self.code: bool = code is not None
+
+
+_HEADERS: Final[dict[str, Header]] = {}
+_HEADERS_LIMIT: Final = 1 << 14
+
+
+def read_header(line: str) -> Header | None:
+    """``line``'s fields if it is a header (``HEADER_RE.fullmatch``), else None."""
+    header = _HEADERS.get(line)
+    if header is None:
+        m = HEADER_RE.fullmatch(line)
+        if m is None:
+            return None
+        if len(_HEADERS) >= _HEADERS_LIMIT:
+            _HEADERS.clear()
+        header = _HEADERS[line] = Header(line, m)
+    return header
 
 
 def detect(lines: list[str], floor: int | None = None) -> int:
@@ -58,7 +93,7 @@ def read(name: str, lines: list[str], today: date) -> tuple[list[Record], list[D
     records: list[Record] = []
     diags: list[Diagnostic] = []
     dates: dict[str, tuple[str | None, bool]] = {}  # date as written -> (ISO date, inferred)
-    header: re.Match[str] | None = None
+    header: Header | None = None
     start = 0
     body: list[tuple[int, str]] = []
     number = 0
@@ -69,7 +104,7 @@ def read(name: str, lines: list[str], today: date) -> tuple[list[Record], list[D
         # a header starts with a letter or digit and ends in a digit or "Code": a quick test
         # that spares titles and abstracts the header pattern
         header_like = line[0].isalnum() and (line[-1].isdigit() or line.endswith("Code"))
-        m = HEADER_RE.fullmatch(line) if header_like else None
+        m = read_header(line) if header_like else None
         if m is not None:
             if header is not None:
                 record = _record(name, header, start, body, len(records), today, diags, dates)
@@ -96,7 +131,7 @@ def read(name: str, lines: list[str], today: date) -> tuple[list[Record], list[D
 
 def _record(
     name: str,
-    m: re.Match[str],
+    m: Header,
     start: int,
     body: list[tuple[int, str]],
     index: int,
@@ -104,7 +139,7 @@ def _record(
     diags: list[Diagnostic],
     dates: dict[str, tuple[str | None, bool]],
 ) -> Record | None:
-    head = m.group()
+    head = m.line
     if len(body) < 2:
         found = "end of file" if not body else f"'{clip(body[0][1], 40)}' and then no abstract"
         diags.append(
@@ -139,12 +174,10 @@ def _record(
         )
         return None
     title, authors, truncated, affiliation = split
-    score, category, date_text, month, day, year, code = m.groups()
+    date_text = m.date_text
     seen = dates.get(date_text)
     if seen is None:
-        seen = dates[date_text] = month_day_date(
-            MONTHS[month], int(day), int(year) if year else None, today
-        )
+        seen = dates[date_text] = month_day_date(m.month, m.day, m.year, today)
     iso, inferred = seen
     if iso is None:
         diags.append(
@@ -158,7 +191,6 @@ def _record(
         name, start, index, LAYOUT,  # file, line, index, layout
         None, iso, date_text, inferred,  # arxiv_id, date, date_text, date_inferred
         title, authors, truncated, affiliation,  # title, authors, authors_truncated, affiliation
-        category, float(score) if score else None,  # category, score
-        code is not None,  # has_code
+        m.category, m.score, m.code,  # category, score, has_code
         None, None, None, (), abstract,  # comments, journal_ref, doi, dois, abstract
     )  # fmt: skip
