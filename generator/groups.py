@@ -187,17 +187,16 @@ def _similarity_lists(
                 row = shared[a]
                 for b in rows:
                     row[b] += w
-    out: list[list[float]] = []
+    # Every input is symmetric (and a product of two masses is the same either way), so
+    # each pair is computed once and mirrored.
+    out = [[1.0] * n for _ in range(n)]
     for a in range(n):
-        sim_a, shared_a, mass_a = sim[a], shared[a], mass[a]
-        row = []
-        for b in range(n):
+        sim_a, shared_a, mass_a, row = sim[a], shared[a], mass[a], out[a]
+        for b in range(a + 1, n):
             denom = math.sqrt(mass_a * mass[b])
             t = shared_a[b] / (denom if denom != 0 else 1.0)
             s = sim_a[b]
-            row.append(max(s, TOPIC_WEIGHT * t) + 0.5 * min(s, t))
-        row[a] = 1.0
-        out.append(row)
+            row[b] = out[b][a] = max(s, TOPIC_WEIGHT * t) + 0.5 * min(s, t)
     return out
 
 
