@@ -312,7 +312,8 @@ def _number(keys: list[str], vocab: dict[str, int], names: list[str] | None = No
 
 
 def _count(papers: Sequence[Paper], workers: int = 1, memo: Memo | None = None) -> _Stats:
-    vocab: dict[str, int] = {}
+    # key -> vocabulary id: a new key is numbered next when first looked up
+    vocab: defaultdict[str, int] = defaultdict(itertools.count().__next__)
     definitions: Counter[tuple[str, str]] = Counter()
     capitals: Counter[str] = Counter()
     ics: set[str] = set()
@@ -330,7 +331,9 @@ def _count(papers: Sequence[Paper], workers: int = 1, memo: Memo | None = None) 
         # Keys to vocabulary ids, numbered in order of first use.
         joined = "\n".join(e[0] for e in block if e[0])
         block_keys = joined.split("\n") if joined else []
-        to_vocab = _number(block_keys, vocab, names)
+        to_vocab = np.fromiter(map(vocab.__getitem__, block_keys), np.int32, len(block_keys))
+        added = len(vocab) - len(names)  # new keys: the last ones numbered, read from the end
+        names.extend(reversed(list(itertools.islice(reversed(vocab), added))))
         lengths = np.array([len(e[1]) // 4 for e in block], dtype=np.int64)
         starts = np.cumsum(lengths) - lengths
         all_ids.append(to_vocab)
