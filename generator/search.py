@@ -373,6 +373,7 @@ def run_pagefind(
     part_pages: int = PART_PAGES,
     records: Sequence[Doc] | None = None,
     workers: int = 1,
+    slots: threading.Semaphore | None = None,
 ) -> int:
     """Index the written site into ``out/pagefind``; return the number of pages indexed.
 
@@ -384,7 +385,8 @@ def run_pagefind(
     folder of its own, moved in place when all are done. search.js merges the parts. With
     ``records`` (one per page, in the same order) Pagefind is handed their ``record_page``
     through a pipe instead (``_pagefind_records``). Without either it indexes the whole site
-    in one run.
+    in one run. ``slots`` (a semaphore of ``workers`` permits) lets the caller allow more
+    parts at once while it runs (``release`` it).
     """
     exe = pagefind_executable()
     shutil.rmtree(out / PAGEFIND_DIR, ignore_errors=True)
@@ -394,7 +396,8 @@ def run_pagefind(
         return _pagefind_once(exe, out, out / PAGEFIND_DIR)
     step = max(1, part_pages)
     starts = list(range(0, len(pages), step))
-    slots = threading.Semaphore(max(1, workers))
+    if slots is None:
+        slots = threading.Semaphore(max(1, workers))
 
     def part(k: int) -> int:
         stage = out / f".pagefind-part-{k}"
@@ -414,8 +417,9 @@ def run_pagefind(
             shutil.rmtree(stage, ignore_errors=True)
 
     try:
-        # one thread more than Pagefind slots: the next part is staged while the others index
-        with ThreadPoolExecutor(max_workers=max(1, workers) + 1) as pool:
+        # a thread more than Pagefind slots: the next part is staged while the others index
+        threads = max(1, workers, MAX_PARALLEL_PARTS) + 1
+        with ThreadPoolExecutor(max_workers=threads) as pool:
             total = sum(pool.map(part, range(len(starts))))
         for k in range(len(starts)):
             bundle = out / PAGEFIND_DIR / (f"part-{k}" if k else "")
@@ -570,10 +574,12 @@ def hosted_engine(papers: int) -> str:
     return "pagefind" if papers <= limit else "index"
 
 
-def pagefind_workers() -> int:
-    """Pagefind parts run at once: one per core beyond the one building the script index,
-    at most MAX_PARALLEL_PARTS (each holds up to a part's peak memory)."""
-    return max(1, min(MAX_PARALLEL_PARTS, (os.cpu_count() or 1) - 1))
+def pagefind_workers(script_index_done: bool = False) -> int:
+    """Pagefind parts run at once: one per core beyond the one building the script index
+    (every core once it is written), at most MAX_PARALLEL_PARTS (each holds up to a part's
+    peak memory)."""
+    cores = (os.cpu_count() or 1) - (0 if script_index_done else 1)
+    return max(1, min(MAX_PARALLEL_PARTS, cores))
 
 
 def build_search_index(out: Path, catalog: Catalog, config: SiteConfig) -> SearchStats:
@@ -592,13 +598,14 @@ def build_search_index(out: Path, catalog: Catalog, config: SiteConfig) -> Searc
     docs = search_docs(catalog)
     to_index = indexed_pages(catalog)
     pagefind_time: list[float] = []
+    slots = threading.Semaphore(pagefind_workers())
 
     def pagefind() -> int:
         started = time.perf_counter()
         try:
             if engine == "pagefind":
-                return run_pagefind(out, to_index, workers=pagefind_workers())
-            return run_pagefind(out, records=docs, workers=pagefind_workers())
+                return run_pagefind(out, to_index, workers=pagefind_workers(), slots=slots)
+            return run_pagefind(out, records=docs, workers=pagefind_workers(), slots=slots)
         finally:
             pagefind_time.append(time.perf_counter() - started)
 
@@ -610,6 +617,8 @@ def build_search_index(out: Path, catalog: Catalog, config: SiteConfig) -> Searc
         except OSError as exc:
             raise SearchIndexError(f"could not write the file:// search index: {exc}") from exc
         offline_seconds = time.perf_counter() - t1
+        if (spare := pagefind_workers(script_index_done=True) - pagefind_workers()) > 0:
+            slots.release(spare)  # the core the script-loaded index used can index a part now
         pages = indexing.result() if indexing is not None else 0
     if not to_index:  # nothing to search (every record was in error, or no seeds): an empty index
         engine = "index"

@@ -26,6 +26,7 @@ from generator.search import (
     canonicalise_pagefind,
     pagefind_bundles,
     pagefind_hash,
+    pagefind_workers,
     run_pagefind,
 )
 
@@ -191,3 +192,12 @@ def test_variants_are_put_in_one_order_whatever_order_pagefind_gave(tmp_path: Pa
     assert _tree(bundle) != before
     canonicalise_pagefind(bundle)
     assert _tree(bundle) == before
+
+
+@pytest.mark.parametrize("cores, during, after", [(1, 1, 1), (2, 1, 2), (8, 2, 2)])
+def test_pagefind_takes_the_script_index_core_once_it_is_free(
+    monkeypatch: pytest.MonkeyPatch, cores: int, during: int, after: int
+) -> None:
+    monkeypatch.setattr("os.cpu_count", lambda: cores)
+    assert pagefind_workers() == during
+    assert pagefind_workers(script_index_done=True) == after
