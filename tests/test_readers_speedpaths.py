@@ -271,6 +271,16 @@ def test_decoding_line_by_line_equals_decoding_the_text(data: bytes) -> None:
         )
 
 
+@FAST
+@given(st.text(" \t\n\x0b\x1c\x85\u2028\u3000a1-", max_size=12))
+def test_created_date_equals_the_created_pattern(rest: str) -> None:
+    from generator.readers import arxiv_blocks
+
+    line = "Created:" + rest
+    m = arxiv_blocks.CREATED_RE.fullmatch(line)
+    assert arxiv_blocks.created_date(line) == (m.group("date") if m else line[8:].strip())
+
+
 # --- records ---------------------------------------------------------------------------------
 
 

@@ -38,6 +38,14 @@ def detect(lines: list[str], floor: int | None = None) -> int:
     return sum(map(str.startswith, lines, repeat("Created:")))
 
 
+def created_date(line: str) -> str:
+    """The date of a line that starts with "Created:": ``CREATED_RE``'s date, all after
+    "Created:" and the white space after it (its ".*" takes all but a line feed, which only
+    an unsplit line holds: with one, the rest stripped)."""
+    date_text = line[8:].lstrip()
+    return date_text if "\n" not in date_text else line[8:].strip()
+
+
 def read(name: str, lines: list[str], today: date) -> tuple[list[Record], list[Diagnostic]]:
     records: list[Record] = []
     diags: list[Diagnostic] = []
@@ -70,8 +78,7 @@ def read(name: str, lines: list[str], today: date) -> tuple[list[Record], list[D
             created: str | None = None
             created_line = number
             if i < n and lines[i].startswith("Created:"):
-                cm = CREATED_RE.fullmatch(lines[i])
-                created = cm.group("date") if cm else lines[i][8:].strip()
+                created = created_date(lines[i])
                 created_line = i + 1
                 i += 1
             else:

@@ -121,7 +121,7 @@ def detect(lines: list[str], floor: int | None = None) -> int:
     score = 0
     n = len(lines)
     for k in compress(range(n), map(str.startswith, lines, repeat("arXiv:"))):
-        followed = k + 1 < n and lines[k + 1][:8] == "Created:"
+        followed = k + 1 < n and lines[k + 1].startswith("Created:")
         if not followed and HEAD_RE.match(lines[k]):
             score += 1
     return score
