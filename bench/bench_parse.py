@@ -1,6 +1,6 @@
 """Seed reader speed and memory: 100,000 generated records in the three layouts.
 
-    python -m bench.bench_parse [-n 100000] [--per-file 1000] [--seed 1]
+    python -m bench.bench_parse [-n 100000] [--per-file 1000] [--seed 1] [--dump FILE]
 
 Generates the records in memory (deterministic for a given seed: 40% arXiv blocks, 20% run-on,
 40% listing, ~1 kB abstracts, references, DOIs, camel-cased titles, accented names), then
@@ -8,12 +8,15 @@ reads every file with ``read_seed_bytes`` twice: once timed (records/s, MB/s, an
 per layout), once under ``tracemalloc`` (peak Python memory allocated while reading, records
 kept, against the input size). The one-time import of the layout readers (which build their
 character classes and patterns) is timed apart, before the reading. Prints one line per
-figure; exits 1 if a record is lost or a diagnostic is raised.
+figure; exits 1 if a record is lost or a diagnostic is raised. ``--dump FILE`` writes every
+record read (JSON Lines, as ``python -m generator parse`` prints them) and every diagnostic to
+FILE, to compare two versions of the readers on the same records.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import sys
 import time
@@ -145,11 +148,22 @@ def read_all(
     return records, problems, kept
 
 
+def _dump(path: str, corpus: list[tuple[str, bytes, int]]) -> None:
+    with open(path, "w", encoding="utf-8") as out:
+        for name, data, _ in corpus:
+            seed, diags = read_seed_bytes(name, data, TODAY)
+            for record in seed.records:
+                out.write(json.dumps(record.to_json(), ensure_ascii=False) + "\n")
+            for diag in diags:
+                out.write(f"{diag}\n")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("-n", type=int, default=100_000, help="records to generate")
     ap.add_argument("--per-file", type=int, default=1000, help="records per seed file")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--dump", metavar="FILE", help="write the records and diagnostics read")
     args = ap.parse_args(argv)
 
     corpus = make_corpus(args.n, args.per_file, args.seed)
@@ -164,6 +178,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     start, cpu_start = time.perf_counter(), time.process_time()
     records, problems, kept = read_all(corpus, per_layout)
     elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu_start
+    if args.dump:
+        _dump(args.dump, corpus)
     del kept
 
     tracemalloc.start()
