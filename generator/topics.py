@@ -954,19 +954,15 @@ def _finish(
         taken.add(slug)
         ids[name] = slug
     # Related topics: most papers in common, then the smaller topic.
-    together: dict[str, Counter[str]] = defaultdict(Counter)
-    for names in per_paper:
-        for a in names:
-            for b in names:
-                if a != b:
-                    together[a][b] += 1
+    together = _together(per_paper)
     topics: list[Topic] = []
     for name in sorted(topic_rows, key=lambda s: (-len(topic_rows[s]), ids[s])):
         rows = sorted(set(topic_rows[name]))
         related = [
             b
             for b, _ in sorted(
-                together[name].items(), key=lambda kv: (-kv[1], len(topic_rows[kv[0]]), kv[0])
+                together.get(name, {}).items(),
+                key=lambda kv: (-kv[1], len(topic_rows[kv[0]]), kv[0]),
             )
         ][:6]
         kind: Literal["category", "phrase"] = (
@@ -992,6 +988,31 @@ def _finish(
         p.id: tuple(ids[n] for n in names) for p, names in zip(papers, per_paper, strict=True)
     }
     return TopicResult(tuple(topics), paper_topics)
+
+
+def _together(per_paper: Sequence[Sequence[str]]) -> dict[str, dict[str, int]]:
+    """For each topic name, the other names and how many times a paper holds both (each
+    pair of a paper's names counted, as a loop over its pairs would: one sparse product
+    of the papers x names counts)."""
+    number: dict[str, int] = {}
+    indices = [number.setdefault(name, len(number)) for names in per_paper for name in names]
+    if not indices:
+        return {}
+    held = sp.csr_matrix(
+        (
+            np.ones(len(indices), dtype=np.int64),
+            np.array(indices, dtype=np.int64),
+            np.cumsum([0, *map(len, per_paper)]),
+        ),
+        shape=(len(per_paper), len(number)),
+    )
+    pairs = sp.coo_matrix(held.T @ held)
+    names = list(number)
+    out: dict[str, dict[str, int]] = {}
+    for a, b, n in zip(pairs.row.tolist(), pairs.col.tolist(), pairs.data.tolist(), strict=True):
+        if a != b and n:
+            out.setdefault(names[a], {})[names[b]] = n
+    return out
 
 
 def _definition(name: str, kind: str, extra: str | None, related: Sequence[str], n: int) -> str:

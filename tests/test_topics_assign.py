@@ -58,3 +58,21 @@ def test_pick_keeps_the_better_of_two_topics_sharing_a_word() -> None:
     assert topics_module._pick(job, {2, 3}, 0) == [3, 2]
     room_one = topics_module._Picking(job.by_score, job.ranked, job.parts, [1])
     assert topics_module._pick(room_one, {1, 2, 3}, 0) == [3]
+
+
+def test_together_counts_what_the_pair_loop_counts() -> None:
+    import random
+    from collections import Counter, defaultdict
+
+    rng = random.Random(5)
+    names = [f"t{i}" for i in range(30)]
+    per_paper = [rng.choices(names, k=rng.randint(0, 7)) for _ in range(400)]  # repeats too
+    loop: dict[str, Counter[str]] = defaultdict(Counter)
+    for row in per_paper:
+        for a in row:
+            for b in row:
+                if a != b:
+                    loop[a][b] += 1
+    assert topics_module._together(per_paper) == {a: dict(c) for a, c in loop.items() if c}
+    assert topics_module._together([[], ["x"], ["x", "y"]]) == {"x": {"y": 1}, "y": {"x": 1}}
+    assert topics_module._together([]) == {}
