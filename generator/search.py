@@ -27,6 +27,7 @@ fails and the previous site stays as it was; it never leaves a search box pointi
 from __future__ import annotations
 
 import base64
+import functools
 import gzip
 import hashlib
 import html
@@ -179,7 +180,18 @@ def pagefind_bundles(out: Path) -> list[tuple[str, tuple[str, ...]]]:
     return out_list
 
 
+@functools.lru_cache(maxsize=1 << 14)
+def _filter_span(name: str, value: str) -> str:
+    """A hidden filter value (the same few thousand recur on every page: made once each)."""
+    return f'<span data-pagefind-filter="{html.escape(name)}">{html.escape(value)}</span>'
+
+
 def record_page(doc: Doc) -> bytes:
+    """``record_html`` as bytes."""
+    return record_html(doc).encode()
+
+
+def record_html(doc: Doc) -> str:
     """A minimal page holding what Pagefind keeps of ``doc``: its filters, sort and meta, and
     its title and authors (a paper) or summary (an author or topic) as the indexed text.
 
@@ -187,9 +199,7 @@ def record_page(doc: Doc) -> bytes:
     the values the pages give Pagefind); the abstract is left out (see ``build_search_index``).
     """
     e = html.escape
-    hidden = "".join(
-        f'<span data-pagefind-filter="{e(name)}">{e(value)}</span>' for name, value in doc.filters
-    )
+    hidden = "".join([_filter_span(name, value) for name, value in doc.filters])
     sort = ""
     if doc.kind == "paper":
         if doc.year:
@@ -202,13 +212,14 @@ def record_page(doc: Doc) -> bytes:
         )
     else:
         text = f"<p>{e(doc.body_text)}</p>"
+    title = e(doc.title)
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
-        f"<title>{e(doc.title)}</title></head><body><article data-pagefind-body{sort}>"
+        f"<title>{title}</title></head><body><article data-pagefind-body{sort}>"
         f"<div hidden data-pagefind-ignore>{hidden}</div>"
-        f'<h1 data-pagefind-weight="10" data-pagefind-meta="title">{e(doc.title)}</h1>'
+        f'<h1 data-pagefind-weight="10" data-pagefind-meta="title">{title}</h1>'
         f"{text}</article></body></html>\n"
-    ).encode()
+    )
 
 
 def _stage_part(out: Path, stage: Path, pages: Sequence[str]) -> None:
@@ -335,7 +346,7 @@ def _pagefind_records(
                     "index_id": index_id,
                     "file_path": doc.url,
                     "url": "/" + doc.url,
-                    "file_contents": record_page(doc).decode(),
+                    "file_contents": record_html(doc),
                 }
                 batch.append(_service_message(n, page))
                 if len(batch) >= 256:
