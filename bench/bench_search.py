@@ -1,6 +1,7 @@
 """Search at scale: index time, peak memory, bundle size, bytes and time of the first query.
 
     nice python -m bench.bench_search -n 10000 [-n 100000] [--work DIR] [--no-queries]
+    nice python -m bench.bench_search --seeds /tmp/big/c100k/seeds   # a real corpus, search only
 
 For each size it draws N papers with ``bench.corpus`` (the same recombined seed text the build
 benchmark uses), builds an in-memory catalog (papers, their authors, one topic per category,
@@ -37,6 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.corpus import Synth, load_pools  # noqa: E402
+from generator.config import SiteConfig  # noqa: E402
 from generator.model import Author, Catalog, Listing, Paper, Topic  # noqa: E402
 from generator.urls import relative_url, slugify, unique_slugs  # noqa: E402
 
@@ -177,19 +179,51 @@ def _cpu(who: int) -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def child_build(n: int, site: Path, report: Path) -> None:
-    """In a child process: catalog, pages, then the build's search stage
-    (``generator.search.build_search_index``); figures to ``report``."""
+def seeds_catalog(seeds: Path) -> tuple[Catalog, SiteConfig]:
+    """The catalog a build of ``seeds`` makes (default config, no cache), through the build's
+    own stages: read, papers, topics and similar papers, catalog."""
+    from datetime import date
+
+    from generator.build import _read_bibs, _read_seeds, _topics_and_similar, _workers
+    from generator.catalog import build_catalog
+    from generator.config import load_config
+    from generator.papers import build_papers
+
+    config, _ = load_config(None, None)
+    seed_files, _, _, _ = _read_seeds(seeds, date(2026, 11, 22), None, "")
+    entries, _, _ = _read_bibs(seeds, None, "")
+    papers, _ = build_papers([r for f in seed_files for r in f.records], entries, None, None)
+    topics, similar, _ = _topics_and_similar(papers, config.topics, None, ("", ()), {})
+    catalog, _ = build_catalog(
+        papers, seed_files, topics, similar, config, jobs=_workers(), memo=None
+    )
+    return catalog, config
+
+
+def child_build(source: str, site: Path, report: Path) -> None:
+    """In a child process: catalog (``source``: a number of synthetic papers, or a seed
+    folder), pages, then the build's search stage (``generator.search.build_search_index``);
+    figures to ``report``. A seed folder's site above HOSTED_MAX_PAPERS gets no pages: its
+    search stage does not read them (Pagefind indexes record pages)."""
     from generator.offline_index import INDEX_DIR
-    from generator.search import build_search_index
+    from generator.search import HOSTED_MAX_PAPERS, build_search_index
 
     t0 = time.perf_counter()
-    catalog = synth_catalog(n)
-    pages = write_site(catalog, site)
+    config: SiteConfig | None = None
+    if source.isdigit():
+        catalog = synth_catalog(int(source))
+        pages = write_site(catalog, site)
+    else:
+        catalog, config = seeds_catalog(Path(source))
+        site.mkdir(parents=True, exist_ok=True)
+        small = len(catalog.papers) <= HOSTED_MAX_PAPERS
+        pages = write_site(catalog, site) if small else 0
+    n = len(catalog.papers)
     t1 = time.perf_counter()
-    cpu0 = _cpu(resource.RUSAGE_SELF) + _cpu(resource.RUSAGE_CHILDREN)
+    children0 = _cpu(resource.RUSAGE_CHILDREN)  # the catalog's worker processes
+    cpu0 = _cpu(resource.RUSAGE_SELF) + children0
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    stats = build_search_index(site, catalog, None)  # type: ignore[arg-type]
+    stats = build_search_index(site, catalog, config)  # type: ignore[arg-type]
     t2 = time.perf_counter()
     cpu_self = _cpu(resource.RUSAGE_SELF)
     cpu_children = _cpu(resource.RUSAGE_CHILDREN)
@@ -202,7 +236,8 @@ def child_build(n: int, site: Path, report: Path) -> None:
         "site_seconds": round(t1 - t0, 1),
         "search_seconds": round(t2 - t1, 1),
         "search_cpu_seconds": round(cpu_self + cpu_children - cpu0, 1),
-        "pagefind_cpu_seconds": round(cpu_children, 1),
+        "pagefind_cpu_seconds": round(cpu_children - children0, 1),
+        "search_cpu_self_seconds": round(cpu_self + children0 - cpu0, 1),
         "pagefind_pages": stats.pages_indexed,
         "pagefind_seconds": round(stats.pagefind_seconds, 1),
         "pagefind_pages_per_s": round(stats.pages_indexed / max(stats.pagefind_seconds, 1e-9)),
@@ -306,12 +341,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("-n", type=int, action="append", help="papers (repeatable; default 10000)")
     ap.add_argument("--work", type=Path, default=Path("/tmp/papersite-bench-search"))
     ap.add_argument("--no-queries", action="store_true", help="skip the browser queries")
+    ap.add_argument(
+        "--seeds", type=Path, help="a seed folder's catalog instead (search stage only, no queries)"
+    )
     ap.add_argument("--child", nargs=3, metavar=("N", "SITE", "REPORT"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
-        child_build(int(args.child[0]), Path(args.child[1]), Path(args.child[2]))
+        child_build(args.child[0], Path(args.child[1]), Path(args.child[2]))
         return 0
-    for n in args.n or [10_000]:
+    sources = [str(args.seeds.resolve())] if args.seeds else [str(n) for n in args.n or [10_000]]
+    for source in sources:
+        n = source if source.isdigit() else "seeds"
+        shutil.rmtree(args.work / n / "site", ignore_errors=True)
         site = args.work / str(n) / "site"
         report = args.work / str(n) / "build.json"
         report.parent.mkdir(parents=True, exist_ok=True)
@@ -320,14 +361,14 @@ def main(argv: list[str] | None = None) -> int:
             "-m",
             "bench.bench_search",
             "--child",
-            str(n),
+            source,
             str(site),
             str(report),
         ]
         subprocess.run(cmd, check=True, cwd=ROOT)
         figures = json.loads(report.read_text(encoding="utf-8"))
         words = figures.pop("words")
-        if not args.no_queries:
+        if not args.no_queries and not args.seeds:
             figures["queries"] = query_times(site, words)
         (args.work / str(n) / "figures.json").write_text(json.dumps(figures, indent=1))
         print(json.dumps(figures, indent=1), flush=True)
