@@ -281,6 +281,18 @@ def test_created_date_equals_the_created_pattern(rest: str) -> None:
     assert arxiv_blocks.created_date(line) == (m.group("date") if m else line[8:].strip())
 
 
+def test_the_listing_caches_stay_bounded() -> None:
+    from generator.readers import listing
+
+    for k in range(names._TAILS_LIMIT + 100):
+        family = "".join(chr(97 + int(d, 16)) for d in f"{k:x}")  # 26 = 0x1a -> "bk"
+        assert names.split_title_authors(f"Models of {k}Ann Lee, Bo Li{family}") is not None
+        assert listing.read_header(f"CLJan {k % 28 + 1}, {1000 + k}") is not None
+    assert 0 < len(names._TAILS) <= names._TAILS_LIMIT
+    assert 0 < len(listing._HEADERS) <= listing._HEADERS_LIMIT
+    assert len(names._WORDS) <= names._CACHE_LIMIT
+
+
 # --- records ---------------------------------------------------------------------------------
 
 

@@ -301,12 +301,13 @@ class _Tail:
 
 
 _TAILS: Final[dict[str, _Tail]] = {}
+_TAILS_LIMIT: Final = 1 << 12  # its keys are whole author lists, which may be long
 
 
 def _tail(rest: str) -> _Tail:
     tail = _TAILS.get(rest)
     if tail is None:
-        if len(_TAILS) >= _CACHE_LIMIT:
+        if len(_TAILS) >= _TAILS_LIMIT:
             _TAILS.clear()
         penalty = _tail_penalty(rest)
         names = tuple(map(_one_space, split_names(rest))) if penalty < INF else ()
