@@ -1,6 +1,7 @@
-"""Pagefind over record pages through ``pagefind --service``: the pages go down a pipe, the
-bundle numbers them in the records' order (not a folder listing's), two runs are
-byte-identical, and a failing service is one readable error."""
+"""Pagefind over record pages (a large site): staged in a memory-backed folder when there is
+one with room, else beside the site; two runs are byte-identical either way; canonical order
+of word variants (decoding only the index chunks that can hold them); more Pagefind parts at
+once when the script-loaded index is done."""
 
 from __future__ import annotations
 
@@ -8,25 +9,24 @@ import gzip
 import hashlib
 import json
 import stat
-import sys
-import threading
-import time
 from pathlib import Path
 
 import cbor2
 import pytest
 from test_search_index import _docs
 
+import generator.search as search
 from generator.offline_index import Doc
 from generator.search import (
     MULTI_VARIANT,
     PF_HEADER,
     SearchIndexError,
-    _wait_until_written,
     canonicalise_pagefind,
     pagefind_bundles,
     pagefind_hash,
     pagefind_workers,
+    record_page,
+    record_stage,
     run_pagefind,
 )
 
@@ -52,15 +52,7 @@ def _page_urls(bundle: Path) -> list[str]:
     return urls
 
 
-def test_record_bundle_numbers_pages_in_the_records_order(tmp_path: Path) -> None:
-    docs = _docs()
-    assert run_pagefind(tmp_path, records=docs) == len(docs)
-    assert _page_urls(tmp_path / "pagefind") == ["/" + d.url for d in docs]
-    assert not list(tmp_path.glob(".pagefind-*"))
-    assert not (tmp_path / "papers").exists()  # no page is written, not even staged
-
-
-def test_two_runs_over_the_same_records_are_byte_identical(tmp_path: Path) -> None:
+def _two_runs(tmp_path: Path) -> list[dict[str, str]]:
     docs = _docs()
     trees = []
     for run in ("a", "b"):
@@ -72,63 +64,58 @@ def test_two_runs_over_the_same_records_are_byte_identical(tmp_path: Path) -> No
             "pagefind/part-1/",
             "pagefind/part-2/",
         ]
+        assert not list(site.glob(".pagefind-*")) and not (site / "papers").exists()
         trees.append(_tree(site / "pagefind"))
-    assert trees[0] and trees[0] == trees[1]
+    return trees
 
 
-def _fake(tmp_path: Path, body: str) -> Path:
-    fake = tmp_path / "pagefind"
-    fake.write_text(f"#!{sys.executable}\n{body}")
-    fake.chmod(fake.stat().st_mode | stat.S_IXUSR)
-    return fake
-
-
-def test_a_service_that_dies_is_one_readable_error(
+def test_record_pages_staged_in_memory_give_identical_bundles(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    fake = _fake(tmp_path, "import sys\nprint('Error: disk full', file=sys.stderr)\nsys.exit(3)\n")
+    memory = tmp_path / "shm"
+    memory.mkdir()
+    monkeypatch.setattr(search, "MEMORY_STAGE", memory)
+    assert record_stage(3, 3) == memory
+    first, second = _two_runs(tmp_path)
+    assert first and first == second
+    assert not list(memory.iterdir())  # every staged part is gone
+
+
+def test_without_a_memory_folder_record_pages_are_staged_beside_the_site(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(search, "MEMORY_STAGE", tmp_path / "nowhere")
+    assert record_stage(3, 3) is None
+    first, second = _two_runs(tmp_path)
+    assert first and first == second
+
+
+def test_a_memory_folder_too_small_is_not_used(tmp_path: Path) -> None:
+    assert record_stage(10**12, 3) is None  # no tmpfs holds 24 PB
+
+
+def test_staged_record_pages_are_the_record_pages(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    docs = _docs()
+    search._stage_records(tmp_path, docs)
+    for doc in docs:
+        assert (tmp_path / doc.url).read_bytes() == record_page(doc)
+    unsafe = Doc("../x.html", "paper", "x", "", "", "", "", "", "", ())
+    with pytest.raises(SearchIndexError, match="outside the site"):
+        search._stage_records(tmp_path, [unsafe])
+
+
+def test_a_failing_pagefind_over_records_is_one_readable_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = tmp_path / "pagefind"
+    fake.write_text("#!/bin/sh\necho 'Error: disk full' >&2\nexit 3\n")
+    fake.chmod(fake.stat().st_mode | stat.S_IXUSR)
     monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(fake))
-    with pytest.raises(SearchIndexError, match="Error: disk full"):
+    with pytest.raises(SearchIndexError, match=r"Pagefind failed \(exit 3\): Error: disk full"):
         run_pagefind(tmp_path / "site", records=_docs())
     assert not list((tmp_path / "site").glob(".pagefind-*"))
-
-
-def test_an_error_answer_is_one_readable_error(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A service that makes the index, then answers the first page with an error."""
-    fake = _fake(
-        tmp_path,
-        "import base64, json, sys\n"
-        "def say(message):\n"
-        "    sys.stdout.buffer.write(base64.b64encode(json.dumps(message).encode()) + b',')\n"
-        "    sys.stdout.flush()\n"
-        "data = b''\n"
-        "while b',' not in data:\n"
-        "    data += sys.stdin.buffer.read1(1)\n"
-        "say({'message_id': 1, 'payload': {'type': 'NewIndex', 'index_id': 0}})\n"
-        "say({'message_id': 2, 'payload': {'type': 'Error', 'message': 'page 2 is not HTML'}})\n"
-        "sys.stdin.buffer.read()\n",
-    )
-    monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(fake))
-    with pytest.raises(SearchIndexError, match="page 2 is not HTML"):
-        run_pagefind(tmp_path / "site", records=_docs())
-
-
-def test_waits_until_the_service_has_written_every_file(tmp_path: Path) -> None:
-    (tmp_path / "index").mkdir()
-    late = tmp_path / "index" / "en_1.pf_index"
-    late.write_bytes(b"")
-    (tmp_path / "pagefind.js").write_bytes(b"x")
-    timer = threading.Timer(0.2, lambda: late.write_bytes(b"data"))
-    timer.start()
-    started = time.monotonic()
-    _wait_until_written(tmp_path)
-    assert late.read_bytes() == b"data" and time.monotonic() - started >= 0.2
-    timer.join()
-    late.write_bytes(b"")
-    with pytest.raises(SearchIndexError, match="did not finish writing"):
-        _wait_until_written(tmp_path, timeout=0.1)
 
 
 def _variant_docs() -> list[Doc]:
