@@ -348,7 +348,7 @@ def _chunks(costs: Sequence[float] | None, count: int, jobs: int) -> list[list[i
     """Positions 0..count-1 in pieces of about equal cost, costliest first (so the last
     pieces to finish are small ones); without costs, consecutive pieces of equal length."""
     pieces = jobs * CHUNKS_PER_JOB
-    if costs is None:
+    if costs is None or sum(costs) <= 0:
         size = max(1, -(-count // pieces))
         return [list(range(i, min(i + size, count))) for i in range(0, count, size)]
     order = sorted(range(count), key=lambda i: -costs[i])

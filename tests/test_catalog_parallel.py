@@ -25,6 +25,7 @@ def test_chunks_cover_every_position_once() -> None:
     assert max(costs) == costs[by_cost[0][0]]
     assert min(costs) == costs[by_cost[-1][-1]]
     assert _chunks(None, 0, 2) == []
+    assert len(_chunks([0.0] * 300, 300, 2)) == 16  # no costs known: equal pieces
 
 
 def test_grouping_cost_grows_with_size() -> None:
