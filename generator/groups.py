@@ -19,8 +19,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.cluster import _hierarchy
-from scipy.cluster.hierarchy import _LINKAGE_METHODS, linkage
+from scipy.cluster import hierarchy
+from scipy.cluster.hierarchy import linkage
 from scipy.spatial.distance import squareform
 
 from generator.model import Group, Paper, Topic
@@ -276,17 +276,18 @@ def _average_linkage(sim: np.ndarray, threshold: float) -> list[list[int]]:
     return _cut(tree, n, 1.0 - threshold)
 
 
-_AVERAGE = _LINKAGE_METHODS.get("average")
+# scipy's own pieces behind ``linkage`` (private: looked up, never required).
+_CHAIN = getattr(getattr(hierarchy, "_hierarchy", None), "nn_chain", None)
+_AVERAGE = getattr(hierarchy, "_LINKAGE_METHODS", {}).get("average")
 
 
 def _nn_chain(dist: np.ndarray, n: int) -> np.ndarray:
     """``linkage(dist, method="average")``: scipy's nearest-neighbour chain itself, without
     the wrapper's per-call checks and array-API dispatch (~0.4 ms a call; the distances
     here are finite by construction). Falls back to ``linkage`` if scipy's layout differs."""
-    chain = getattr(_hierarchy, "nn_chain", None)
-    if chain is None or _AVERAGE is None:
+    if _CHAIN is None or _AVERAGE is None:
         return np.asarray(linkage(dist, method="average"))
-    return np.asarray(chain(dist, n, _AVERAGE))
+    return np.asarray(_CHAIN(dist, n, _AVERAGE))
 
 
 def _cut(tree: np.ndarray, n: int, cutoff: float) -> list[list[int]]:

@@ -83,3 +83,23 @@ def test_memo_keys_made_in_workers_are_the_parents(monkeypatch: pytest.MonkeyPat
     assert forked == serial and len(forked) > 2
     kept = dict(forked)
     assert build(forked, 2) == expected and forked == kept
+
+
+def test_direct_chain_is_scipys_average_linkage() -> None:
+    """The grouping calls scipy's nearest-neighbour chain without ``linkage``'s wrapper:
+    the same tree, ties included (and the wrapper only if scipy's layout changes)."""
+    import random
+
+    import numpy as np
+    from scipy.cluster.hierarchy import linkage
+
+    import generator.groups as groups_module
+
+    assert groups_module._CHAIN is not None  # this scipy: the direct call is what runs
+    rng = random.Random(5)
+    for _ in range(300):
+        n = rng.randint(2, 40)
+        grid = rng.choice([2, 5, 1000])
+        dist = np.array([rng.randint(0, grid) / grid for _ in range(n * (n - 1) // 2)])
+        expected = linkage(dist.copy(), method="average")
+        assert np.array_equal(groups_module._nn_chain(dist, n), expected)
