@@ -8,6 +8,10 @@
   (see that module). For such a site Pagefind indexes a small ``record_page`` per page (the
   same URLs, filters, sort, meta, titles and authors; no abstracts) instead of the written
   HTML: a third of the work, for a bundle that serves ``?engine=pagefind`` and its facets.
+  The record pages are written to a memory-backed folder (``/dev/shm``) when there is one
+  with room, else beside the site. Pagefind numbers pages in the order it lists the files,
+  so the page numbers (not the pages, words, filters or results) follow that folder's
+  file system; on one machine two builds give the same bundle.
 
 The two are built at once: Pagefind (child processes, one per part of PART_PAGES pages)
 from a thread while this process writes the script-loaded index.
