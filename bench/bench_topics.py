@@ -8,7 +8,8 @@ a cluster-specific vocabulary shift rewrites some words into coined variants (so
 has many topics, not 64), and authors come from a Zipf-distributed pool. Prints the wall
 time, CPU time of this process and of its finished worker processes, and peak memory (RSS)
 of each stage, and the largest peak of a worker.
-Authors are grouped as the catalog groups them (``generator.catalog._map``: forked workers).
+Listings and authors are grouped as the catalog groups them (``generator.catalog._group_sets``:
+one pool of forked workers, costliest sets first).
 ``--dump FILE`` pickles the topics and similar lists, so two versions of the code can be
 checked for the same results (``pickle.load`` both and compare with ``==``).
 """
@@ -27,8 +28,7 @@ from datetime import date
 from pathlib import Path
 
 from generator.bibtex import read_bib_paths
-from generator.catalog import _map
-from generator.groups import group_papers
+from generator.catalog import MAX_LISTING_TEXT_GROUPING, MIN_PAPERS_TO_GROUP, _group_sets
 from generator.model import Paper
 from generator.papers import build_papers
 from generator.readers import read_seed_paths
@@ -166,24 +166,21 @@ def main(argv: list[str] | None = None) -> None:
         listings[p.listings[0]].append(p)
         for a in p.authors:
             authors[a].append(p)
-    with Stage(f"group {len(listings)} listings"):
-        mixed = sum(
-            group_papers(ps, result.paper_topics, result.topics)[1] for ps in listings.values()
+    by_id = {p.id: p for p in papers}
+    # The catalog's tasks (generator.catalog.build_catalog): each listing's papers (text
+    # similarity for a large listing) and each author's papers with the similar lists.
+    tasks = [
+        (tuple(p.id for p in ps), name, len(ps) > MAX_LISTING_TEXT_GROUPING)
+        for name, ps in listings.items()
+    ]
+    tasks += [(tuple(p.id for p in ps), a, True) for a, ps in authors.items()]
+    many = [ps for ps in authors.values() if len(ps) >= MIN_PAPERS_TO_GROUP]
+    with Stage(f"group {len(listings)} listings + {len(many)} authors"):
+        # As the catalog does: one pool of forked workers, costliest sets first.
+        grouped = _group_sets(
+            tasks, by_id, result.paper_topics, result.topics, similar, args.workers, None
         )
-    many = [(a, ps) for a, ps in authors.items() if len(ps) >= 3]
-    with Stage(f"group {len(many)} authors"):
-        # As the catalog does: forked workers, each author's papers grouped on their own.
-        _map(
-            lambda item: group_papers(
-                item[1],
-                result.paper_topics,
-                result.topics,
-                ignore_names=(item[0],),
-                similar=similar,
-            ),
-            many,
-            args.workers,
-        )
+    mixed = sum(flag for _, flag in grouped[: len(listings)])
     elapsed = time.perf_counter() - total
     sizes = sorted(len(t.paper_ids) for t in result.topics)
     shown = sum(len(v) for v in similar.values())
@@ -192,7 +189,7 @@ def main(argv: list[str] | None = None) -> None:
         f"(largest worker {_child_peak_mb():.0f} MB); "
         f"{len(result.topics)} topics (median {sizes[len(sizes) // 2] if sizes else 0} papers, "
         f"max {sizes[-1] if sizes else 0}); {shown / len(papers):.2f} similar per paper; "
-        f"{mixed} of {len(listings)} listings mixed; largest author {max(len(p) for _, p in many)}"
+        f"{mixed} of {len(listings)} listings mixed; largest author {max(len(p) for p in many)}"
     )
 
     if args.dump:  # after the figures, so it is not timed
