@@ -9,8 +9,8 @@ grouping code read the same inputs. Topics are then computed again in this proce
 label reuses, as in ``bench.bench_topics`` and in a build. Three timings, each printed as
 wall time, CPU of this process and CPU of its finished workers:
 
-- listings one by one in this process, by text (what ``bench.bench_topics`` does);
-- authors in forked workers with the similar lists (what ``bench.bench_topics`` does);
+- listings one by one in this process, by text (what ``bench.bench_topics`` did until session 4);
+- authors in forked workers with the similar lists (likewise);
 - listings and authors together as the catalog groups them (``catalog._group_sets``: every
   set in the forked workers, listings above 300 papers from the similar lists).
 
@@ -23,13 +23,11 @@ import argparse
 import pickle
 import resource
 import time
-from collections import defaultdict
 from pathlib import Path
 
-from bench.bench_topics import corpus
+from bench.bench_topics import corpus, grouping_tasks, sets_of
 from generator import catalog
 from generator.groups import group_papers
-from generator.model import Paper
 from generator.similar import find_similar
 from generator.topics import TopicConfig, assign_topics
 
@@ -78,12 +76,7 @@ def main(argv: list[str] | None = None) -> None:
         assert again == result, "the topics code gives other topics than the inputs hold"
         _timed("topics (to warm the caches)", started)
 
-    listings: dict[str, list[Paper]] = defaultdict(list)
-    authors: dict[str, list[Paper]] = defaultdict(list)
-    for p in papers:
-        listings[p.listings[0]].append(p)
-        for a in p.authors:
-            authors[a].append(p)
+    listings, authors = sets_of(papers)
     many = [(a, ps) for a, ps in authors.items() if len(ps) >= 3]
     out: dict[str, object] = {}
 
@@ -104,15 +97,7 @@ def main(argv: list[str] | None = None) -> None:
     _timed(f"authors in workers ({len(many)})", started)
 
     by_id = {p.id: p for p in papers}
-    tasks = [
-        (
-            tuple(p.id for p in ps),
-            name,
-            len(ps) > catalog.MAX_LISTING_TEXT_GROUPING,
-        )
-        for name, ps in listings.items()
-    ]
-    tasks += [(tuple(p.id for p in ps), a, True) for a, ps in authors.items()]
+    tasks = grouping_tasks(listings, authors)
     started = _start()
     out["catalog"] = catalog._group_sets(
         tasks, by_id, result.paper_topics, result.topics, similar, args.workers, None

@@ -24,6 +24,7 @@ import re
 import resource
 import time
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
 
@@ -144,6 +145,31 @@ class Stage:
         )
 
 
+def sets_of(papers: Sequence[Paper]) -> tuple[dict[str, list[Paper]], dict[str, list[Paper]]]:
+    """Each listing's papers and each author's papers (the corpus has one listing a paper)."""
+    listings: dict[str, list[Paper]] = defaultdict(list)
+    authors: dict[str, list[Paper]] = defaultdict(list)
+    for p in papers:
+        listings[p.listings[0]].append(p)
+        for a in p.authors:
+            authors[a].append(p)
+    return listings, authors
+
+
+def grouping_tasks(
+    listings: Mapping[str, Sequence[Paper]], authors: Mapping[str, Sequence[Paper]]
+) -> list[tuple[tuple[str, ...], str, bool]]:
+    """The catalog's grouping tasks (``generator.catalog.build_catalog``): each listing's
+    papers (by the similar lists above MAX_LISTING_TEXT_GROUPING papers, else by text) and
+    each author's papers (by the similar lists)."""
+    tasks = [
+        (tuple(p.id for p in ps), name, len(ps) > MAX_LISTING_TEXT_GROUPING)
+        for name, ps in listings.items()
+    ]
+    tasks += [(tuple(p.id for p in ps), a, True) for a, ps in authors.items()]
+    return tasks
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("-n", type=int, default=100_000)
@@ -160,20 +186,9 @@ def main(argv: list[str] | None = None) -> None:
         result = assign_topics(papers, TopicConfig(), workers=args.workers)
     with Stage("similar papers"):
         similar = find_similar(papers, result.paper_topics, workers=args.workers)
-    listings: dict[str, list[Paper]] = defaultdict(list)
-    authors: dict[str, list[Paper]] = defaultdict(list)
-    for p in papers:
-        listings[p.listings[0]].append(p)
-        for a in p.authors:
-            authors[a].append(p)
+    listings, authors = sets_of(papers)
+    tasks = grouping_tasks(listings, authors)
     by_id = {p.id: p for p in papers}
-    # The catalog's tasks (generator.catalog.build_catalog): each listing's papers (text
-    # similarity for a large listing) and each author's papers with the similar lists.
-    tasks = [
-        (tuple(p.id for p in ps), name, len(ps) > MAX_LISTING_TEXT_GROUPING)
-        for name, ps in listings.items()
-    ]
-    tasks += [(tuple(p.id for p in ps), a, True) for a, ps in authors.items()]
     many = [ps for ps in authors.values() if len(ps) >= MIN_PAPERS_TO_GROUP]
     with Stage(f"group {len(listings)} listings + {len(many)} authors"):
         # As the catalog does: one pool of forked workers, costliest sets first.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,17 @@ def seed_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert code in (0, 1), f"build exited {code}"
     assert (out / "index.html").is_file()
     return out
+
+
+@pytest.fixture()
+def failing_pagefind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A Pagefind stand-in that prints "Error: disk full" and exits 3, put where the build
+    looks for Pagefind (``PAGEFIND_BINARY_PATH``)."""
+    fake = tmp_path / "pagefind"
+    fake.write_text("#!/bin/sh\necho 'Error: disk full' >&2\nexit 3\n")
+    fake.chmod(fake.stat().st_mode | stat.S_IXUSR)
+    monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(fake))
+    return fake
 
 
 @pytest.fixture()

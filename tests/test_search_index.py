@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import stat
 from pathlib import Path
 
 import pytest
@@ -224,13 +223,8 @@ def test_missing_pagefind_binary_is_one_readable_error(
         build_search_index(_tiny_site(tmp_path), CATALOG, None)  # type: ignore[arg-type]
 
 
-def test_failing_pagefind_binary_is_one_readable_error(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    fake = tmp_path / "pagefind"
-    fake.write_text("#!/bin/sh\necho 'Error: disk full' >&2\nexit 3\n")
-    fake.chmod(fake.stat().st_mode | stat.S_IXUSR)
-    monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(fake))
+@pytest.mark.usefixtures("failing_pagefind")
+def test_failing_pagefind_binary_is_one_readable_error(tmp_path: Path) -> None:
     with pytest.raises(SearchIndexError, match=r"Pagefind failed \(exit 3\): Error: disk full"):
         run_pagefind(_tiny_site(tmp_path))
 

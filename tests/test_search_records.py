@@ -8,7 +8,6 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
-import stat
 from pathlib import Path
 
 import cbor2
@@ -106,13 +105,8 @@ def test_staged_record_pages_are_the_record_pages(
         search._stage_records(tmp_path, [unsafe])
 
 
-def test_a_failing_pagefind_over_records_is_one_readable_error(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    fake = tmp_path / "pagefind"
-    fake.write_text("#!/bin/sh\necho 'Error: disk full' >&2\nexit 3\n")
-    fake.chmod(fake.stat().st_mode | stat.S_IXUSR)
-    monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(fake))
+@pytest.mark.usefixtures("failing_pagefind")
+def test_a_failing_pagefind_over_records_is_one_readable_error(tmp_path: Path) -> None:
     with pytest.raises(SearchIndexError, match=r"Pagefind failed \(exit 3\): Error: disk full"):
         run_pagefind(tmp_path / "site", records=_docs())
     assert not list((tmp_path / "site").glob(".pagefind-*"))
