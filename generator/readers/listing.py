@@ -69,21 +69,17 @@ def read_header(line: str) -> Header | None:
     return header
 
 
-def header_like(line: str) -> bool:
-    """Whether a non-empty line may be a header: it starts with a letter or digit and ends in
-    a digit or "Code" (a quick test that spares titles and abstracts the header pattern)."""
-    return line[0].isalnum() and (line[-1].isdigit() or line.endswith("Code"))
-
-
 def detect(lines: list[str], floor: int | None = None) -> int:
     """Header lines ("CLOct 4, 2023Code"); a header is never long. With ``floor``, the count
     stops as soon as it exceeds ``floor`` (all that choosing a layout needs to know)."""
     count = 0
     for line in lines:
-        # a header is short and holds no colon (unlike "arXiv:" and "Created:" lines)
+        # a header is short, starts with a letter or digit, ends in a digit or "Code" and
+        # holds no colon (unlike the lines that start "arXiv:" and "Created:")
         if (
             0 < len(line) < 48
-            and header_like(line)
+            and line[0].isalnum()
+            and (line[-1].isdigit() or line.endswith("Code"))
             and ":" not in line
             and HEADER_RE.fullmatch(line) is not None
         ):
@@ -105,7 +101,10 @@ def read(name: str, lines: list[str], today: date) -> tuple[list[Record], list[D
         number += 1
         if not line:
             continue
-        m = read_header(line) if header_like(line) else None
+        # a header starts with a letter or digit and ends in a digit or "Code": a quick test
+        # that spares titles and abstracts the header pattern
+        header_like = line[0].isalnum() and (line[-1].isdigit() or line.endswith("Code"))
+        m = read_header(line) if header_like else None
         if m is not None:
             if header is not None:
                 record = _record(name, header, start, body, len(records), today, diags, dates)
