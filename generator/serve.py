@@ -8,7 +8,8 @@
    data-version="N" defer>`` (an external, same-origin script, so it runs under the pages'
    strict CSP; the files on disk are never changed, they stay identical to ``build``'s).
 3. Watches the seed folder, ``templates/``, ``static/`` and the config file with
-   ``watchfiles`` and rebuilds after each batch of changes.
+   ``watchfiles`` and rebuilds after each batch of changes. The watch starts before the
+   first build, so an edit made while it runs (or just as the URL is printed) is not lost.
 4. The script polls ``/__papersite/status`` (JSON: ``version``, ``error``, ``building``):
    a new version reloads the page; an error shows an overlay with the error text (set with
    ``textContent``, styled by ``/__papersite/livereload.css``); the last good site stays
@@ -20,13 +21,14 @@ from __future__ import annotations
 
 import argparse
 import html
+import itertools
 import json
 import signal
 import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -276,6 +278,7 @@ class DevServer:
         self.httpd = ThreadingHTTPServer((host, port), make_handler(out, self.state))
         self.httpd.daemon_threads = True
         self.thread = threading.Thread(target=self.httpd.serve_forever, name="papersite-http")
+        self._changes: Iterator[set[tuple[Any, str]]] = iter(())
 
     @property
     def url(self) -> str:
@@ -300,13 +303,31 @@ class DevServer:
     def start(self) -> None:
         self.thread.start()
 
-    def watch(self, paths: Iterable[Path]) -> None:
-        """Rebuild after each batch of changes until ``stop_event`` is set."""
+    def arm(self, paths: Iterable[Path]) -> None:
+        """Start watching ``paths`` now, before the first build and before the server is
+        announced: a change made from then on (during the first build, or the moment the URL
+        is printed) is seen and rebuilt, never missed."""
         import watchfiles
 
-        for changes in watchfiles.watch(
-            *paths, stop_event=self.stop_event, raise_interrupt=False, step=50, debounce=800
-        ):
+        changes = watchfiles.watch(
+            *paths,
+            stop_event=self.stop_event,
+            raise_interrupt=False,
+            step=50,
+            debounce=800,
+            rust_timeout=250,
+            yield_on_timeout=True,
+        )
+        # The generator creates its inotify watches when first resumed; it yields once they
+        # exist (an empty set when nothing changed within ``rust_timeout``).
+        first = next(changes, None)
+        self._changes = itertools.chain([first] if first else [], changes)
+
+    def watch(self) -> None:
+        """Rebuild after each batch of changes until ``stop_event`` is set (``arm`` first)."""
+        for changes in self._changes:
+            if not changes:  # a timeout tick: nothing changed
+                continue
             names = sorted({Path(p).name for _, p in changes})
             shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
             self.log(f"changed: {shown}; rebuilding")
@@ -317,10 +338,10 @@ class DevServer:
 
     def close(self) -> None:
         self.stop_event.set()
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        if self.thread.is_alive():
+        if self.thread.is_alive():  # shutdown() would wait forever for a loop never started
+            self.httpd.shutdown()
             self.thread.join(timeout=5)
+        self.httpd.server_close()
 
 
 def _forget_templates() -> None:
@@ -371,12 +392,13 @@ def serve(args: argparse.Namespace) -> int:
 
     previous = signal.signal(signal.SIGTERM, on_term)
     try:
+        paths = watched_paths(options.seeds, options.config)
+        server.arm(paths)
         server.rebuild()
         server.start()
-        paths = watched_paths(options.seeds, options.config)
         log(f"serving {options.out} at {server.url} (Ctrl-C to stop)")
         log("watching " + ", ".join(str(p) for p in paths))
-        server.watch(paths)
+        server.watch()
     except KeyboardInterrupt:
         pass
     finally:

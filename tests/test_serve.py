@@ -13,6 +13,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -104,6 +105,38 @@ def test_dev_server_serves_injects_and_reports_errors(tmp_path: Path) -> None:
     finally:
         server.close()
     assert not server.thread.is_alive()
+
+
+def test_a_change_made_during_the_first_build_is_rebuilt(tmp_path: Path) -> None:
+    """The watch is armed before the first build (CI once lost a seed written just as the
+    URL was printed): an edit made while that build runs triggers a second build."""
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    out = tmp_path / "site"
+    builds: list[int] = []
+
+    def build() -> tuple[bool, str | None]:
+        builds.append(len(builds))
+        out.mkdir(exist_ok=True)
+        (out / "index.html").write_text(f"<html><head></head><body>{len(builds)}</body></html>")
+        if len(builds) == 1:
+            (seeds / "new.txt").write_text("an edit while the first build runs\n")
+        return True, None
+
+    logs: list[str] = []
+    server = DevServer(build, out, "127.0.0.1", 0, logs.append)
+    server.arm([seeds])
+    server.rebuild()
+    watcher = threading.Thread(target=server.watch)
+    watcher.start()
+    try:
+        _wait(lambda: len(builds) >= 2, 60, "the rebuild after an edit during the first build")
+    finally:
+        server.close()
+        watcher.join(timeout=10)
+    assert not watcher.is_alive()
+    assert server.state.version == 2
+    assert any("changed: new.txt" in line for line in logs)
 
 
 def test_first_build_failing_serves_an_escaped_error_page(tmp_path: Path) -> None:
