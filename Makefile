@@ -14,12 +14,12 @@ $(VENV)/.core: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e '.[native]'
 	touch $@
 
-# the seed readers compiled with mypyc into build/native/<hash of their sources>/ (a no-op when
-# built for the current sources; see generator/readers/native.py); without a C compiler the
-# readers run as plain Python
+# the seed readers and generator/phrases.py compiled with mypyc into build/native/<hash of their
+# sources>/ (a no-op when built for the current sources; see generator/native.py); without a C
+# compiler they run as plain Python
 native: $(VENV)/.core
-	@$(BIN)/python -c 'import sys; from generator.readers.native import build; sys.exit(build())' \
-		|| echo "note: native readers not built; the readers run as plain Python"
+	@$(BIN)/python -c 'import sys; from generator.native import build; sys.exit(build())' \
+		|| echo "note: native modules not built; the readers and phrases run as plain Python"
 
 $(VENV)/.test: pyproject.toml $(VENV)/.core
 	$(BIN)/pip install -q -e '.[test]'

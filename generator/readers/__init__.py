@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import os
-import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -19,13 +18,10 @@ from typing import Any
 
 from generator.diagnostics import Diagnostic, error, warning
 from generator.model import Layout, Record, SeedFile
-from generator.readers.native import compiled_dir
+from generator.native import use_compiled
 
-# the layout modules compiled for exactly these sources, if built (see native.py)
-_COMPILED = compiled_dir()
-if _COMPILED is not None:
-    __path__.insert(0, str(_COMPILED / "readers"))
-    sys.path.append(str(_COMPILED / "lib"))
+# the layout modules compiled for exactly these sources, if built (see generator/native.py)
+use_compiled(__name__, __path__)
 
 __all__ = [
     "READERS",
