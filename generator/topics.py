@@ -148,14 +148,7 @@ def paper_entry(title: str, abstract: str) -> _Entry:
         sim, lone = _terms_and_lone({}, in_abstract)
         total = in_abstract
     pos = dict(zip(total, range(len(total)), strict=True))
-    definitions: list[tuple[str, str]] = []
-    for text in (title, abstract):
-        if "(" in text:
-            definitions.extend(sorted(set(acronym_definitions(text))))
-    capitals = {singular(w.lower()) for w in _CAPITALISED.findall(abstract)}
-    capitals.update(singular(w.lower()) for w in _CAPITALISED.findall(title))
-    both = abstract + " " + title
-    ics = {w.lower()[:-1] for w in _ICS.findall(both)} if "ics" in both else set()
+    definitions, capitals, ics = _text_marks(title, abstract)
     return (
         "\n".join(total),
         array("i", total.values()).tobytes(),
@@ -164,9 +157,22 @@ def paper_entry(title: str, abstract: str) -> _Entry:
         array("i", sim.values()).tobytes(),
         lone,
         tuple(definitions),
-        tuple(sorted(capitals)),
-        tuple(sorted(ics)),
+        tuple(capitals),
+        tuple(ics),
     )
+
+
+def _text_marks(title: str, abstract: str) -> tuple[list[tuple[str, str]], list[str], list[str]]:
+    """A text's acronym definitions, capitalised words and "-ics" words (sorted)."""
+    definitions: list[tuple[str, str]] = []
+    for text in (title, abstract):
+        if "(" in text:
+            definitions.extend(sorted(set(acronym_definitions(text))))
+    capitals = {singular(w.lower()) for w in _CAPITALISED.findall(abstract)}
+    capitals.update(singular(w.lower()) for w in _CAPITALISED.findall(title))
+    both = abstract + " " + title
+    ics = {w.lower()[:-1] for w in _ICS.findall(both)} if "ics" in both else set()
+    return definitions, sorted(capitals), sorted(ics)
 
 
 def _terms_and_lone(
@@ -197,6 +203,11 @@ def _terms_and_lone(
 # two-word phrase, not a general word; ``similarity_counts``), 2 a lone paper's possible
 # subject (two or three words, ``_lone_of``).
 _USES: dict[str, int] = {}
+
+
+def _uses_of(key: str) -> int:
+    found = _USES.get(key)
+    return _key_uses(key) if found is None else found
 
 
 def _key_uses(key: str) -> int:
@@ -235,24 +246,189 @@ def memo_entry(title: str, abstract: str, memo: Memo | None) -> _Entry:
     return found
 
 
-_COUNT_TEXTS: list[list[tuple[str, str]]] = []  # set before forking; read by _entries_shared
+@dataclass(frozen=True)
+class _Block:
+    """What consecutive papers' texts contribute to the counts, made where they are counted
+    (a forked worker) so the parent takes each distinct phrase key of the block once: the
+    keys are numbered within the block in order of first use."""
+
+    keys: str  # the block's distinct phrase keys, in order of first use, "\n"-joined
+    ids: bytes  # each paper's phrase keys as block numbers (array "i"), papers in order
+    lengths: bytes  # per paper, how many phrase keys it has (array "i")
+    counts: bytes  # each paper's phrase key counts, title uses added (array "i")
+    title_ids: bytes  # block numbers of the titles' keys, papers in order (array "i")
+    sim_ids: bytes  # block numbers of the similarity terms, papers in order (array "i")
+    sim_lengths: bytes  # per paper, how many similarity terms it has (array "i")
+    sim_counts: bytes  # the similarity terms' counts (array "i")
+    lone: tuple[tuple[str, int] | None, ...]  # per paper, its most used phrase
+    definitions: dict[tuple[str, str], int]  # acronym definitions, how many papers give each
+    capitals: dict[str, int]  # capitalised words, how many papers write each
+    ics: frozenset[str]  # "-ics" words
+
+
+def _block_of_entries(entries: Sequence[_Entry]) -> _Block:
+    """The block of texts from their entries (from a memo, or counted to be noted in one)."""
+    numbers: defaultdict[str, int] = defaultdict(itertools.count().__next__)
+    ids, lengths, counts, title_ids = array("i"), array("i"), array("i"), array("i")
+    sim_ids, sim_lengths, sim_counts = array("i"), array("i"), array("i")
+    definitions: Counter[tuple[str, str]] = Counter()
+    capitals: Counter[str] = Counter()
+    ics: set[str] = set()
+    for entry in entries:
+        mine = array("i", map(numbers.__getitem__, entry[0].split("\n") if entry[0] else []))
+        ids.extend(mine)
+        lengths.append(len(mine))
+        counts.frombytes(entry[1])
+        if entry[2]:
+            title_ids.extend([mine[i] for i in _array_of(entry[2])])
+        sim_pos = _array_of(entry[3])
+        sim_ids.extend([mine[i] for i in sim_pos])
+        sim_lengths.append(len(sim_pos))
+        sim_counts.frombytes(entry[4])
+        definitions.update(entry[6])
+        capitals.update(entry[7])
+        ics.update(entry[8])
+    return _Block(
+        "\n".join(numbers),
+        ids.tobytes(),
+        lengths.tobytes(),
+        counts.tobytes(),
+        title_ids.tobytes(),
+        sim_ids.tobytes(),
+        sim_lengths.tobytes(),
+        sim_counts.tobytes(),
+        tuple(entry[5] for entry in entries),
+        dict(definitions),
+        dict(capitals),
+        frozenset(ics),
+    )
+
+
+def _array_of(data: bytes) -> array[int]:
+    out = array("i")
+    out.frombytes(data)
+    return out
+
+
+def _block_of_texts(texts: Sequence[tuple[str, str]]) -> _Block:
+    """The block of texts (what ``_block_of_entries`` of their ``paper_entry`` gives),
+    counted for the whole block at once: every phrase key use of the block is numbered in
+    one C-level pass, and each paper's distinct keys, counts, similarity terms and most
+    used phrase come from sorted arrays of those numbers."""
+    numbers: defaultdict[str, int] = defaultdict(itertools.count().__next__)
+    uses: list[str] = []  # every key use: per paper its title's, then its abstract's
+    sizes = array("q")  # per paper, how many uses its title has, then its abstract
+    definitions: Counter[tuple[str, str]] = Counter()
+    capitals: Counter[str] = Counter()
+    ics: set[str] = set()
+    for title, abstract in texts:
+        in_title = phrase_keys(title) if title else []
+        in_abstract = phrase_keys(abstract)
+        uses += in_title
+        uses += in_abstract
+        sizes.append(len(in_title))
+        sizes.append(len(in_abstract))
+        marks = _text_marks(title, abstract)
+        definitions.update(marks[0])
+        capitals.update(marks[1])
+        ics.update(marks[2])
+    n = len(texts)
+    ids = np.fromiter(map(numbers.__getitem__, uses), np.int64, len(uses))
+    keys = list(numbers)
+    width = max(1, len(keys))
+    # Each (paper, key) pair once, in order of first use (a paper's title keys first).
+    size = np.frombuffer(sizes, dtype=np.int64) if n else np.zeros(0, np.int64)
+    title_use = np.repeat(np.tile(np.array([1, 0], dtype=np.int64), n), size)
+    pair_code = np.repeat(np.arange(n, dtype=np.int64), size[0::2] + size[1::2])
+    pair_code = pair_code * width + ids
+    codes, first, inverse = np.unique(pair_code, return_index=True, return_inverse=True)
+    title_uses = np.bincount(inverse, weights=title_use, minlength=len(codes)).astype(np.int64)
+    all_uses = np.bincount(inverse, minlength=len(codes))
+    order = np.argsort(first, kind="stable")
+    codes, title_uses = codes[order], title_uses[order]
+    abstract_uses = all_uses[order] - title_uses
+    pair_paper, pair_key = np.divmod(codes, width)
+    # As ``paper_entry`` counts: a title use of a key adds the title's weight once...
+    total = abstract_uses + TITLE_WEIGHT * (title_uses > 0)
+    # ... and similarity terms and a lone paper's phrase count each title use double.
+    weighted = abstract_uses + TITLE_WEIGHT * title_uses
+    flags = np.array([_uses_of(k) for k in keys], dtype=np.int64)[pair_key]
+    is_sim = (flags & 1) != 0
+    lone = _lone_per_paper(n, keys, pair_paper, pair_key, weighted, (flags & 2) != 0)
+    return _Block(
+        "\n".join(keys),
+        pair_key.astype(np.int32).tobytes(),
+        np.bincount(pair_paper, minlength=n).astype(np.int32).tobytes(),
+        total.astype(np.int32).tobytes(),
+        pair_key[title_uses > 0].astype(np.int32).tobytes(),
+        pair_key[is_sim].astype(np.int32).tobytes(),
+        np.bincount(pair_paper[is_sim], minlength=n).astype(np.int32).tobytes(),
+        weighted[is_sim].astype(np.int32).tobytes(),
+        lone,
+        dict(definitions),
+        dict(capitals),
+        frozenset(ics),
+    )
+
+
+def _lone_per_paper(
+    n: int,
+    keys: Sequence[str],
+    pair_paper: np.ndarray,
+    pair_key: np.ndarray,
+    weighted: np.ndarray,
+    possible: np.ndarray,
+) -> tuple[tuple[str, int] | None, ...]:
+    """Each paper's ``_best_use`` of its possible subjects: the most used (at least twice),
+    then the longest, then the first by key."""
+    paper, key, value = pair_paper[possible], pair_key[possible], weighted[possible]
+    top = np.zeros(n, dtype=np.int64)
+    np.maximum.at(top, paper, value)
+    best = (value == top[paper]) & (value >= 2)
+    found: list[tuple[str, int] | None] = [None] * n
+    for row, k, v in zip(
+        paper[best].tolist(), key[best].tolist(), value[best].tolist(), strict=True
+    ):
+        held = found[row]
+        if held is None or (-keys[k].count(" "), keys[k]) < (-held[0].count(" "), held[0]):
+            found[row] = (keys[k], v)
+    return tuple(found)
+
+
+# What counting a block's texts gives: its block (None when not asked for) and, when asked
+# for (to note in a memo), each text's entry.
+_Counted = tuple[_Block | None, list[_Entry] | None]
+
+
+def _count_texts(
+    texts: Sequence[tuple[str, str]], want_block: bool, want_entries: bool
+) -> _Counted:
+    """Count texts into a block, or into entries, or both. With entries the per-paper work
+    is ``paper_entry``'s (the block is read from the entries); without, the block is made
+    from the texts directly (no joined keys to split again)."""
+    if not want_entries:
+        return _block_of_texts(texts), None
+    entries = [paper_entry(title, abstract) for title, abstract in texts]
+    return (_block_of_entries(entries) if want_block else None), entries
+
+
+_COUNT_TEXTS: list[list[tuple[str, str]]] = []  # set before forking; read by _count_shared
 COUNT_BLOCK = 2000
 
 
-def _entries_shared(rows: list[int]) -> list[_Entry]:
+def _count_shared(task: tuple[list[int], bool, bool]) -> _Counted:
+    rows, want_block, want_entries = task
     texts = _COUNT_TEXTS[-1]
-    return [paper_entry(*texts[i]) for i in rows]
+    return _count_texts([texts[i] for i in rows], want_block, want_entries)
 
 
-def _all_entries(
-    texts: list[tuple[str, str]], workers: int, memo: Memo | None
-) -> Iterator[list[_Entry]]:
-    """The entries of consecutive blocks of texts: from the memo where it has them, the
-    others computed (in forked workers when asked and worth it) and noted in the memo."""
+def _all_blocks(texts: list[tuple[str, str]], workers: int, memo: Memo | None) -> Iterator[_Block]:
+    """The blocks of consecutive texts: entries from the memo where it has them, the others
+    counted (in forked workers when asked and worth it) and noted in the memo."""
     bounds = [(lo, min(len(texts), lo + COUNT_BLOCK)) for lo in range(0, len(texts), COUNT_BLOCK)]
     keys = [text_key(*t) for t in texts] if memo is not None else None
     known: list[dict[int, _Entry]] = []
-    missing: list[list[int]] = []
+    tasks: list[tuple[list[int], bool, bool]] = []
     for lo, hi in bounds:
         hits: dict[int, _Entry] = {}
         if keys is not None and memo is not None:
@@ -261,21 +437,23 @@ def _all_entries(
                 if found is not None:
                     hits[i] = found
         known.append(hits)
-        missing.append([i for i in range(lo, hi) if i not in hits])
+        # A block with memo hits is made from all its entries, here.
+        tasks.append(([i for i in range(lo, hi) if i not in hits], not hits, memo is not None))
     fork = "fork" in mp.get_all_start_methods()
-    if workers > 1 and sum(1 for m in missing if m) > 1 and fork:
+    if workers > 1 and sum(1 for t in tasks if t[0]) > 1 and fork:
         _COUNT_TEXTS.append(texts)
         try:
             with mp.get_context("fork").Pool(min(workers, len(bounds))) as pool:
-                for (lo, hi), hits, rows, made in zip(
-                    bounds, known, missing, pool.imap(_entries_shared, missing), strict=True
+                for (lo, hi), hits, task, made in zip(
+                    bounds, known, tasks, pool.imap(_count_shared, tasks), strict=True
                 ):
-                    yield _fill(lo, hi, hits, rows, made, keys, memo)
+                    yield _fill(lo, hi, hits, task[0], made, keys, memo)
         finally:
             _COUNT_TEXTS.pop()
     else:
-        for (lo, hi), hits, rows in zip(bounds, known, missing, strict=True):
-            made = [paper_entry(*texts[i]) for i in rows]
+        for (lo, hi), hits, task in zip(bounds, known, tasks, strict=True):
+            rows, want_block, want_entries = task
+            made = _count_texts([texts[i] for i in rows], want_block, want_entries)
             yield _fill(lo, hi, hits, rows, made, keys, memo)
 
 
@@ -284,15 +462,20 @@ def _fill(
     hi: int,
     hits: dict[int, _Entry],
     rows: list[int],
-    made: list[_Entry],
+    made: _Counted,
     keys: list[str] | None,
     memo: Memo | None,
-) -> list[_Entry]:
-    for i, entry in zip(rows, made, strict=True):
-        hits[i] = entry
-        if memo is not None and keys is not None:
-            memo[keys[i]] = entry
-    return [hits[i] for i in range(lo, hi)]
+) -> _Block:
+    """A block's counts, the entries counted noted in the memo."""
+    block, entries = made
+    if entries is not None:
+        for i, entry in zip(rows, entries, strict=True):
+            hits[i] = entry
+            if memo is not None and keys is not None:
+                memo[keys[i]] = entry
+    if block is not None:
+        return block
+    return _block_of_entries([hits[i] for i in range(lo, hi)])
 
 
 def _ints(data: Sequence[bytes]) -> np.ndarray:
@@ -327,54 +510,43 @@ def _count(papers: Sequence[Paper], workers: int = 1, memo: Memo | None = None) 
     names: list[str] = []  # vocabulary id -> key
     term_of = np.zeros(0, dtype=np.int32)  # vocabulary id -> term cache id, -1 unknown yet
     done = 0
-    for block in _all_entries(texts, workers, memo):
-        # Keys to vocabulary ids, numbered in order of first use.
-        joined = "\n".join(e[0] for e in block if e[0])
-        block_keys = joined.split("\n") if joined else []
+    for block in _all_blocks(texts, workers, memo):
+        # Keys to vocabulary ids, numbered in order of first use: the block's distinct keys
+        # come in the order of their first use, so numbering them numbers every use.
+        block_keys = block.keys.split("\n") if block.keys else []
         to_vocab = np.fromiter(map(vocab.__getitem__, block_keys), np.int32, len(block_keys))
         added = len(vocab) - len(names)  # new keys: the last ones numbered, read from the end
         names.extend(reversed(list(itertools.islice(reversed(vocab), added))))
-        lengths = np.array([len(e[1]) // 4 for e in block], dtype=np.int64)
-        starts = np.cumsum(lengths) - lengths
-        all_ids.append(to_vocab)
-        all_counts.append(_ints([e[1] for e in block]).astype(np.float32))
-        all_lengths.append(lengths)
-        titled = [(s, e[2]) for s, e in zip(starts.tolist(), block, strict=True) if e[2]]
-        title_pos = _ints([t for _, t in titled])
-        title_start = np.repeat(
-            np.array([s for s, _ in titled], dtype=np.int64),
-            [len(t) // 4 for _, t in titled],
-        )
-        all_title_ids.append(to_vocab[title_pos + title_start])
-        sim_lengths = [len(e[3]) // 4 for e in block]
-        sim_pos = _ints([e[3] for e in block]) + np.repeat(starts, sim_lengths)
-        sim_counts = _ints([e[4] for e in block])
+        all_ids.append(to_vocab[_ints([block.ids])])
+        all_counts.append(_ints([block.counts]).astype(np.float32))
+        all_lengths.append(_ints([block.lengths]).astype(np.int64))
+        all_title_ids.append(to_vocab[_ints([block.title_ids])])
         # Similarity terms to the term cache's ids (its own vocabulary).
         if len(term_of) < len(names):
             term_of = np.concatenate(
                 (term_of, np.full(len(names) - len(term_of), -1, dtype=np.int32))
             )
-        sim_vocab = to_vocab[sim_pos]
+        sim_vocab = to_vocab[_ints([block.sim_ids])]
         unmapped = np.unique(sim_vocab[term_of[sim_vocab] < 0])
         term_of[unmapped] = _number([names[i] for i in unmapped.tolist()], TERMS.vocab)
-        term_ids = term_of[sim_vocab]
+        term_bytes = term_of[sim_vocab].tobytes()
+        count_bytes = block.sim_counts
+        ends = np.cumsum(_ints([block.sim_lengths]), dtype=np.int64) * 4
+        block_texts = texts[done : done + len(block.lone)]
         start = 0
-        for j, n_sim in enumerate(sim_lengths):
-            title, abstract = texts[done + j]
-            end = start + n_sim
+        for (title, abstract), end in zip(block_texts, ends.tolist(), strict=True):
             TERMS.store_ids(
                 title,
                 abstract,
-                array("i", term_ids[start:end].tobytes()),
-                array("i", sim_counts[start:end].tobytes()),
+                array("i", term_bytes[start:end]),
+                array("i", count_bytes[start:end]),
             )
-            entry = block[j]
-            _LONE[(title, abstract)] = entry[5]
-            definitions.update(entry[6])
-            capitals.update(entry[7])
-            ics.update(entry[8])
             start = end
-        done += len(block)
+        _LONE.update(zip(block_texts, block.lone, strict=True))
+        definitions.update(block.definitions)
+        capitals.update(block.capitals)
+        ics.update(block.ics)
+        done += len(block.lone)
     indices = np.concatenate(all_ids) if all_ids else np.zeros(0, np.int32)
     data = np.concatenate(all_counts) if all_counts else np.zeros(0, np.float32)
     indptr = np.cumsum(np.concatenate(all_lengths))
@@ -609,8 +781,10 @@ def _absorb(stats: _Stats, absorbed: Mapping[int, int]) -> sp.csr_matrix:
 class _Picking:
     """What choosing a paper's topics reads (shared with forked workers, never pickled)."""
 
-    by_score: list[list[int]]  # per paper, its candidate columns by score overall
-    ranked: list[list[int]]  # per paper, its candidate columns by weight in the paper
+    # Per paper, its candidate columns (paper ``row``'s: ``[bounds[row]:bounds[row + 1]]``)
+    by_score: list[int]  # by how good a topic each is overall
+    ranked: list[int]  # by weight in the paper
+    bounds: list[int]
     parts: dict[int, frozenset[str]]  # column -> its content words
     room: Sequence[int]  # per paper, how many topics it can take
 
@@ -623,11 +797,12 @@ def _pick(job: _Picking, active: AbstractSet[int], row: int) -> list[int]:
     parts = job.parts
     allowed: set[int] = set()
     used: set[str] = set()
-    for col in job.by_score[row]:
+    start, end = job.bounds[row], job.bounds[row + 1]
+    for col in job.by_score[start:end]:
         if col in active and parts[col].isdisjoint(used):
             allowed.add(col)
             used |= parts[col]
-    return [c for c in job.ranked[row] if c in allowed][: job.room[row]]
+    return [c for c in job.ranked[start:end] if c in allowed][: job.room[row]]
 
 
 _PICKING: list[_Picking] = []  # set before forking workers; read by _picks_shared
@@ -638,6 +813,18 @@ def _picks_shared(task: tuple[Sequence[int], frozenset[int]]) -> list[list[int]]
     rows, active = task
     job = _PICKING[-1]
     return [_pick(job, active, row) for row in rows]
+
+
+def _order_in_rows(rows: np.ndarray, first: np.ndarray, then: np.ndarray, span: int) -> np.ndarray:
+    """The order of (row, first, then) triples of non-negative integers (``then`` below
+    ``span``), rows ascending: ``np.lexsort((then, first, rows))``, as one sort of int64
+    keys when they fit."""
+    if len(rows) == 0:
+        return np.zeros(0, dtype=np.int64)
+    firsts = int(first.max()) + 1
+    if (int(rows.max()) + 1) * firsts * span < 2**62:
+        return np.argsort((rows * firsts + first) * span + then, kind="stable")
+    return np.lexsort((then, first, rows))
 
 
 def _assign(
@@ -657,36 +844,27 @@ def _assign(
     sub = counts[:, cols].tocsr()
     score_arr = np.array([scores[c] for c in cols.tolist()], dtype=np.float64)
     parts = {int(c): _content_parts(stats.keys[int(c)], stats) for c in cols}
-    # Each paper's candidate topics, by weight in the paper, then column.
-    rows = np.repeat(np.arange(n_papers), np.diff(sub.indptr))
-    local = sub.indices
+    # Each paper's candidate topics, by weight in the paper, then column...
+    rows = np.repeat(np.arange(n_papers, dtype=np.int64), np.diff(sub.indptr))
+    local = sub.indices.astype(np.int64)
     weight = (1.0 + 0.5 * np.log(np.maximum(sub.data, 1.0))) * score_arr[local]
-    flat = cols[local[np.lexsort((cols[local], -weight, rows))]].tolist()
-    bounds = sub.indptr.tolist()
-    ranked = [flat[a:b] for a, b in itertools.pairwise(bounds)]
+    ranked = cols[
+        local[_order_in_rows(rows, np.unique(-weight, return_inverse=True)[1], local, len(cols))]
+    ].tolist()
     # ... and by how good a topic each is overall (score, then column).
     order = sorted(scores, key=lambda c: (-scores[c], c))
     place = np.zeros(int(cols.max()) + 1, dtype=np.int64)
     place[order] = np.arange(len(order))
-    flat = cols[local[np.lexsort((place[cols[local]], rows))]].tolist()
-    by_score = [flat[a:b] for a, b in itertools.pairwise(bounds)]
-    # column -> the rows it is a candidate of: holder_rows[start[c]:end[c]]
-    pair_cols = cols[local]
-    by_col = np.argsort(pair_cols, kind="stable")
-    holder_rows, held = rows[by_col], pair_cols[by_col]
-    spans = dict(
-        zip(
-            cols.tolist(),
-            zip(
-                np.searchsorted(held, cols).tolist(),
-                np.searchsorted(held, cols, side="right").tolist(),
-                strict=True,
-            ),
-            strict=True,
-        )
-    )
+    by_score = cols[
+        local[_order_in_rows(rows, place[cols[local]], np.zeros_like(local), 1)]
+    ].tolist()
+    bounds = sub.indptr.tolist()
+    # column -> the rows it is a candidate of, ascending: holders.indices[start:end]
+    holders = sub.tocsc()
+    starts = holders.indptr.tolist()
+    spans = {c: (starts[i], starts[i + 1]) for i, c in enumerate(cols.tolist())}
     active = set(scores)
-    job = _Picking(by_score, ranked, parts, room)
+    job = _Picking(by_score, ranked, bounds, parts, room)
     pool: Any = None
     if workers > 1 and n_papers >= PARALLEL_PICKS and "fork" in mp.get_all_start_methods():
         _PICKING.append(job)
@@ -702,7 +880,7 @@ def _assign(
 
     try:
         chosen = picks(range(n_papers))
-        load: Counter[int] = Counter(c for picked in chosen for c in picked)
+        load: Counter[int] = Counter(itertools.chain.from_iterable(chosen))
         for step in range(10):
             dropped = {c for c in active if load[c] < 2}
             if not dropped or step == 9:
@@ -713,9 +891,10 @@ def _assign(
             worst = min(load[c] for c in dropped)
             gone = {c for c in dropped if load[c] == worst}
             active -= gone
-            again = np.unique(
-                np.concatenate([holder_rows[slice(*spans[c])] for c in sorted(gone)])
-            ).tolist()
+            marked = np.zeros(n_papers, dtype=bool)
+            for c in gone:
+                marked[holders.indices[slice(*spans[c])]] = True
+            again = np.flatnonzero(marked).tolist()
             load.subtract(Counter(itertools.chain.from_iterable(chosen[r] for r in again)))
             for row, picked in zip(again, picks(again), strict=True):
                 chosen[row] = picked
@@ -781,19 +960,18 @@ def _display_names(
     """Most used spelling of each topic column, from a sample of its papers."""
     targets = {merge_key(stats.keys[c]): c for c in wanted}
     prefixes = {t[:m] for t in targets for m in range(1, len(t) + 1)}
-    seen: Counter[int] = Counter()
     spellings: dict[int, Counter[str]] = defaultdict(Counter)
-    for row, cols in enumerate(chosen):
-        if not any(c in wanted and seen[c] < 3 for c in cols):
-            continue
-        for c in cols:
-            seen[c] += 1
+    cased: dict[str, str] = {}
+    for row in _sample_rows(chosen, wanted):
         title, abstract = paper_text(papers[row])
         for text in (title, abstract):
             for mk, surface in target_surfaces(text, targets, prefixes):
                 col = targets.get(mk)
                 if col is not None:
-                    spellings[col][_case(surface)] += 1
+                    name = cased.get(surface)
+                    if name is None:
+                        name = cased[surface] = _case(surface)
+                    spellings[col][name] += 1
     names: dict[int, str] = {}
     for col in wanted:
         spelled = spellings.get(col)
@@ -804,6 +982,24 @@ def _display_names(
         else:
             names[col] = stats.keys[col]
     return names
+
+
+def _sample_rows(chosen: Sequence[Sequence[int]], wanted: AbstractSet[int]) -> list[int]:
+    """The papers whose spellings name the topics: in paper order, each paper holding a
+    wanted topic not yet held by three papers read before it (its topics then count as
+    held once more). A paper holding a topic has it below three only while every earlier
+    paper holding it was read, so these are the papers among the first three holding some
+    wanted topic: found with one sort of the (paper, topic) pairs."""
+    flat = np.fromiter(itertools.chain.from_iterable(chosen), dtype=np.int64)
+    rows = np.repeat(np.arange(len(chosen), dtype=np.int64), [len(c) for c in chosen])
+    keep = np.isin(flat, np.fromiter(wanted, dtype=np.int64, count=len(wanted)))
+    flat, rows = flat[keep], rows[keep]
+    by_topic = np.argsort(flat, kind="stable")  # each topic's pairs in paper order
+    topic = flat[by_topic]
+    starts = np.searchsorted(topic, topic)  # where each pair's topic begins
+    early = rows[by_topic][np.arange(len(topic)) - starts < 3]
+    found: list[int] = np.unique(early).tolist()
+    return found
 
 
 def _case(surface: str) -> str:
@@ -915,23 +1111,26 @@ def _apply_config(
             merge[s] = target
             kinds.setdefault(target, kinds[s])
     rows: list[list[str]] = []
-    for paper, names in zip(papers, per_paper, strict=True):
-        out: list[str] = []
-        for pin in config.pin.get(paper.id, ()):
-            name = _lookup(pin, known) or pin
-            kinds.setdefault(name, "phrase")
-            out.append(name)
-        for name in names:
-            name = merge.get(name, name)
-            out.append(name)
-        rows.append(list(dict.fromkeys(out))[:MAX_TOPICS])
+    if not merge and not config.pin:  # nothing to add or replace
+        rows = [list(dict.fromkeys(names))[:MAX_TOPICS] for names in per_paper]
+    else:
+        for paper, names in zip(papers, per_paper, strict=True):
+            out: list[str] = []
+            for pin in config.pin.get(paper.id, ()):
+                name = _lookup(pin, known) or pin
+                kinds.setdefault(name, "phrase")
+                out.append(name)
+            for name in names:
+                name = merge.get(name, name)
+                out.append(name)
+            rows.append(list(dict.fromkeys(out))[:MAX_TOPICS])
     rename = {}
     for old, new in config.rename.items():
         o = _lookup(old, known) or _lookup(old, {key_of_name(k): k for k in kinds})
         if o is not None:
             rename[o] = new
             kinds[new] = kinds[o]
-    return [[rename.get(n, n) for n in row] for row in rows]
+    return [[rename.get(n, n) for n in row] for row in rows] if rename else rows
 
 
 def _finish(
@@ -985,7 +1184,7 @@ def _finish(
             )
         )
     paper_topics = {
-        p.id: tuple(ids[n] for n in names) for p, names in zip(papers, per_paper, strict=True)
+        p.id: tuple(map(ids.__getitem__, names)) for p, names in zip(papers, per_paper, strict=True)
     }
     return TopicResult(tuple(topics), paper_topics)
 
