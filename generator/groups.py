@@ -90,11 +90,7 @@ def _similarity(
     # each pair's terms in column order, so the sums are the same floats).
     members, mass = _topic_members(papers, paper_topics, weight)
     if n <= MAX_DENSE_TOPICS:
-        shared = np.zeros((n, n))
-        for tid, rows in members.items():
-            if len(rows) > 1:
-                idx = np.array(rows)
-                shared[idx[:, None], idx] += weight[tid]
+        shared = _shared_dense(members, weight, n)
         denom = np.sqrt(np.outer(mass, mass))
         denom[denom == 0] = 1.0
         topic_sim = shared / denom
@@ -122,14 +118,63 @@ def _topic_members(
     weight: Mapping[str, float],
 ) -> tuple[dict[str, list[int]], list[float]]:
     """Each weighted topic's rows (in order of first use) and each row's total weight."""
+    if _KEPT_FOR[0] is not weight or len(_KEPT) > 400_000:
+        _KEPT.clear()
+        _KEPT_FOR[0] = weight
     members: dict[str, list[int]] = defaultdict(list)
-    mass = [0.0] * len(papers)
+    mass: list[float] = []
     for i, p in enumerate(papers):
-        for tid in paper_topics.get(p.id, ()):
-            if tid in weight:
-                members[tid].append(i)
-                mass[i] += weight[tid]
+        tids = paper_topics.get(p.id, ())
+        hit = _KEPT.get(id(p))
+        if hit is None or hit[0] is not p or hit[1] is not tids:
+            kept = tuple(t for t in tids if t in weight)
+            total = 0.0
+            for tid in kept:
+                total += weight[tid]
+            hit = _KEPT[id(p)] = (p, tids, kept, total)
+        for tid in hit[2]:
+            members[tid].append(i)
+        mass.append(hit[3])
     return members, mass
+
+
+# Each paper's weighted topics and their total weight, kept per paper (a paper is in the
+# sets of each of its authors and its listing): (paper, its topic ids as read, the ones
+# with a weight, their weights summed in order), valid while the paper, the very tuple of
+# topic ids and the weights (``_KEPT_FOR``) are the same objects (all held here).
+_KEPT: dict[int, tuple[Paper, tuple[str, ...], tuple[str, ...], float]] = {}
+_KEPT_FOR: list[object] = [None]
+
+
+def _shared_dense(
+    members: Mapping[str, list[int]], weight: Mapping[str, float], n: int
+) -> np.ndarray:
+    """The n x n sums of the weights of the topics each pair of rows shares: what adding
+    each topic's weight to its block of rows in turn (``shared[idx[:, None], idx] += w``,
+    a row listed twice counted once) gives, in one ``np.bincount`` over every topic's
+    (row, row) cells listed topic by topic. ``bincount`` adds its weights in the order
+    given, so each cell's sum is taken in the topics' order of first use: the same floats."""
+    sizes: list[int] = []
+    rows: list[int] = []
+    vals: list[float] = []
+    for tid, found in members.items():
+        if len(found) > 1:
+            block = list(dict.fromkeys(found))
+            sizes.append(len(block))
+            rows.extend(block)
+            vals.append(weight[tid])
+    if not sizes:
+        return np.zeros((n, n))
+    size = np.array(sizes, dtype=np.int64)
+    r = np.array(rows, dtype=np.int64)
+    start = np.cumsum(size) - size  # each topic's first position in r
+    topic = np.repeat(np.arange(len(sizes)), size)  # the topic of each position in r
+    span = size[topic]  # each position pairs with every row of its topic
+    first = np.repeat(start[topic], span)
+    offset = np.arange(int(span.sum())) - np.repeat(np.cumsum(span) - span, span)
+    cells = np.repeat(r, span) * n + r[first + offset]
+    w = np.repeat(np.array(vals)[topic], span)
+    return np.bincount(cells, weights=w, minlength=n * n).reshape(n, n)
 
 
 def _shared_weights(
@@ -520,7 +565,7 @@ def _name_keys(authors: tuple[str, ...]) -> frozenset[str]:
     if found is None:
         if len(_KEYS) > 500_000:
             _KEYS.clear()
-        found = _KEYS[authors] = frozenset(name_key(a) for a in authors)
+        found = _KEYS[authors] = frozenset(map(name_key, authors))
     return found
 
 
@@ -613,7 +658,7 @@ def _single_label(
     used: set[str],
 ) -> str:
     """A paper on its own: the phrase its own text names most, else its category."""
-    for found in (paper_phrase(paper), category_name(paper.category)):
+    for found in (_phrase_of(paper), category_name(paper.category)):
         if found and found not in used:
             return found
     for tid in paper_topics.get(paper.id, ()):
@@ -621,6 +666,22 @@ def _single_label(
         if topic is not None and topic.name not in used:
             return topic.name
     return _other(used)
+
+
+_PHRASES: dict[int, tuple[Paper, str | None]] = {}
+
+
+def _phrase_of(paper: Paper) -> str | None:
+    """``paper_phrase(paper)``, kept per paper (it reads only the paper's own text, and a
+    paper is lone in the sets of several of its authors)."""
+    hit = _PHRASES.get(id(paper))
+    if hit is not None and hit[0] is paper:
+        return hit[1]
+    if len(_PHRASES) > 200_000:
+        _PHRASES.clear()
+    found = paper_phrase(paper)
+    _PHRASES[id(paper)] = (paper, found)
+    return found
 
 
 def _other(used: set[str]) -> str:
