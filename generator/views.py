@@ -257,6 +257,7 @@ class SiteIndex:
         self._years: dict[int, tuple[str, ...]] | None = None
         self._author_links: dict[str, Link] = {}
         self._topic_links: dict[str, Link] = {}
+        self._author_refs: dict[str, tuple[AuthorRef, ...]] = {}
 
     # -- small pieces -------------------------------------------------------------------
     def card(self, paper_id: str) -> Card:
@@ -284,6 +285,14 @@ class SiteIndex:
         return tuple(self.card(pid) for pid in paper_ids if pid in self.papers)
 
     def author_refs(self, paper: Paper) -> tuple[AuthorRef, ...]:
+        """The paper's authors as shown, linked when they have a page (made once per paper:
+        its card, its page and its papers.json row all list them)."""
+        found = self._author_refs.get(paper.id)
+        if found is None:
+            found = self._author_refs[paper.id] = self._make_author_refs(paper)
+        return found
+
+    def _make_author_refs(self, paper: Paper) -> tuple[AuthorRef, ...]:
         ids = self.catalog.paper_authors.get(paper.id, ())
         if ids and len(ids) == len(paper.authors):
             return tuple(

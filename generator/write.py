@@ -49,6 +49,8 @@ SITE_MARKERS = ("index.html", "papers.json")
 MAX_UPDATE_SHARE = 0.1
 MIN_UPDATE_FILES = 64  # ... or at most this many files, whichever is more
 JOURNAL = "journal.json"
+# os.open flags of a new file (open(path, "xb")): created, never an existing one replaced
+_NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
 
 
 class WriteError(BuildError):
@@ -151,7 +153,7 @@ def write_tree(
     return WriteStats(len(files), total, linked, changed=len(files) - linked)
 
 
-def _link(old: Path, target: Path) -> bool:
+def _link(old: Path, target: str | Path) -> bool:
     try:
         os.link(old, target, follow_symlinks=False)
     except OSError:
@@ -159,7 +161,7 @@ def _link(old: Path, target: Path) -> bool:
     return True
 
 
-def _link_if_same(old: Path, target: Path, data: bytes) -> bool:
+def _link_if_same(old: Path, target: str | Path, data: bytes) -> bool:
     try:
         st = os.stat(old, follow_symlinks=False)
         if not stat.S_ISREG(st.st_mode) or st.st_size != len(data):
@@ -259,15 +261,16 @@ class Staging:
         self.previous = previous
         self.old = out if out.is_dir() else None
         self._made: set[str] = {""}
+        self._root = os.fspath(folder)
 
-    def _target(self, path: str) -> Path:
+    def _target(self, path: str) -> str:
         if not is_safe_site_path(path):
             raise WriteError(f"refusing to write outside the site folder: {path!r}")
         folder, _, _ = path.rpartition("/")
         if folder not in self._made:
             (self.folder / folder).mkdir(parents=True, exist_ok=True)
             self._made.add(folder)
-        return self.folder / path
+        return f"{self._root}/{path}"  # a str, not a Path: this runs once per file of the site
 
     def put(self, path: str, data: bytes) -> tuple[bytes, bool]:
         """Write one file; returns its SHA-256 and whether it was linked unchanged."""
@@ -281,10 +284,15 @@ class Staging:
             elif _link_if_same(old, target, data):
                 return digest, True
         try:
-            with open(target, "xb") as fh:
-                fh.write(data)
+            fd = os.open(target, _NEW_FILE, 0o666)  # what open(target, "xb") asks for
         except FileExistsError:
             raise WriteError(f"two files would be written to the same path: {path}") from None
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+        finally:
+            os.close(fd)
         return digest, False
 
     def has(self, path: str, digest: bytes) -> bool:
