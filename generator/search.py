@@ -64,6 +64,7 @@ from generator.offline_index import (
     papers_by_date,
 )
 from generator.urls import author_path, is_safe_site_path, paper_path, topic_path
+from generator.write import write_all
 
 if TYPE_CHECKING:
     from generator.config import SiteConfig
@@ -267,13 +268,7 @@ def _stage_records(stage: Path, records: Sequence[Doc]) -> None:
             os.makedirs(os.path.join(root, folder), exist_ok=True)
             made.add(folder)
         data = record_page(doc)
-        fd = os.open(os.path.join(root, doc.url), flags, 0o644)
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-        finally:
-            os.close(fd)
+        write_all(os.open(os.path.join(root, doc.url), flags, 0o644), data)
 
 
 def run_pagefind(

@@ -153,6 +153,16 @@ def write_tree(
     return WriteStats(len(files), total, linked, changed=len(files) - linked)
 
 
+def write_all(fd: int, data: bytes) -> None:
+    """Write every byte of ``data`` to the open file ``fd``, then close it."""
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+    finally:
+        os.close(fd)
+
+
 def _link(old: Path, target: str | Path) -> bool:
     try:
         os.link(old, target, follow_symlinks=False)
@@ -287,12 +297,7 @@ class Staging:
             fd = os.open(target, _NEW_FILE, 0o666)  # what open(target, "xb") asks for
         except FileExistsError:
             raise WriteError(f"two files would be written to the same path: {path}") from None
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-        finally:
-            os.close(fd)
+        write_all(fd, data)
         return digest, False
 
     def has(self, path: str, digest: bytes) -> bool:
