@@ -3,9 +3,12 @@
     python -m bench.bench_build [--sizes 1000,10000,100000] [--work /tmp/papersite-bench]
                                 [--no-search] [--repeat 1]
 
-For each size N: makes the corpus (bench/corpus.py, reused when already there), then times
+For each size N: makes the corpus (bench/corpus.py, kept pristine in WORK and reused), copies
+it into a folder of this run's own (so runs at the same time do not edit each other's corpus),
+then times
 
-- a cold build (output folder and its build cache removed first),
+- a cold build into a new output folder (never one just deleted: on a disk without a journal,
+  creating files soon after deleting many is several times slower) with no build cache,
 - a no-op rebuild (nothing changed),
 - a rebuild after one record changes (bench.corpus.touch_one_record),
 
@@ -22,6 +25,7 @@ build writes (generator/progress.py). Prints Markdown tables and writes every fi
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
 import os
 import shutil
@@ -182,15 +186,19 @@ def median_run(runs: list[Run]) -> Run:
 
 
 def ensure_corpus(n: int, work: Path, seed: int) -> Path:
+    """The pristine corpus for ``n`` in ``work`` (made once, under a lock so that two benchmarks
+    started together make it once); runs edit copies of it, never it."""
     corpus = work / f"corpus-{n}"
     stats = corpus / "stats.json"
-    if stats.exists():
-        got = json.loads(stats.read_text(encoding="utf-8"))
-        # a previous run's one-record edit is undone by regenerating the corpus
-        if got.get("n") == n and got.get("seed") == seed and not (corpus / "touched").exists():
-            return corpus
-    print(f"# making corpus N={n}", file=sys.stderr, flush=True)
-    write_corpus(corpus, CorpusOptions(n=n, seed=seed), ROOT / "seeds")
+    with open(work / ".corpus.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if stats.exists():
+            got = json.loads(stats.read_text(encoding="utf-8"))
+            # older runs edited the corpus in place: such a corpus is regenerated
+            if got.get("n") == n and got.get("seed") == seed and not (corpus / "touched").exists():
+                return corpus
+        print(f"# making corpus N={n}", file=sys.stderr, flush=True)
+        write_corpus(corpus, CorpusOptions(n=n, seed=seed), ROOT / "seeds")
     return corpus
 
 
@@ -213,31 +221,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     runs: list[Run] = []
     failed = False
     for n in sizes:
-        corpus = ensure_corpus(n, a.work, a.seed)
-        out = a.work / f"site-{n}"
-        shutil.rmtree(out, ignore_errors=True)
+        mine = a.work / f"run-{os.getpid()}-{n}"  # this run's corpus copy and sites
+        shutil.rmtree(mine, ignore_errors=True)
+        corpus = mine / "corpus"
+        shutil.copytree(ensure_corpus(n, a.work, a.seed), corpus)
+        out = mine / "site"
         # a cold build: no cached stages either (the build runs in ROOT, its cache is there)
-        shutil.rmtree(BuildCache(out, root=ROOT / CACHE_DIR).folder, ignore_errors=True)
+        cache_folder = BuildCache(out, root=ROOT / CACHE_DIR).folder
+        shutil.rmtree(cache_folder, ignore_errors=True)
         search = not a.no_search
         print(f"# N={n}: cold build", file=sys.stderr, flush=True)
-        cold = build_once("cold", n, corpus, out, a.work, search)
+        cold = build_once("cold", n, corpus, out, mine, search)
         runs.append(cold)
         repeats: dict[str, list[Run]] = {"no-op": [], "one record": []}
         for i in range(max(1, a.repeat)):
             print(f"# N={n}: no-op rebuild ({i + 1})", file=sys.stderr, flush=True)
             tag = f"-{i + 1}" if a.repeat > 1 else ""
-            repeats["no-op"].append(build_once("no-op", n, corpus, out, a.work, search, tag))
+            repeats["no-op"].append(build_once("no-op", n, corpus, out, mine, search, tag))
             touch_one_record(corpus / "seeds")
-            (corpus / "touched").write_text("one record edited; regenerate before reuse\n")
             print(
                 f"# N={n}: rebuild after one record changed ({i + 1})", file=sys.stderr, flush=True
             )
             repeats["one record"].append(
-                build_once("one record", n, corpus, out, a.work, search, tag)
+                build_once("one record", n, corpus, out, mine, search, tag)
             )
         if a.verify:
             print(f"# N={n}: cold build of the edited corpus, to compare", file=sys.stderr)
-            differ = verify(corpus, out, a.work / f"site-{n}-verify", search)
+            differ = verify(corpus, out, mine / "site-verify", search)
             print(f"Verify, {n:,} papers: rebuilt site vs cold build: {differ or 'identical'}\n")
             failed = failed or bool(differ)
         print(stage_table(cold) + "\n", flush=True)
@@ -246,8 +256,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             if len(done) > 1:
                 runs.append(median_run(done))
             print(stage_table(sorted(done, key=lambda r: r.cpu_s)[len(done) // 2]) + "\n")
-        if not a.keep:
-            shutil.rmtree(out, ignore_errors=True)
+        shutil.rmtree(cache_folder, ignore_errors=True)
+        if not a.keep and all(r.exit_code == 0 for r in runs):  # else its logs are kept
+            shutil.rmtree(mine, ignore_errors=True)
     print(summary_table(runs), flush=True)
     results = [asdict(r) | {"pages_per_s": r.pages_per_s} for r in runs]
     (a.work / "results.json").write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
