@@ -309,7 +309,13 @@ def _people(names: list[list[str]]) -> sp.csr_matrix:
 def _people_of(papers: Sequence[Paper]) -> sp.csr_matrix:
     """Papers x telling author keys: an author key on very many papers (a common name)
     says little, and is left out."""
-    authors = [frozenset(name_key(a) for a in p.authors if a.strip()) for p in papers]
+    # name_key once per distinct spelling (authors recur across papers)
+    key_of: dict[str, str] = {}
+    for p in papers:
+        for a in p.authors:
+            if a not in key_of:
+                key_of[a] = name_key(a)
+    authors = [frozenset(key_of[a] for a in p.authors if a.strip()) for p in papers]
     author_count = Counter(a for s in authors for a in s)
     crowded = max(50.0, math.sqrt(len(papers)) * 4)
     return _people([[a for a in s if author_count[a] < crowded] for s in authors])

@@ -424,37 +424,83 @@ def _count_shared(task: tuple[list[int], bool, bool]) -> _Counted:
 
 def _all_blocks(texts: list[tuple[str, str]], workers: int, memo: Memo | None) -> Iterator[_Block]:
     """The blocks of consecutive texts: entries from the memo where it has them, the others
-    counted (in forked workers when asked and worth it) and noted in the memo."""
-    bounds = [(lo, min(len(texts), lo + COUNT_BLOCK)) for lo in range(0, len(texts), COUNT_BLOCK)]
+    counted (in forked workers when asked and worth it) and noted in the memo. With a memo,
+    each block is noted in it too, keyed by its texts' keys: a block whose texts all
+    stayed the same (a rebuild after a few records changed, were added or removed) is
+    taken whole from it."""
     keys = [text_key(*t) for t in texts] if memo is not None else None
+    bounds = _block_bounds(len(texts), keys)
     known: list[dict[int, _Entry]] = []
+    whole: list[_Block | None] = []
     tasks: list[tuple[list[int], bool, bool]] = []
     for lo, hi in bounds:
         hits: dict[int, _Entry] = {}
+        block = None
         if keys is not None and memo is not None:
             for i in range(lo, hi):
-                found = memo.get(keys[i])
+                found = memo.get(keys[i])  # read even when the block is known: kept noted
                 if found is not None:
                     hits[i] = found
+            if len(hits) == hi - lo:
+                stored = memo.get(block_key(keys[lo:hi]))
+                block = stored if isinstance(stored, _Block) else None
         known.append(hits)
+        whole.append(block)
         # A block with memo hits is made from all its entries, here.
-        tasks.append(([i for i in range(lo, hi) if i not in hits], not hits, memo is not None))
+        rows = [] if block is not None else [i for i in range(lo, hi) if i not in hits]
+        tasks.append((rows, not hits, memo is not None))
     fork = "fork" in mp.get_all_start_methods()
+    made: Iterator[_Counted]
+    pool: Any = None
     if workers > 1 and sum(1 for t in tasks if t[0]) > 1 and fork:
         _COUNT_TEXTS.append(texts)
-        try:
-            with mp.get_context("fork").Pool(min(workers, len(bounds))) as pool:
-                for (lo, hi), hits, task, made in zip(
-                    bounds, known, tasks, pool.imap(_count_shared, tasks), strict=True
-                ):
-                    yield _fill(lo, hi, hits, task[0], made, keys, memo)
-        finally:
-            _COUNT_TEXTS.pop()
+        pool = mp.get_context("fork").Pool(min(workers, len(bounds)))
+        made = pool.imap(_count_shared, [t for t, b in zip(tasks, whole, strict=True) if b is None])
     else:
-        for (lo, hi), hits, task in zip(bounds, known, tasks, strict=True):
-            rows, want_block, want_entries = task
-            made = _count_texts([texts[i] for i in rows], want_block, want_entries)
-            yield _fill(lo, hi, hits, rows, made, keys, memo)
+        made = (
+            _count_texts([texts[i] for i in t[0]], t[1], t[2])
+            for t, b in zip(tasks, whole, strict=True)
+            if b is None
+        )
+    try:
+        for (lo, hi), hits, task, block in zip(bounds, known, tasks, whole, strict=True):
+            if block is None:
+                block = _fill(lo, hi, hits, task[0], next(made), keys, memo)
+                if keys is not None and memo is not None:
+                    memo[block_key(keys[lo:hi])] = block
+            yield block
+    finally:
+        if pool is not None:
+            pool.terminate()
+            _COUNT_TEXTS.pop()
+
+
+def _block_bounds(n: int, keys: Sequence[str] | None) -> list[tuple[int, int]]:
+    """The blocks of ``n`` texts, ``COUNT_BLOCK`` each. With their memo keys the blocks
+    are cut where the content says (after a text whose key's hash is 0 modulo half of
+    ``COUNT_BLOCK``, once the block has half of it; at most twice it), ``COUNT_BLOCK``
+    texts on average: a text added or removed changes only the bounds near it, and the
+    other blocks are found in the memo again."""
+    if keys is None:
+        return [(lo, min(n, lo + COUNT_BLOCK)) for lo in range(0, n, COUNT_BLOCK)]
+    half = max(1, COUNT_BLOCK // 2)
+    bounds: list[tuple[int, int]] = []
+    lo = 0
+    for i, key in enumerate(keys):
+        size = i + 1 - lo
+        if (size >= half and int(key[-8:], 16) % half == 0) or size >= 2 * COUNT_BLOCK:
+            bounds.append((lo, i + 1))
+            lo = i + 1
+    if lo < n:
+        bounds.append((lo, n))
+    return bounds
+
+
+def block_key(keys: Sequence[str]) -> str:
+    """Memo key of the block of texts with these ``text_key`` keys, in order."""
+    h = hashlib.blake2b(digest_size=16, person=b"papersite-block")
+    h.update("\n".join(keys).encode("ascii"))
+    return f"{MEMO_VERSION}:block:{h.hexdigest()}"
 
 
 def _fill(
@@ -955,28 +1001,54 @@ def _fallback(
 
 
 def _display_names(
-    papers: Sequence[Paper], stats: _Stats, chosen: Sequence[Sequence[int]], wanted: set[int]
+    papers: Sequence[Paper],
+    stats: _Stats,
+    chosen: Sequence[Sequence[int]],
+    wanted: set[int],
+    memo: Memo | None = None,
 ) -> dict[int, str]:
-    """Most used spelling of each topic column, from a sample of its papers."""
+    """Most used spelling of each topic column, from a sample of its papers. ``memo``: the
+    spellings found in each sampled text are noted, under the topics' merge keys (not their
+    columns: a new phrase renumbers the columns after it), so a rebuild with the same topics
+    reads only the sampled texts it has not read before."""
     targets = {merge_key(stats.keys[c]): c for c in wanted}
-    prefixes = {t[:m] for t in targets for m in range(1, len(t) + 1)}
+    prefixes: set[str] | None = None
+    known: dict[str, tuple[tuple[str, str], ...]] = {}  # text key -> (merge key, spelling)s
+    seen: dict[str, tuple[tuple[str, str], ...]] = {}
+    key = ""
+    if memo is not None:
+        h = hashlib.blake2b(digest_size=16, person=b"papersite-names")
+        h.update("\n".join(sorted(targets)).encode("utf-8", "surrogatepass"))
+        key = f"{MEMO_VERSION}:spellings:{h.hexdigest()}"
+        stored = memo.get(key)
+        known = stored if isinstance(stored, dict) else {}
     spellings: dict[int, Counter[str]] = defaultdict(Counter)
     cased: dict[str, str] = {}
     for row in _sample_rows(chosen, wanted):
         title, abstract = paper_text(papers[row])
-        for text in (title, abstract):
-            for mk, surface in target_surfaces(text, targets, prefixes):
-                col = targets.get(mk)
-                if col is not None:
+        tkey = text_key(title, abstract) if memo is not None else ""
+        found = known.get(tkey) if memo is not None else None
+        if found is None:
+            if prefixes is None:
+                prefixes = {t[:m] for t in targets for m in range(1, len(t) + 1)}
+            spelled: list[tuple[str, str]] = []
+            for text in (title, abstract):
+                for mk, surface in target_surfaces(text, targets, prefixes):
                     name = cased.get(surface)
                     if name is None:
                         name = cased[surface] = _case(surface)
-                    spellings[col][name] += 1
+                    spelled.append((mk, name))
+            found = tuple(spelled)
+        seen[tkey] = found
+        for mk, name in found:
+            spellings[targets[mk]][name] += 1
+    if memo is not None:
+        memo[key] = known if seen == known else seen  # the same object: not written again
     names: dict[int, str] = {}
     for col in wanted:
-        spelled = spellings.get(col)
-        if spelled:
-            ranked = sorted(spelled.items(), key=lambda kv: (-kv[1], "-" in kv[0], kv[0]))
+        counted = spellings.get(col)
+        if counted:
+            ranked = sorted(counted.items(), key=lambda kv: (-kv[1], "-" in kv[0], kv[0]))
             ics_form = [s for s, _ in ranked if " " not in s and s.endswith("ics")]
             names[col] = ics_form[0] if ics_form else ranked[0][0]
         else:
@@ -1063,7 +1135,7 @@ def assign_topics(
     chosen = _assign(stats, counts, scores, n, room, workers)
     _fallback(stats, counts, scores, chosen, room, cat_of, good_cats, blocked)
     used = {c for cols in chosen for c in cols}
-    names = _display_names(papers, stats, chosen, used)
+    names = _display_names(papers, stats, chosen, used, memo)
 
     # name -> (kind, paper rows, acronym, category code)
     topic_rows: dict[str, list[int]] = defaultdict(list)
