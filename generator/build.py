@@ -25,6 +25,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import repeat
 from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -256,7 +257,8 @@ def _file_bytes(target: Path, what: str, diags: list[Diagnostic]) -> bytes | Non
         return None
 
 
-InputKeys = dict[int, tuple[str, int]]  # id(record or entry) -> (its file's cache key, index)
+# id(record or entry) -> (its file's cache key, a hash of the record's or entry's own fields)
+InputKeys = dict[int, tuple[str, str]]
 
 
 def _read_seeds(
@@ -281,14 +283,17 @@ def _read_seeds(
         packed = cache.load("read", key) if cache else None
         hit = _unpack_seed(packed) if packed is not None else None
         if hit is None:
-            hit = read_seed_bytes(name, data, today)
+            seed, file_diags = read_seed_bytes(name, data, today)
             reread += 1
+            packed = _pack_seed(seed, file_diags) if cache else None
             if cache:
-                cache.store("read", key, _pack_seed(hit))
-        seed, file_diags = hit
+                cache.store("read", key, packed)
+            hit = seed, file_diags, packed[4] if packed else ()
+        seed, file_diags, row_keys = hit
         files.append(seed)
         diags.extend(file_diags)
-        keys.update((id(r), (key, i)) for i, r in enumerate(seed.records))
+        if cache:
+            keys.update(zip(map(id, seed.records), zip(repeat(key), row_keys), strict=True))
     return tuple(files), tuple(diags), reread, keys
 
 
@@ -310,44 +315,59 @@ def _read_bibs(
             continue
         key = digest_value((code, name, data))
         packed = cache.load("bib", key) if cache else None
-        if isinstance(packed, tuple) and len(packed) == 2:
+        if isinstance(packed, tuple) and len(packed) == 3:
             file_entries, file_diags = _unrows(BibEntry, packed[0]), _unrows(Diagnostic, packed[1])
+            row_keys = packed[2]
         else:
             file_entries, file_diags = read_bib_bytes(name, data)
+            rows = _rows(file_entries)
+            row_keys = _row_keys(rows) if cache else ()
             if cache:
-                cache.store("bib", key, (_rows(file_entries), _rows(file_diags)))
+                cache.store("bib", key, (rows, _rows(file_diags), row_keys))
         entries.extend(file_entries)
         diags.extend(file_diags)
-        keys.update((id(e), (key, i)) for i, e in enumerate(file_entries))
+        if cache:
+            keys.update(zip(map(id, file_entries), zip(repeat(key), row_keys), strict=True))
     return tuple(entries), tuple(diags), keys
 
 
 def _input_key(
     keys: InputKeys,
 ) -> Callable[[Sequence[Record], BibEntry | None], Hashable]:
-    """A paper's inputs named by where they were read (file cache key, index) instead of by
-    value: a record from an unchanged file is the same record as in the last build."""
+    """A paper's inputs named by the hashes of their fields, made once when their file was
+    read (and kept with it in the cache) instead of by value: an unchanged record, even in
+    an edited file, is the same record as in the last build."""
 
     def key(records: Sequence[Record], entry: BibEntry | None) -> Hashable:
-        return (tuple(keys[id(r)] for r in records), keys[id(entry)] if entry else None)
+        return (tuple(keys[id(r)][1] for r in records), keys[id(entry)][1] if entry else None)
 
     return key
 
 
-def _pack_seed(hit: tuple[SeedFile, tuple[Diagnostic, ...]]) -> tuple[Any, ...]:
-    """A seed file's result as plain tuples (unpickled several times faster than dataclasses)."""
-    seed, diags = hit
-    return (seed.path, seed.layout, _rows(seed.records), _rows(diags))
+def _pack_seed(seed: SeedFile, diags: tuple[Diagnostic, ...]) -> tuple[Any, ...]:
+    """A seed file's result as plain tuples (unpickled several times faster than dataclasses),
+    with each record's hash (``_row_keys``)."""
+    rows = _rows(seed.records)
+    return (seed.path, seed.layout, rows, _rows(diags), _row_keys(rows))
 
 
-def _unpack_seed(packed: Any) -> tuple[SeedFile, tuple[Diagnostic, ...]] | None:
+def _unpack_seed(
+    packed: Any,
+) -> tuple[SeedFile, tuple[Diagnostic, ...], tuple[str, ...]] | None:
     from generator.model import Record, SeedFile
 
-    if not isinstance(packed, tuple) or len(packed) != 4:
+    if not isinstance(packed, tuple) or len(packed) != 5:
         return None
-    path, layout, records, diags = packed
+    path, layout, records, diags, row_keys = packed
     seed = SeedFile(path, layout, _unrows(Record, records))
-    return seed, _unrows(Diagnostic, diags)
+    return seed, _unrows(Diagnostic, diags), row_keys
+
+
+def _row_keys(rows: Sequence[tuple[Any, ...]]) -> tuple[str, ...]:
+    """A hash of each row's fields (a record's: its file, line and position included)."""
+    from generator.cache import digest_value
+
+    return tuple(map(digest_value, rows))
 
 
 def _rows(items: Sequence[Any]) -> tuple[tuple[Any, ...], ...]:
@@ -402,9 +422,7 @@ def _topics_and_similar(
     return topic_result, similar, False
 
 
-def _memo(
-    name: str, cache: BuildCache | None, code: str, memos: dict[str, Memo]
-) -> Memo | None:
+def _memo(name: str, cache: BuildCache | None, code: str, memos: dict[str, Memo]) -> Memo | None:
     """The memo ``name`` of the last build (loaded once, kept in ``memos`` to be saved after
     the build), or None without a cache (the stage then does all its work). Stages asking
     for the same name share one memo (topics and similar papers both read each paper's

@@ -18,12 +18,16 @@ from operator import attrgetter
 from pathlib import Path
 from typing import Any, TypeVar
 
+import numpy as np
+
 from generator.config import SiteConfig
 from generator.diagnostics import Diagnostic, warning
 from generator.groups import (
+    MAX_SMALL,
     GroupKeys,
     group_papers,
     pack_groups,
+    prime_linkage,
     prime_topic_index,
     unpack_groups,
 )
@@ -184,21 +188,19 @@ def build_catalog(
     topics_of = {p.id: paper_topics.get(p.id, ()) for p in papers}
 
     def topic_counts(ids: Sequence[str]) -> tuple[str, ...]:
+        if len(ids) == 1:  # one paper (most authors): each topic once, so in id order
+            own = topics_of[ids[0]]
+            if len(set(own)) == len(own):
+                return tuple(sorted(own))
         return _by_count(Counter(chain.from_iterable(map(topics_of.__getitem__, ids))))
 
     # Research areas of each listing's and each person's papers (sets of at least
     # MIN_PAPERS_TO_GROUP). Listings (few) compare the texts themselves unless large;
     # people (many) reuse the similar-paper lists already computed.
     person_papers: dict[str, list[str]] = defaultdict(list)
-    co: dict[str, Counter[str]] = defaultdict(Counter)
     for p in papers:  # newest first
-        keys = paper_people[p.id]
-        for k in keys:
+        for k in paper_people[p.id]:
             person_papers[k].append(p.id)
-            if len(keys) > 1:
-                co[k].update(keys)  # itself too, taken out below (others keep first-met order)
-    for k, c in co.items():
-        del c[k]
     tasks: list[tuple[tuple[str, ...], str, bool]] = [
         (ids, name, len(ids) > MAX_LISTING_TEXT_GROUPING) for _, _, name, ids in listing_rows
     ]
@@ -224,18 +226,18 @@ def build_catalog(
 
     # Authors.
     year_of = {p.id: p.year for p in papers}
+    coauthors = _coauthor_lists(papers, paper_people, _name_ranks(names), person_ids)
     authors: list[Author] = []
     for (key, id_list), (groups, mixed) in zip(person_papers.items(), author_groups, strict=True):
         ids = tuple(id_list)
-        years = sorted({y for i in ids if (y := year_of[i]) is not None})
         authors.append(
             Author(
                 id=person_ids[key],
                 name=names[key],
-                paper_ids=tuple(ids),
-                coauthors=_coauthors(co[key], names, person_ids),
+                paper_ids=ids,
+                coauthors=coauthors.get(key, ()),
                 topics=topic_counts(ids)[:10],
-                years=tuple(y for y in years if y is not None),
+                years=tuple(sorted({y for i in ids if (y := year_of[i]) is not None})),
                 groups=groups if mixed else (),
             )
         )
@@ -311,6 +313,8 @@ def _group_sets(
         return key, pack_groups(result)
 
     prime_topic_index(topics)  # computed once here, inherited by the forked workers
+    if any(len(tasks[t][0]) > MAX_SMALL for t in todo):
+        prime_linkage()  # likewise (smaller sets are clustered without scipy)
     costs = [_grouping_cost(len(tasks[t][0]), tasks[t][2]) for t in todo]
     for t, (made, packed) in zip(todo, _map(run, todo, jobs, costs), strict=True):
         if made is not None and memo is not None:
@@ -417,15 +421,64 @@ def _by_count(counts: Counter[str]) -> tuple[str, ...]:
     return tuple(sorted(sorted(counts), key=counts.__getitem__, reverse=True))
 
 
-def _coauthors(
-    counts: Counter[str], names: Mapping[str, str], person_ids: Mapping[str, str]
-) -> tuple[tuple[str, int], ...]:
-    """(author id, papers together), most papers first, ties by display name, then in the
-    order first met (stable sorts)."""
-    order = sorted(sorted(counts, key=names.__getitem__), key=counts.__getitem__, reverse=True)
-    return tuple(
-        zip(map(person_ids.__getitem__, order), map(counts.__getitem__, order), strict=True)
-    )
+def _name_ranks(names: Mapping[str, str]) -> dict[str, int]:
+    """Person key -> the rank of its display name among all display names (equal names,
+    equal ranks): sorting keys by it sorts them by name, as stably."""
+    rank = {name: i for i, name in enumerate(sorted(set(names.values())))}
+    return {key: rank[name] for key, name in names.items()}
+
+
+def _coauthor_lists(
+    papers: Sequence[Paper],
+    paper_people: Mapping[str, tuple[str, ...]],
+    ranks: Mapping[str, int],
+    person_ids: Mapping[str, str],
+) -> dict[str, tuple[tuple[str, int], ...]]:
+    """Person key -> (author id, papers together) of everyone they share a paper with, most
+    papers first, ties by display name (``ranks``, from ``_name_ranks``), then in the order
+    first met (papers in the order given, each paper's people in order). Counted as arrays
+    (the pairs grow with the square of a paper's author count)."""
+    number: dict[str, int] = {}  # person key -> its number
+    rows: dict[int, list[list[int]]] = defaultdict(list)  # author count -> each paper's people
+    where: dict[int, list[int]] = defaultdict(list)  # author count -> each paper's position
+    for at, p in enumerate(papers):
+        keys = paper_people[p.id]
+        if len(keys) > 1:
+            rows[len(keys)].append([number.setdefault(k, len(number)) for k in keys])
+            where[len(keys)].append(at)
+    if not rows:
+        return {}
+    people = len(number)
+    width = max(rows) + 1  # "first met" is position * width + place in the paper
+    firsts: list[np.ndarray] = []
+    pairs: list[np.ndarray] = []
+    for m, members in rows.items():
+        table = np.array(members, dtype=np.int64)  # one row per paper
+        me, other = np.nonzero(~np.eye(m, dtype=bool))  # every ordered pair of places
+        pairs.append((table[:, me] * people + table[:, other]).ravel())
+        places = np.array(where[m], dtype=np.int64)
+        firsts.append((places[:, None] * width + other[None, :]).ravel())
+    pair = np.concatenate(pairs)
+    first = np.concatenate(firsts)
+    order = np.lexsort((first, pair))  # each pair's occurrences together, earliest first
+    pair, first = pair[order], first[order]
+    starts = np.flatnonzero(np.concatenate(([True], pair[1:] != pair[:-1])))
+    together = np.diff(np.append(starts, len(pair)))  # papers per pair
+    pair, first = pair[starts], first[starts]
+    me_of, other_of = pair // people, pair % people
+    everyone = list(number)
+    rank = np.array([ranks[k] for k in everyone], dtype=np.int64)
+    order = np.lexsort((first, rank[other_of], -together, me_of))
+    me_of, other_of, together = me_of[order], other_of[order], together[order]
+    ids = [person_ids[k] for k in everyone]
+    listed = list(zip(map(ids.__getitem__, other_of.tolist()), together.tolist(), strict=True))
+    bounds = np.flatnonzero(np.concatenate(([True], me_of[1:] != me_of[:-1]))).tolist()
+    bounds.append(len(listed))
+    heads = me_of[bounds[:-1]].tolist()
+    return {
+        everyone[head]: tuple(listed[lo:hi])
+        for head, lo, hi in zip(heads, bounds, bounds[1:], strict=False)
+    }
 
 
 def _sort_name(name: str) -> tuple[str, str]:

@@ -12,16 +12,16 @@ labelled with the topic that best tells them apart.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
+import pickle
 from collections import Counter, defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.cluster import hierarchy
-from scipy.cluster.hierarchy import linkage
-from scipy.spatial.distance import squareform
 
 from generator.model import Group, Paper, Topic
 from generator.people import name_key
@@ -314,25 +314,47 @@ def _average_linkage(sim: np.ndarray, threshold: float) -> list[list[int]]:
     if n < 2:
         return [[i] for i in range(n)]
     # The condensed distances 1 - clip(sim, 0, 1) above the diagonal, computed in place.
-    dist = squareform(sim, force="tovector", checks=False)
+    dist = _scipy_linkage()[1](sim, force="tovector", checks=False)
     np.clip(dist, 0.0, 1.0, out=dist)
     np.subtract(1.0, dist, out=dist)
     tree = _nn_chain(dist, n)
     return _cut(tree, n, 1.0 - threshold)
 
 
-# scipy's own pieces behind ``linkage`` (private: looked up, never required).
-_CHAIN = getattr(getattr(hierarchy, "_hierarchy", None), "nn_chain", None)
-_AVERAGE = getattr(hierarchy, "_LINKAGE_METHODS", {}).get("average")
+@functools.cache
+def _scipy_linkage() -> tuple[Callable[..., Any], Callable[..., Any], Any, Any]:
+    """scipy's ``linkage`` and ``squareform``, and its own pieces behind ``linkage`` (private:
+    looked up, never required), imported on first use: importing them takes ~0.5 s, which a
+    rebuild that regroups no set larger than ``MAX_SMALL`` never needs."""
+    from scipy.cluster import hierarchy
+    from scipy.spatial.distance import squareform
+
+    chain = getattr(getattr(hierarchy, "_hierarchy", None), "nn_chain", None)
+    average = getattr(hierarchy, "_LINKAGE_METHODS", {}).get("average")
+    return hierarchy.linkage, squareform, chain, average
+
+
+def prime_linkage() -> None:
+    """Import scipy's linkage now (before forking workers, so they inherit it)."""
+    _scipy_linkage()
+
+
+def __getattr__(name: str) -> Any:
+    if name == "_CHAIN":  # the direct chain call, if this scipy has it
+        return _scipy_linkage()[2]
+    if name == "_AVERAGE":
+        return _scipy_linkage()[3]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _nn_chain(dist: np.ndarray, n: int) -> np.ndarray:
     """``linkage(dist, method="average")``: scipy's nearest-neighbour chain itself, without
     the wrapper's per-call checks and array-API dispatch (~0.4 ms a call; the distances
     here are finite by construction). Falls back to ``linkage`` if scipy's layout differs."""
-    if _CHAIN is None or _AVERAGE is None:
+    linkage, _, chain, average = _scipy_linkage()
+    if chain is None or average is None:
         return np.asarray(linkage(dist, method="average"))
-    return np.asarray(_CHAIN(dist, n, _AVERAGE))
+    return np.asarray(chain(dist, n, average))
 
 
 def _cut(tree: np.ndarray, n: int, cutoff: float) -> list[list[int]]:
@@ -701,7 +723,7 @@ class GroupKeys:
     papers topics cover; the names to ignore; and either the similar-paper links between
     the set's own papers or, without them, nothing more (texts are compared)."""
 
-    VERSION = b"groups-2"  # a change of what group_papers reads renames every key
+    VERSION = b"groups-3"  # a change of what group_papers reads renames every key
 
     def __init__(
         self,
@@ -717,28 +739,23 @@ class GroupKeys:
             t.id: _digest(("t", t.id, t.name, t.kind, len(t.paper_ids))) for t in topics
         }
         self._paper: dict[str, bytes] = {}
+        self._linked: dict[str, tuple[str, ...]] = {}  # paper id -> its similar papers' ids
 
     def _paper_digest(self, paper: Paper) -> bytes:
         found = self._paper.get(paper.id)
         if found is None:
             title = "" if paper.title_source == "derived" else paper.title
-            category = paper.category
-            parts = (
-                paper.id,
-                *paper.authors,
-                category or "",
-                title,
-                paper.abstract,
-                *self._paper_topics.get(paper.id, ()),
+            tids = tuple(self._paper_topics.get(paper.id, ()))
+            # pickled as one tuple: unambiguous (every part keeps its type and length)
+            parts = (paper.id, tuple(paper.authors), paper.category, title, paper.abstract, tids)
+            h = hashlib.blake2b(
+                pickle.dumps(parts, protocol=pickle.HIGHEST_PROTOCOL), digest_size=16
             )
-            # The parts' lengths first, so the joined text is unambiguous.
-            head = f"p{len(paper.authors)};{category is None};" + ",".join(
-                map(str, map(len, parts))
-            )
-            found = hashlib.blake2b(
-                "\x00".join((head, *parts)).encode("utf-8", "surrogatepass"), digest_size=16
-            ).digest()
-            self._paper[paper.id] = found
+            topic = self._topic
+            for tid in tids:  # what grouping reads of each of its topics
+                seen = topic.get(tid)
+                h.update(seen if seen is not None else _digest(("missing", tid)))
+            found = self._paper[paper.id] = h.digest()
         return found
 
     def key(
@@ -754,19 +771,23 @@ class GroupKeys:
         h.update(self.VERSION)
         h.update(_digest(("n", tuple(ignore_names), use_similar)))
         h.update(self._total)
-        tids: set[str] = set()
-        for p in papers:
-            h.update(self._paper_digest(p))
-            tids.update(self._paper_topics.get(p.id, ()))
-        for tid in sorted(tids):
-            found = self._topic.get(tid)
-            h.update(found if found is not None else _digest(("missing", tid)))
+        # each paper's digest covers its topics' too
+        digest = self._paper_digest
+        h.update(b"".join([digest(p) for p in papers]))
         if use_similar and self._similar is not None:
+            # each paper's links to the set's other papers, named by the paper's position
+            # (papers without such links are left out: the positions say which they are)
+            similar = self._similar
+            linked = self._linked
             inside = {p.id for p in papers}
-            links = tuple(
-                tuple((o, s) for o, s in self._similar.get(p.id, ()) if o in inside) for p in papers
-            )
-            h.update(_digest(("s", links)))
+            links: list[tuple[int, tuple[tuple[str, float], ...]]] = []
+            for i, p in enumerate(papers):
+                ids = linked.get(p.id)
+                if ids is None:
+                    ids = linked[p.id] = tuple(o for o, _ in similar.get(p.id, ()))
+                if not inside.isdisjoint(ids):
+                    links.append((i, tuple(x for x in similar[p.id] if x[0] in inside)))
+            h.update(_digest(("s", len(papers), links)))
         return h.hexdigest()
 
 

@@ -68,8 +68,9 @@ def normalise_name(name: str) -> str:
 def name_key(name: str) -> str:
     """Matching key: case, accents, punctuation and spacing folded ("c q yang")."""
     text = normalise_name(name).translate(_TRANSLITERATE)
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    if not text.isascii():  # (ASCII has no decompositions and no combining marks)
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(ch for ch in text if not unicodedata.combining(ch))
     return _KEY_DROP.sub(" ", text.casefold()).replace("_", " ").strip()
 
 
