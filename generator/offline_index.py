@@ -32,7 +32,7 @@ import re
 import unicodedata
 from array import array
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -281,9 +281,24 @@ def catalog_docs(
     ``name_of`` cleans a name as the pages show it, ``category_of`` names a category code.
     Filter values are exactly the ones the pages give Pagefind, so one URL works on both paths.
     """
+    return list(iter_catalog_docs(catalog, text_of, name_of, category_of))
+
+
+def catalog_doc_count(catalog: Catalog) -> int:
+    """How many documents ``catalog_docs`` gives: one per paper, author and topic."""
+    return len(catalog.papers) + len(catalog.authors) + len(catalog.topics)
+
+
+def iter_catalog_docs(
+    catalog: Catalog,
+    text_of: Callable[[str], str],
+    name_of: Callable[[str], str],
+    category_of: Callable[[str], str | None],
+) -> Iterator[Doc]:
+    """``catalog_docs`` one document at a time (the first ones can be used while the others
+    are made)."""
     topic_names = {t.id: name_of(t.name) for t in catalog.topics}
     listing_names = {lst.id: name_of(lst.name) or lst.id for lst in catalog.listings}
-    docs: list[Doc] = []
     for p in papers_by_date(catalog):
         filters = [("kind", "paper")]
         filters += [("topic", topic_names[t]) for t in catalog.paper_topics.get(p.id, ())]
@@ -298,20 +313,18 @@ def catalog_docs(
         shown = names[:MAX_AUTHORS_SHOWN]
         if len(p.authors) > MAX_AUTHORS_SHOWN or p.authors_truncated:
             shown.append("et al.")
-        docs.append(
-            Doc(
-                url=paper_path(p.id),
-                kind="paper",
-                title=name_of(title),
-                authors=", ".join(shown),
-                year="" if p.year is None else str(p.year),
-                date=p.date or "",
-                title_text=title,
-                author_text=" ".join(p.authors),
-                body_text=text_of(p.abstract),
-                filters=tuple(filters),
-                all_authors=", ".join(names),
-            )
+        yield Doc(
+            url=paper_path(p.id),
+            kind="paper",
+            title=name_of(title),
+            authors=", ".join(shown),
+            year="" if p.year is None else str(p.year),
+            date=p.date or "",
+            title_text=title,
+            author_text=" ".join(p.authors),
+            body_text=text_of(p.abstract),
+            filters=tuple(filters),
+            all_authors=", ".join(names),
         )
     papers = {p.id: p for p in catalog.papers}
     for a in catalog.authors:
@@ -323,37 +336,32 @@ def catalog_docs(
         body = count + (f" · active {span}" if span else "") + "."
         if topics:
             body += f" Topics: {topics}."
-        docs.append(
-            Doc(
-                url=author_path(a.id),
-                kind="author",
-                title=name_of(a.name),
-                authors="",
-                year="",
-                date="",
-                title_text=a.name,
-                author_text="",
-                body_text=body,
-                filters=(("kind", "author"),),
-            )
+        yield Doc(
+            url=author_path(a.id),
+            kind="author",
+            title=name_of(a.name),
+            authors="",
+            year="",
+            date="",
+            title_text=a.name,
+            author_text="",
+            body_text=body,
+            filters=(("kind", "author"),),
         )
     for t in catalog.topics:
         count = f"{len(t.paper_ids)} paper{'s' if len(t.paper_ids) != 1 else ''}"
-        docs.append(
-            Doc(
-                url=topic_path(t.id),
-                kind="topic",
-                title=topic_names[t.id],
-                authors="",
-                year="",
-                date="",
-                title_text=t.name,
-                author_text="",
-                body_text=f"{t.definition} {count}.".strip(),
-                filters=(("kind", "topic"),),
-            )
+        yield Doc(
+            url=topic_path(t.id),
+            kind="topic",
+            title=topic_names[t.id],
+            authors="",
+            year="",
+            date="",
+            title_text=t.name,
+            author_text="",
+            body_text=f"{t.definition} {count}.".strip(),
+            filters=(("kind", "topic"),),
         )
-    return docs
 
 
 def _script(name: str, data: object) -> bytes:

@@ -43,12 +43,12 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 import cbor2
 
@@ -58,8 +58,10 @@ from generator.offline_index import (
     INDEX_DIR,
     Doc,
     build_offline_index,
+    catalog_doc_count,
     catalog_docs,
     engine_file,
+    iter_catalog_docs,
     padded_date,
     papers_by_date,
 )
@@ -79,6 +81,7 @@ PART_PAGES = 20_000  # pages per Pagefind run: about 1.4 GB peak each (it holds 
 HOSTED_MAX_PAPERS = 2_000
 ENGINE_ENV = "PAPERSITE_PAGEFIND_MAX_PAPERS"  # overrides HOSTED_MAX_PAPERS for a build
 MAX_PARALLEL_PARTS = 2  # Pagefind parts indexed at once (see pagefind_workers)
+FEED_BATCH = 1024  # documents made between two hand-overs to the Pagefind parts waiting
 
 
 class SearchIndexError(BuildError):
@@ -271,6 +274,74 @@ def _stage_records(stage: Path, records: Sequence[Doc]) -> None:
         write_all(os.open(os.path.join(root, doc.url), flags, 0o644), data)
 
 
+class DocFeed(Sequence[Doc]):
+    """The search documents while one thread makes them and others read them a part at a
+    time: the length is known from the start (one document per paper, author and topic);
+    reading a document or a slice waits until it is made, and raises ``SearchIndexError``
+    if the maker closed the feed before making it."""
+
+    def __init__(self, total: int) -> None:
+        self._docs: list[Doc] = []
+        self._total = total
+        self._closed = False
+        self._ready = threading.Condition()
+
+    def __len__(self) -> int:
+        return self._total
+
+    def add(self, docs: Sequence[Doc]) -> None:
+        with self._ready:
+            if self._closed or len(self._docs) + len(docs) > self._total:
+                raise SearchIndexError("more search documents than pages to index")
+            self._docs.extend(docs)
+            self._ready.notify_all()
+
+    def close(self) -> None:
+        """No more documents (the readers still waiting for one raise)."""
+        with self._ready:
+            self._closed = True
+            self._ready.notify_all()
+
+    def fill(self, docs: Iterator[Doc], batch: int = FEED_BATCH) -> list[Doc]:
+        """Add every document of ``docs``, ``batch`` at a time, then close; all of them."""
+        try:
+            pending: list[Doc] = []
+            for doc in docs:
+                pending.append(doc)
+                if len(pending) >= batch:
+                    self.add(pending)
+                    pending = []
+            self.add(pending)
+        finally:
+            self.close()
+        if len(self._docs) != self._total:
+            raise SearchIndexError(
+                f"{len(self._docs)} search documents for {self._total} pages to index"
+            )
+        return self._docs
+
+    def _wait(self, needed: int) -> None:
+        with self._ready:
+            self._ready.wait_for(lambda: len(self._docs) >= needed or self._closed)
+            if len(self._docs) < needed:
+                raise SearchIndexError("the search documents were not all made")
+
+    @overload
+    def __getitem__(self, index: int) -> Doc: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Doc]: ...
+
+    def __getitem__(self, index: int | slice) -> Doc | list[Doc]:
+        if isinstance(index, slice):
+            start, stop, stride = index.indices(self._total)
+            self._wait(max(range(start, stop, stride), default=-1) + 1)
+            return self._docs[index]
+        position = range(self._total)[index]  # IndexError when out of range
+        self._wait(position + 1)
+        return self._docs[position]
+
+
 def run_pagefind(
     out: Path,
     pages: Sequence[str] | None = None,
@@ -291,20 +362,24 @@ def run_pagefind(
     ``record_page`` instead, in a memory-backed folder if there is one (``record_stage``).
     Without either it indexes the whole site in one run. ``slots`` (a semaphore of
     ``workers`` permits) lets the caller allow more parts at once while it runs.
+    ``records`` may be a ``DocFeed`` another thread is still filling: a part starts once its
+    documents are made.
     """
     exe = pagefind_executable()
     shutil.rmtree(out / PAGEFIND_DIR, ignore_errors=True)
     if records is not None:
-        pages = [doc.url for doc in records]
-    if pages is None:
+        total = len(records)  # a DocFeed knows it before its documents are all made
+    elif pages is not None:
+        total = len(pages)
+    else:
         return _pagefind_once(exe, out, out / PAGEFIND_DIR)
     step = max(1, part_pages)
-    starts = list(range(0, len(pages), step))
+    starts = list(range(0, total, step))
     if slots is None:
         slots = threading.Semaphore(max(1, workers))
     # a thread more than Pagefind slots: the next part is staged while the others index
     threads = max(1, workers, MAX_PARALLEL_PARTS) + 1
-    memory = record_stage(min(step, len(pages)), threads) if records is not None else None
+    memory = record_stage(min(step, total), threads) if records is not None else None
 
     def part(k: int) -> int:
         stage = out / f".pagefind-part-{k}"
@@ -316,7 +391,7 @@ def run_pagefind(
                 shutil.rmtree(stage, ignore_errors=True)
             if records is not None:
                 _stage_records(stage, records[start : start + step])
-            else:
+            elif pages is not None:
                 _stage_part(out, stage, pages[start : start + step])
             return _pagefind_once(exe, stage, out / f".pagefind-bundle-{k}", slots)
         except OSError as exc:
@@ -441,6 +516,14 @@ def search_docs(catalog: Catalog) -> list[Doc]:
     return catalog_docs(catalog, plain_text, clean, category_name)
 
 
+def iter_search_docs(catalog: Catalog) -> Iterator[Doc]:
+    """``search_docs`` one document at a time."""
+    from generator.latex import plain_text
+    from generator.views import category_name, clean
+
+    return iter_catalog_docs(catalog, plain_text, clean, category_name)
+
+
 def write_offline_index(
     out: Path, catalog: Catalog, docs: Sequence[Doc] | None = None
 ) -> tuple[int, int, int, int]:
@@ -501,8 +584,8 @@ def build_search_index(out: Path, catalog: Catalog, config: SiteConfig) -> Searc
     every word of every page is searched by the script-loaded index).
     """
     engine = hosted_engine(len(catalog.papers))
-    docs = search_docs(catalog)
     to_index = indexed_pages(catalog)
+    feed = DocFeed(catalog_doc_count(catalog))  # made below, while Pagefind runs
     pagefind_time: list[float] = []
     slots = threading.Semaphore(pagefind_workers())
 
@@ -511,12 +594,13 @@ def build_search_index(out: Path, catalog: Catalog, config: SiteConfig) -> Searc
         try:
             if engine == "pagefind":
                 return run_pagefind(out, to_index, workers=pagefind_workers(), slots=slots)
-            return run_pagefind(out, records=docs, workers=pagefind_workers(), slots=slots)
+            return run_pagefind(out, records=feed, workers=pagefind_workers(), slots=slots)
         finally:
             pagefind_time.append(time.perf_counter() - started)
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         indexing = pool.submit(pagefind) if to_index else None
+        docs = feed.fill(iter_search_docs(catalog))  # the first parts index meanwhile
         t1 = time.perf_counter()
         try:
             docs_n, nwords, shards, size = write_offline_index(out, catalog, docs)
