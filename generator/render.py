@@ -8,6 +8,7 @@ Templates see view data (generator.views) and pre-rendered Markup only.
 from __future__ import annotations
 
 import functools
+import gc
 import hashlib
 import json
 import multiprocessing
@@ -220,6 +221,12 @@ class PageInfo:
     indexed: bool = False
 
 
+def _list_prefix() -> str:
+    """The link prefix of list pages (author, topic, listing pages share the paper pages'
+    depth), where every card is shown."""
+    return root_prefix(posixpath.dirname(urls.paper_path("x")))
+
+
 class Renderer:
     """Renders one page at a time from the shared SiteIndex."""
 
@@ -274,13 +281,31 @@ class Renderer:
     def prepare(self) -> None:
         """Fill the caches every worker would otherwise fill on its own (each needs nearly
         every paper's card for its list pages, and every abstract as plain text for page
-        descriptions and feed summaries): made once here, before the workers fork, and
-        shared by them. The pages are the same either way; only the repeated work is gone."""
+        descriptions and feed summaries), in this process. The pages are the same either
+        way; only the repeated work is gone. A parallel build makes the cards here
+        (``prepare_cards``) and the plain abstracts in the workers that render the paper
+        pages (``plain_abstracts``), which this process then ``adopt_plain``s."""
+        self.prepare_cards()
+        ids = [p.id for p in self.index.catalog.papers]
+        self.adopt_plain(ids, self.plain_abstracts(ids))
+
+    def prepare_cards(self) -> None:
+        """Every paper's card, and its HTML at the list pages' depth."""
         ix = self.index
-        prefix = root_prefix(posixpath.dirname(urls.paper_path("x")))  # list pages' depth
+        prefix = _list_prefix()
         for p in ix.catalog.papers:
             self.card_html(prefix, ix.card(p.id))
-            ix.plain_abstract(p.id)
+
+    def plain_abstracts(self, paper_ids: Sequence[str]) -> list[str]:
+        """The papers' abstracts as plain text (made once: a paper page shows its own)."""
+        plain = self.index.plain_abstract
+        return [plain(pid) for pid in paper_ids]
+
+    def adopt_plain(self, paper_ids: Sequence[str], texts: Sequence[str]) -> None:
+        """Take plain abstracts made by ``plain_abstracts`` in a worker."""
+        adopt = self.index.adopt_plain_abstract
+        for pid, text in zip(paper_ids, texts, strict=True):
+            adopt(pid, text)
 
     def site_header(self, rel: Callable[[str], str], prefix: str, kind: str) -> Markup:
         """The header (site name, navigation, search form), rendered once per depth and kind."""
@@ -782,6 +807,13 @@ def _render_chunk(chunk: Sequence[Job]) -> list[tuple[Job, Any]]:
     return [_run_job(_WORKER, job) for job in chunk]
 
 
+def _render_paper_chunk(chunk: Sequence[Job]) -> tuple[list[tuple[Job, Any]], list[str]]:
+    """Paper pages, and their papers' abstracts as plain text (made for the pages)."""
+    assert _WORKER is not None
+    done = [_run_job(_WORKER, job) for job in chunk]
+    return done, _WORKER.plain_abstracts([key for _, key in chunk])
+
+
 def _compile_templates(env: jinja2.Environment) -> None:
     """Compile every template once, before the workers fork (each would compile its own);
     a template with an error is left to the page that uses it, which reports it."""
@@ -792,10 +824,35 @@ def _compile_templates(env: jinja2.Environment) -> None:
             continue
 
 
+CHUNKS_PER_WORKER = 8  # small enough that the last chunk of a pool leaves no worker idle long
+
+
 def _chunks(jobs: Sequence[Job], n: int) -> Iterator[Sequence[Job]]:
     size = max(1, -(-len(jobs) // n))
     for i in range(0, len(jobs), size):
         yield jobs[i : i + size]
+
+
+def _in_pool(
+    ctx: multiprocessing.context.BaseContext,
+    jobs: int,
+    run: Callable[[ProcessPoolExecutor], list[Any]],
+) -> list[Any]:
+    """``run(pool)`` with ``jobs`` forked workers; on any error, no worker writes after it.
+    Objects that exist at the fork are left out of garbage collections meanwhile (the
+    inherited catalog and caches: walking them costs every worker time and copies pages)."""
+    gc.freeze()
+    try:
+        pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx)
+        try:
+            done = run(pool)
+        except BaseException:
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
+    finally:
+        gc.unfreeze()
+    return done
 
 
 def _render_jobs(
@@ -807,26 +864,53 @@ def _render_jobs(
 ) -> list[tuple[Job, Any]]:
     """Each job's files (with ``sink``: written into it, as ``Put`` rows), in job order; in
     ``jobs`` forked workers when there is enough work. ``meanwhile`` runs in this process
-    while the workers render (or after, when serial)."""
+    while the workers render (or after, when serial).
+
+    A whole site renders in two rounds of workers. Every card is made here first (paper
+    pages show their neighbours' cards, list pages nearly all). Then the paper pages, whose
+    workers also send back their papers' abstracts as plain text (made for the pages'
+    descriptions) while this process runs ``meanwhile``; then, forked again once those are
+    adopted here, every other page (feeds summarise nearly every abstract). So no abstract
+    is made twice, nor all of them in one process before the workers start."""
     global _WORKER, _SINK
     _SINK = sink
     try:
         if jobs > 1 and len(work) > 200 and "fork" in multiprocessing.get_all_start_methods():
             _WORKER = renderer
             _compile_templates(renderer.env)
-            if len(work) >= len(renderer.index.catalog.papers):  # a whole site, not a few pages
-                renderer.prepare()
             ctx = multiprocessing.get_context("fork")
-            pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx)
-            try:
-                parts = pool.map(_render_chunk, _chunks(work, jobs * 4))  # forks and submits
+            per_pool = jobs * CHUNKS_PER_WORKER
+            if len(work) < len(renderer.index.catalog.papers):  # a few pages, not a whole site
+                return _in_pool(
+                    ctx,
+                    jobs,
+                    lambda pool: _gather(
+                        pool.map(_render_chunk, _chunks(work, per_pool)), meanwhile
+                    ),
+                )
+            renderer.prepare_cards()
+            first = [i for i, job in enumerate(work) if job[0] == "paper"]
+            rest = [i for i, job in enumerate(work) if job[0] != "paper"]
+            done: list[Any] = [None] * len(work)
+
+            def papers(pool: ProcessPoolExecutor) -> list[Any]:
+                parts = pool.map(_render_paper_chunk, _chunks([work[i] for i in first], per_pool))
                 if meanwhile is not None:
                     meanwhile()
-                done = [r for part in parts for r in part]
-            except BaseException:
-                pool.shutdown(wait=True, cancel_futures=True)  # no worker writes after this
-                raise
-            pool.shutdown(wait=True)
+                made: list[Any] = []
+                for rows, texts in parts:
+                    renderer.adopt_plain([key for (_, key), _ in rows], texts)
+                    made += rows
+                return made
+
+            for i, row in zip(first, _in_pool(ctx, jobs, papers), strict=True):
+                done[i] = row
+            others = [work[i] for i in rest]
+            made = _in_pool(
+                ctx, jobs, lambda pool: _gather(pool.map(_render_chunk, _chunks(others, per_pool)))
+            )
+            for i, row in zip(rest, made, strict=True):
+                done[i] = row
             return done
         done = [_run_job(renderer, job) for job in work]
         if meanwhile is not None:
@@ -835,6 +919,15 @@ def _render_jobs(
     finally:
         _WORKER = None
         _SINK = None
+
+
+def _gather(
+    parts: Iterator[list[tuple[Job, Any]]], meanwhile: Callable[[], None] | None = None
+) -> list[tuple[Job, Any]]:
+    """The chunks' rows in order, after running ``meanwhile`` while the workers render."""
+    if meanwhile is not None:
+        meanwhile()
+    return [r for part in parts for r in part]
 
 
 # papers.json and papers.bib are assembled from per-paper pieces kept in the memo

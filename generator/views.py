@@ -350,6 +350,11 @@ class SiteIndex:
             self._plain[paper_id] = found
         return found
 
+    def adopt_plain_abstract(self, paper_id: str, text: str) -> None:
+        """Take a paper's plain abstract made by another process from the same catalog
+        (equal to what ``plain_abstract`` would make here)."""
+        self._plain[paper_id] = text
+
     def summary(self, paper_id: str) -> str:
         """The abstract as plain text, cut to a feed-sized summary ('' when none)."""
         found = self._summaries.get(paper_id)
