@@ -18,11 +18,13 @@ site exactly as it was.
 from __future__ import annotations
 
 import argparse
+import gc
 import io
 import os
 import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import repeat
@@ -93,84 +95,93 @@ def run_build(options: BuildOptions, progress: Progress | None = None) -> BuildR
     if not options.seeds.is_dir():
         return _failed_early(options, f"seed folder not found: {options.seeds}")
 
-    # Up to date? The inputs' fingerprint and the site on disk both match the last build.
-    cache = _open_cache(options)
-    with progress.stage("check") as st:
-        state = cache.load_state() if cache else None
-        inputs = _fingerprint(options, today, state)
-        if cache and state and _up_to_date(state, inputs.key, options.out):
-            st.note("nothing changed since the last build")
-            return _unchanged_result(state, options, started, progress)
+    # The gathering stages make millions of objects that live until the build ends: the
+    # collector, which would walk them again and again, is paused while they are made.
+    with collector_paused():
+        # Up to date? The inputs' fingerprint and the site on disk both match the last build.
+        cache = _open_cache(options)
+        with progress.stage("check") as st:
+            state = cache.load_state() if cache else None
+            inputs = _fingerprint(options, today, state)
+            if cache and state and _up_to_date(state, inputs.key, options.out):
+                st.note("nothing changed since the last build")
+                return _unchanged_result(state, options, started, progress)
 
-    from generator.catalog import build_catalog
-    from generator.config import load_config
-    from generator.papers import build_papers
-    from generator.readers import find_duplicates
-    from generator.render import render_to
+        from generator.catalog import build_catalog
+        from generator.config import load_config
+        from generator.papers import build_papers
+        from generator.readers import find_duplicates
+        from generator.render import render_to
 
-    config, diags = load_config(options.config, options.base_url)
-    all_diags: list[Diagnostic] = list(diags)
-    memos: dict[str, Memo] = {}  # per-item work kept for the next build (generator.cache)
+        config, diags = load_config(options.config, options.base_url)
+        all_diags: list[Diagnostic] = list(diags)
+        memos: dict[str, Memo] = {}  # per-item work kept for the next build (generator.cache)
 
-    with progress.stage("read") as st:
-        seed_files, diags, reread, input_keys = _read_seeds(
-            options.seeds, today, cache, inputs.code
-        )
-        all_diags += diags
-        if not seed_files:
-            all_diags.append(
-                warning(
-                    str(options.seeds),
-                    0,
-                    "no seed listings (*.txt) in this folder: the site has no papers",
-                )
+        with progress.stage("read") as st:
+            seed_files, diags, reread, input_keys = _read_seeds(
+                options.seeds, today, cache, inputs.code
             )
-        records = [r for f in seed_files for r in f.records]
-        all_diags += find_duplicates(records)
-        entries, diags, bib_keys = _read_bibs(options.seeds, cache, inputs.code)
-        input_keys.update(bib_keys)
-        all_diags += diags
-        st.advance(len(records) + len(entries))
-        st.note(
-            f"{len(seed_files)} seed files ({reread} read, the rest cached), "
-            f"{len(records)} records, {len(entries)} BibTeX entries"
-        )
+            all_diags += diags
+            if not seed_files:
+                all_diags.append(
+                    warning(
+                        str(options.seeds),
+                        0,
+                        "no seed listings (*.txt) in this folder: the site has no papers",
+                    )
+                )
+            records = [r for f in seed_files for r in f.records]
+            all_diags += find_duplicates(records)
+            entries, diags, bib_keys = _read_bibs(options.seeds, cache, inputs.code)
+            input_keys.update(bib_keys)
+            all_diags += diags
+            st.advance(len(records) + len(entries))
+            st.note(
+                f"{len(seed_files)} seed files ({reread} read, the rest cached), "
+                f"{len(records)} records, {len(entries)} BibTeX entries"
+            )
 
-    with progress.stage("papers") as st:
-        papers, diags = build_papers(
-            records,
-            entries,
-            _memo("papers", cache, inputs.code, memos),
-            _input_key(input_keys) if cache else None,
-        )
-        all_diags += diags
-        st.advance(len(papers))
+        with progress.stage("papers") as st:
+            papers, diags = build_papers(
+                records,
+                entries,
+                _memo("papers", cache, inputs.code, memos),
+                _input_key(input_keys) if cache else None,
+            )
+            all_diags += diags
+            st.advance(len(papers))
 
-    with progress.stage("topics+similar") as st:
-        # the papers follow from their input files (and the code): name them by those
-        files_read = tuple(dict.fromkeys(key for key, _ in input_keys.values()))
-        topic_result, similar, cached = _topics_and_similar(
-            papers, config.topics, cache, (inputs.code, files_read), memos
-        )
-        st.advance(len(papers))
-        if cached:
-            st.note("topics and similar papers unchanged (cached)")
+        with progress.stage("topics+similar") as st:
+            # the papers follow from their input files (and the code): name them by those
+            files_read = tuple(dict.fromkeys(key for key, _ in input_keys.values()))
+            topic_result, similar, cached = _topics_and_similar(
+                papers, config.topics, cache, (inputs.code, files_read), memos
+            )
+            st.advance(len(papers))
+            if cached:
+                st.note("topics and similar papers unchanged (cached)")
 
-    with progress.stage("catalog") as st:
-        catalog, diags = build_catalog(
-            papers,
-            seed_files,
-            topic_result,
-            similar,
-            config,
-            jobs=_workers(),
-            memo=_memo("catalog", cache, inputs.code, memos),
-        )
-        all_diags += diags
-        st.advance(len(catalog.authors) + len(catalog.topics) + len(catalog.listings))
+        with progress.stage("catalog") as st:
+            catalog, diags = build_catalog(
+                papers,
+                seed_files,
+                topic_result,
+                similar,
+                config,
+                jobs=_workers(),
+                memo=_memo("catalog", cache, inputs.code, memos),
+            )
+            all_diags += diags
+            st.advance(len(catalog.authors) + len(catalog.topics) + len(catalog.listings))
 
     rendered: RenderedSite | None = None
+    early = None  # the search index's forked process (generator.search.SearchJob), if any
     try:
+        if not options.no_search:
+            from generator.search import start_search_index
+
+            # an index made from the catalog alone is built by a forked process meanwhile
+            early = start_search_index(options.out, catalog, config)
         with progress.stage("render") as st:
             # pages go straight into a staging folder beside the site as they are rendered
             rendered = render_to(
@@ -183,13 +194,19 @@ def run_build(options: BuildOptions, progress: Progress | None = None) -> BuildR
                 in_place=options.no_search,
             )
             st.advance(rendered.count)
+        if early is not None:
+            early.render_done()  # its Pagefind runs may use every core now
         search_step = None
         if not options.no_search:
             from generator.search import build_search_index
 
             def search_step(staging: Path) -> None:
-                with progress.stage("search index"):
-                    build_search_index(staging, catalog, config)
+                with progress.stage("search index") as st:
+                    if early is None:
+                        build_search_index(staging, catalog, config)
+                        return
+                    early.finish(staging)
+                    st.note(f"built beside the render in {early.seconds:.1f} s")
 
         with progress.stage("write") as st:
             written = rendered.write(before_swap=search_step)
@@ -201,6 +218,8 @@ def run_build(options: BuildOptions, progress: Progress | None = None) -> BuildR
     except BaseException as exc:
         # the staged pages (a failed write already removed them); this also covers an
         # interrupt that lands after the render stage has ended and before the write began
+        if early is not None:
+            early.abort()
         if rendered is not None:
             rendered.abort()
         if not isinstance(exc, (OSError, BuildError)):
@@ -225,12 +244,30 @@ def run_build(options: BuildOptions, progress: Progress | None = None) -> BuildR
     final = sort_diagnostics(all_diags)
     if cache:
         complete = options.no_search  # else the indexer added files of its own
-        with progress.stage("save cache"):
+        with progress.stage("save cache"), collector_paused():
             _remember(cache, inputs, final, counts, options.out, written.digests, complete, memos)
     return BuildResult(True, final, summary, timings=progress.timings())
 
 
 # -- pipeline helpers ----------------------------------------------------------------------
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """No automatic garbage collection inside: the stages' data are tuples, strings and
+    frozen dataclasses freed by reference counting, and each collection would walk every
+    object made so far (a second or more of a one-record rebuild). What exists at the end
+    is frozen (``gc.freeze``: never walked by later collections, freed as usual when its
+    last reference goes), so the young generation does not start out holding it all; the
+    collector is then resumed if it was running."""
+    running = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if running:
+            gc.enable()
 
 
 def _failed_early(options: BuildOptions, failure: str) -> BuildResult:
@@ -396,6 +433,8 @@ def _topics_and_similar(
     from, in order) and the topic config: a rebuild whose papers are unchanged (a template
     edit, a config change elsewhere) reuses them. Otherwise each is given its memo of
     per-paper work."""
+    import gc
+
     from generator.cache import digest_value
     from generator.similar import find_similar
     from generator.topics import assign_topics
@@ -405,18 +444,16 @@ def _topics_and_similar(
     hit = cache.load("topics", key) if cache else None
     if hit is not None:
         return hit[0], hit[1], True
-    topic_result = assign_topics(
-        papers,
-        topic_config,
-        workers=_workers(),
-        memo=_memo("topics", cache, code, memos),
-    )
-    similar = find_similar(
-        papers,
-        topic_result.paper_topics,
-        workers=_workers(),
-        memo=_memo("topics", cache, code, memos),  # the same per-paper work
-    )
+    memo = _memo("topics", cache, code, memos)  # both read the same per-paper work
+    # Objects that exist now (records, papers, memos) outlive the stage: left out of its
+    # garbage collections, which then walk only what it makes (and its forked workers copy
+    # no pages for them).
+    gc.freeze()
+    try:
+        topic_result = assign_topics(papers, topic_config, workers=_workers(), memo=memo)
+        similar = find_similar(papers, topic_result.paper_topics, workers=_workers(), memo=memo)
+    finally:
+        gc.unfreeze()
     if cache:
         cache.store("topics", key, (topic_result, similar))
     return topic_result, similar, False

@@ -33,6 +33,7 @@ import sys
 import tempfile
 import time
 import zlib
+from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -165,15 +166,26 @@ class Memo(MutableMapping[Any, Any]):
     already stored, or deleting, marks the key's shard changed, as does leaving a stored key
     unused (it is dropped). ``shards()`` is what to write back."""
 
-    def __init__(self, data: dict[Any, Any] | None = None, home: dict[Any, int] | None = None):
+    def __init__(
+        self,
+        data: dict[Any, Any] | None = None,
+        home: dict[Any, int] | None = None,
+        members: dict[int, list[Any]] | None = None,
+    ):
         self._data: dict[Any, Any] = data if data is not None else {}
-        self._home: dict[Any, int] = home if home is not None else {}  # key -> shard, as loaded
+        # key -> its shard (as loaded, or ``shard_of`` when first stored)
+        self._home: dict[Any, int] = (
+            home if home is not None else {k: shard_of(k) for k in self._data}
+        )
+        # shard -> its keys (``home`` the other way round)
+        self._members: dict[int, list[Any]] = defaultdict(list)
+        if members is not None:
+            self._members.update(members)
+        else:
+            for key, i in self._home.items():
+                self._members[i].append(key)
         self._used: set[Any] = set()
         self._dirty: set[int] = set()
-
-    def _shard(self, key: Any) -> int:
-        found = self._home.get(key)
-        return found if found is not None else shard_of(key)
 
     def __getitem__(self, key: Any) -> Any:
         value = self._data[key]
@@ -183,13 +195,17 @@ class Memo(MutableMapping[Any, Any]):
     def __setitem__(self, key: Any, value: Any) -> None:
         if self._data.get(key, _MISSING) is not value:
             self._data[key] = value
-            self._dirty.add(self._shard(key))
+            i = self._home.get(key)
+            if i is None:
+                i = self._home[key] = shard_of(key)
+                self._members[i].append(key)
+            self._dirty.add(i)
         self._used.add(key)
 
     def __delitem__(self, key: Any) -> None:
         del self._data[key]
         self._used.discard(key)
-        self._dirty.add(self._shard(key))
+        self._dirty.add(self._home[key])
 
     def __contains__(self, key: object) -> bool:
         found = key in self._data
@@ -208,15 +224,15 @@ class Memo(MutableMapping[Any, Any]):
 
     def shards(self) -> dict[int, dict[Any, Any]]:
         """shard -> its entries this build used, for every shard that differs from the stored
-        one (changed, or holding keys this build did not use)."""
+        one (changed, or holding keys this build did not use). Only those shards' keys are
+        visited (a rebuild changes a few of them)."""
         dirty = set(self._dirty)
-        dirty.update(self._shard(k) for k in self._data if k not in self._used)
-        out: dict[int, dict[Any, Any]] = {i: {} for i in dirty}
-        for k in self._used:
-            i = self._shard(k)
-            if i in out and k in self._data:
-                out[i][k] = self._data[k]
-        return out
+        dirty.update(map(self._home.__getitem__, self._data.keys() - self._used))
+        data, used = self._data, self._used
+        return {
+            i: {k: data[k] for k in self._members.get(i, ()) if k in used and k in data}
+            for i in sorted(dirty)
+        }
 
 
 _MISSING = object()
@@ -289,6 +305,7 @@ class BuildCache:
         or written by other generator source ``code`` is empty, and rewritten at the end)."""
         data: dict[Any, Any] = {}
         home: dict[Any, int] = {}
+        members: dict[int, list[Any]] = {}
         bad: list[int] = []
         for i in range(MEMO_SHARDS):
             stored = self.load("memo", f"{name}-{i:02d}")
@@ -298,9 +315,10 @@ class BuildCache:
             if isinstance(entries, dict):
                 data.update(entries)
                 home.update(dict.fromkeys(entries, i))
+                members[i] = list(entries)
             else:
                 bad.append(i)
-        memo = Memo(data, home)
+        memo = Memo(data, home, members)
         for i in bad:
             memo.mark_dirty(i)
         return memo

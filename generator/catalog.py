@@ -10,7 +10,7 @@ from __future__ import annotations
 import gc
 import multiprocessing
 from collections import Counter, defaultdict
-from collections.abc import Callable, Mapping, MutableMapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, fields, replace
 from itertools import chain, repeat
@@ -23,6 +23,8 @@ import numpy as np
 from generator.config import SiteConfig
 from generator.diagnostics import Diagnostic, warning
 from generator.groups import (
+    LINKAGE_IMPORT_WORK,
+    MAX_DENSE,
     MAX_SMALL,
     GroupKeys,
     group_papers,
@@ -313,8 +315,8 @@ def _group_sets(
         return key, pack_groups(result)
 
     prime_topic_index(topics)  # computed once here, inherited by the forked workers
-    if any(len(tasks[t][0]) > MAX_SMALL for t in todo):
-        prime_linkage()  # likewise (smaller sets are clustered without scipy)
+    if _linkage_work(len(tasks[t][0]) for t in todo) > LINKAGE_IMPORT_WORK:
+        prime_linkage()  # likewise (else the sets are clustered without scipy)
     costs = [_grouping_cost(len(tasks[t][0]), tasks[t][2]) for t in todo]
     for t, (made, packed) in zip(todo, _map(run, todo, jobs, costs), strict=True):
         if made is not None and memo is not None:
@@ -324,6 +326,12 @@ def _group_sets(
 
 
 _Packed = tuple[tuple[tuple[str, tuple[str, ...]], ...], bool]
+
+
+def _linkage_work(sizes: Iterable[int]) -> int:
+    """The sizes squared of the sets average linkage clusters as arrays (``groups``: more
+    than MAX_SMALL papers, at most MAX_DENSE)."""
+    return sum(n * n for n in sizes if MAX_SMALL < n <= MAX_DENSE)
 
 
 def _grouping_cost(n: int, use_similar: bool) -> float:

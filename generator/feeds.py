@@ -8,7 +8,8 @@ paper's ``<entry>`` is the same in every feed and is built once per build.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import heapq
+from collections.abc import Mapping, Sequence
 
 from markupsafe import escape
 
@@ -34,6 +35,14 @@ def _timestamp(date: str | None) -> str:
 
 def _el(tag: str, text: str) -> str:
     return f"<{tag}>{escape(text)}</{tag}>"
+
+
+def newest_papers(papers: Mapping[str, Paper], paper_ids: Sequence[str]) -> list[Paper]:
+    """The papers a feed shows: of ``paper_ids`` in the site, the ``FEED_SIZE`` newest
+    (by date, then id; undated last)."""
+    found = [papers[p] for p in paper_ids if p in papers]
+    # the same as sorted(found, key=..., reverse=True)[:FEED_SIZE], without sorting them all
+    return heapq.nlargest(FEED_SIZE, found, key=lambda p: (p.date or "", p.id))
 
 
 class FeedWriter:
@@ -92,9 +101,7 @@ class FeedWriter:
         """The Atom feed of one author, topic or listing (``kind`` is the feed folder name)."""
         ix = self.index
         path = urls.feed_path(kind, item_id)
-        papers = [ix.papers[p] for p in paper_ids if p in ix.papers]
-        papers.sort(key=lambda p: (p.date or "", p.id), reverse=True)
-        papers = papers[:FEED_SIZE]
+        papers = newest_papers(ix.papers, paper_ids)
         feed_id = self.href(path, path) if ix.base_url else f"urn:papersite:feed:{kind}:{item_id}"
         updated = max((_timestamp(p.date) for p in papers), default=_EPOCH)
         page_href = self.href(path, page_path)

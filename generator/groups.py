@@ -309,10 +309,13 @@ def _average_clusters(sim: list[list[float]], threshold: float) -> list[list[int
 
 def _average_linkage(sim: np.ndarray, threshold: float) -> list[list[int]]:
     """Clusters whose members are, on average, at least ``threshold`` alike (scipy's
-    average-linkage hierarchy cut at distance 1 - threshold)."""
+    average-linkage hierarchy cut at distance 1 - threshold). scipy's own chain when it is
+    loaded (``prime_linkage``), else the same chain in numpy (``_chain_clusters``)."""
     n = sim.shape[0]
     if n < 2:
         return [[i] for i in range(n)]
+    if not linkage_loaded():
+        return _chain_clusters(sim, threshold)
     # The condensed distances 1 - clip(sim, 0, 1) above the diagonal, computed in place.
     dist = _scipy_linkage()[1](sim, force="tovector", checks=False)
     np.clip(dist, 0.0, 1.0, out=dist)
@@ -325,7 +328,7 @@ def _average_linkage(sim: np.ndarray, threshold: float) -> list[list[int]]:
 def _scipy_linkage() -> tuple[Callable[..., Any], Callable[..., Any], Any, Any]:
     """scipy's ``linkage`` and ``squareform``, and its own pieces behind ``linkage`` (private:
     looked up, never required), imported on first use: importing them takes ~0.5 s, which a
-    rebuild that regroups no set larger than ``MAX_SMALL`` never needs."""
+    build with little clustering to do (a rebuild) saves by using ``_chain_clusters``."""
     from scipy.cluster import hierarchy
     from scipy.spatial.distance import squareform
 
@@ -335,8 +338,78 @@ def _scipy_linkage() -> tuple[Callable[..., Any], Callable[..., Any], Any, Any]:
 
 
 def prime_linkage() -> None:
-    """Import scipy's linkage now (before forking workers, so they inherit it)."""
+    """Import scipy's linkage now (before forking workers, so they inherit it): worth it
+    for many large sets (its chain runs about twice as fast as ``_chain_clusters``)."""
     _scipy_linkage()
+
+
+def linkage_loaded() -> bool:
+    return _scipy_linkage.cache_info().currsize > 0
+
+
+# Sets of more than MAX_SMALL papers to cluster whose sizes squared add up to more than
+# this are worth importing scipy's linkage for (~0.5 s; ~2 s of clustering in numpy).
+LINKAGE_IMPORT_WORK = 12_000_000
+
+
+def _chain_clusters(sim: np.ndarray, threshold: float) -> list[list[int]]:
+    """``_average_clusters`` with each step's row scan and distance update done by numpy
+    (no scipy import): scipy's nearest-neighbour chain on the distances 1 - clip(sim, 0, 1)
+    above the diagonal, with the same merges, arithmetic and ties. Merged-away clusters and
+    the diagonal hold infinity, so the first smallest entry of a row is the neighbour
+    scipy's scan finds (it keeps the chain's previous cluster on a tie)."""
+    n = sim.shape[0]
+    cutoff = 1.0 - threshold
+    upper = np.triu_indices(n, 1)
+    condensed = 1.0 - np.clip(sim[upper], 0.0, 1.0)
+    dist = np.full((n, n), math.inf)
+    dist[upper] = condensed
+    dist.T[upper] = condensed
+    size = [1] * n
+    parent = list(range(n))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    chain: list[int] = []
+    first = 0  # no cluster before this one is left
+    for _ in range(n - 1):
+        if not chain:
+            while size[first] == 0:
+                first += 1
+            chain.append(first)
+        while True:
+            x = chain[-1]
+            row = dist[x]
+            y = int(row.argmin())
+            current = float(row[y])
+            if len(chain) > 1:
+                previous = chain[-2]
+                if not current < row[previous]:
+                    y, current = previous, float(row[previous])
+                    break
+            chain.append(y)
+        del chain[-2:]
+        if x > y:
+            x, y = y, x
+        nx, ny = size[x], size[y]
+        size[x] = 0
+        size[y] = nx + ny
+        if current <= cutoff:
+            parent[find(x)] = find(y)
+        merged = (nx * dist[x] + ny * dist[y]) / (nx + ny)
+        merged[y] = math.inf
+        dist[y] = merged
+        dist[:, y] = merged
+        dist[x] = math.inf
+        dist[:, x] = math.inf
+    clusters: dict[int, list[int]] = defaultdict(list)
+    for i in range(n):
+        clusters[find(i)].append(i)
+    return sorted(clusters.values(), key=lambda c: c[0])
 
 
 def __getattr__(name: str) -> Any:

@@ -3,26 +3,36 @@
 A page's key is a hash of exactly the data the page shows, taken from the Catalog before any
 view is built (so it costs microseconds, not a render): the paper, author, topic or listing
 record, the display names of whatever it links to, and a fingerprint of every paper it lists.
-A paper's fingerprint covers all of its fields plus its authors' and topics' display names,
-so any page that shows a paper (card, feed entry, neighbour link) changes key when any of
-those change. Every key also carries the build's salt: the generator's version and source,
-the templates' and static files' bytes, the libraries that shape markup, and the site
-settings the renderer reads. Keys are stable across processes (hashlib over pickled tuples
-of plain values), so a memo may be saved between builds.
+Each paper has three fingerprints, made once per build, one per way a page can show it:
+
+- ``paper``: all of its fields plus its authors' and topics' display names (its own page,
+  its papers.json row and BibTeX entry);
+- ``card``: what its card in a list shows (title, authors as named, date, year, category);
+  list pages, neighbour and similar-paper links show nothing else of it;
+- ``feed``: what its feed entry shows (the card's fields, its arXiv id, topics, abstract).
+
+So an edit to an abstract changes the key of its own page and of the feeds that show it,
+not of the hundred list pages whose cards do not show it. Every key also carries the
+build's salt: the generator's version and source, the templates' and static files' bytes,
+the libraries that shape markup, and the site settings the renderer reads. Keys are stable
+across processes (hashlib over ``marshal`` version 0 of plain values: values only, no
+object identity), so a memo may be saved between builds.
 """
 
 from __future__ import annotations
 
 import hashlib
+import marshal
 import operator
-import pickle
 from collections.abc import Sequence
 from dataclasses import fields
 from importlib import metadata
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
 from generator import __version__
+from generator.feeds import FEED_SIZE, newest_papers
 from generator.model import Paper
 from generator.views import HOME_NEWEST, SiteIndex
 
@@ -45,6 +55,21 @@ SOURCES = (
 LIBRARIES = ("jinja2", "markupsafe", "latex2mathml", "pylatexenc", "markdown-it-py", "bibtexparser")
 # Every field a page can show ("origins", where a record was read, is shown nowhere).
 _PAPER_FIELDS = operator.attrgetter(*(f.name for f in fields(Paper) if f.name != "origins"))
+# The fields a card shows, or decides what it shows (``SiteIndex.card``; year pages head
+# their sections by date and precision too).
+_CARD_FIELDS = operator.attrgetter(
+    "id",
+    "title",
+    "title_source",
+    "authors",
+    "authors_truncated",
+    "date",
+    "date_precision",
+    "year",
+    "category",
+)
+# ... and what a feed entry shows besides (``FeedWriter.entry``).
+_FEED_FIELDS = operator.attrgetter("arxiv_id", "abstract")
 
 
 def _dump(value: Any) -> bytes:
@@ -52,6 +77,17 @@ def _dump(value: Any) -> bytes:
     values is unambiguous, so equal bytes mean equal values and a key can never match a page
     that shows something else."""
     return repr(value).encode("utf-8", "surrogatepass")
+
+
+def _marshal(value: Any) -> bytes:
+    """Plain values as bytes, many times faster than ``_dump``. Version 0 of ``marshal``
+    writes values only (no references between objects, no mark for interned strings), each
+    with its type, so equal bytes mean equal values and equal values give equal bytes in
+    any process. Anything ``marshal`` cannot write goes through ``_dump``."""
+    try:
+        return marshal.dumps(value, 0)
+    except ValueError:
+        return b"\x00" + _dump(value)
 
 
 def _digest(*parts: bytes) -> bytes:
@@ -101,43 +137,111 @@ class PageKeys:
         self.salt = salt
         self.max_coauthors = max_coauthors
         self._paper: dict[str, bytes] = {}
+        self._card: dict[str, bytes] = {}
+        self._feed: dict[str, bytes] = {}
+        self._prepared = False
+
+    def prepare(self) -> None:
+        """Every paper's three fingerprints, made in one pass (pages ask for them by the
+        thousand; ``paper``, ``card`` and ``feed`` give the same). Once per build."""
+        if self._prepared:
+            return
+        self._prepared = True
+        ix = self.ix
+        authors = ix.catalog.paper_authors
+        topics = ix.catalog.paper_topics
+        names = ix.author_display
+        tnames = ix.topic_names
+        dumps = marshal.dumps
+        blake = hashlib.blake2b
+        none: tuple[str, ...] = ()
+        full, card, feed = self._paper, self._card, self._feed
+        for p in ix.catalog.papers:
+            pid = p.id
+            a = authors.get(pid, none)
+            people = (a, tuple(map(names.get, a)))
+            t = topics.get(pid, none)
+            tags = (t, tuple(map(tnames.get, t)))
+            try:
+                f = dumps((_PAPER_FIELDS(p), people, tags), 0)
+                c = dumps((_CARD_FIELDS(p), people), 0)
+            except ValueError:
+                self.paper(pid), self.card(pid), self.feed(pid)
+                continue
+            full[pid] = blake(f, digest_size=16).digest()
+            cfp = card[pid] = blake(c, digest_size=16).digest()
+            feed[pid] = blake(dumps((cfp, _FEED_FIELDS(p), tags), 0), digest_size=16).digest()
+
+    def _people(self, paper_id: str) -> tuple[tuple[str, ...], tuple[str | None, ...]]:
+        """The paper's author ids and how each is named (None: no page)."""
+        authors = self.ix.catalog.paper_authors.get(paper_id, ())
+        names = self.ix.author_display
+        return authors, tuple([names.get(a) for a in authors])
+
+    def _topics(self, paper_id: str) -> tuple[tuple[str, ...], tuple[str | None, ...]]:
+        topics = self.ix.catalog.paper_topics.get(paper_id, ())
+        names = self.ix.topic_names
+        return topics, tuple([names.get(t) for t in topics])
+
+    def _hash(self, value: Any) -> bytes:
+        return hashlib.blake2b(_marshal(value), digest_size=16).digest()
 
     def paper(self, paper_id: str) -> bytes:
         """Everything any page may show about one paper ('' when it is not in the site)."""
         found = self._paper.get(paper_id)
         if found is not None:
             return found
-        ix = self.ix
-        p = ix.papers.get(paper_id)
-        if p is None:
-            made = b""
-        else:
-            c = ix.catalog
-            authors = c.paper_authors.get(paper_id, ())
-            topics = c.paper_topics.get(paper_id, ())
-            names = ix.author_display
-            tnames = ix.topic_names
-            made = hashlib.blake2b(
-                pickle.dumps(
-                    (
-                        _PAPER_FIELDS(p),
-                        authors,
-                        tuple([names.get(a) for a in authors]),
-                        topics,
-                        tuple([tnames.get(t) for t in topics]),
-                    ),
-                    protocol=5,
-                ),
-                digest_size=16,
-            ).digest()
+        p = self.ix.papers.get(paper_id)
+        made = (
+            b""
+            if p is None
+            else self._hash((_PAPER_FIELDS(p), self._people(p.id), self._topics(p.id)))
+        )
         self._paper[paper_id] = made
         return made
 
+    def card(self, paper_id: str) -> bytes:
+        """What the paper's card shows ('' when it is not in the site)."""
+        found = self._card.get(paper_id)
+        if found is not None:
+            return found
+        p = self.ix.papers.get(paper_id)
+        made = b"" if p is None else self._hash((_CARD_FIELDS(p), self._people(p.id)))
+        self._card[paper_id] = made
+        return made
+
+    def feed(self, paper_id: str) -> bytes:
+        """What the paper's feed entry shows ('' when it is not in the site)."""
+        found = self._feed.get(paper_id)
+        if found is not None:
+            return found
+        p = self.ix.papers.get(paper_id)
+        made = (
+            b"" if p is None else self._hash((self.card(p.id), _FEED_FIELDS(p), self._topics(p.id)))
+        )
+        self._feed[paper_id] = made
+        return made
+
     def papers(self, paper_ids: Sequence[str]) -> bytes:
-        """The fingerprints of a list of papers, in order."""
-        known = self._paper
-        fp = self.paper
-        return b"".join([known.get(pid) or fp(pid) for pid in paper_ids])
+        """The full fingerprints of a list of papers, in order."""
+        try:
+            return b"".join(map(self._paper.__getitem__, paper_ids))
+        except KeyError:
+            return b"".join([self.paper(pid) for pid in paper_ids])
+
+    def cards(self, paper_ids: Sequence[str]) -> bytes:
+        """The card fingerprints of a list of papers, in order."""
+        try:
+            return b"".join(map(self._card.__getitem__, paper_ids))
+        except KeyError:
+            return b"".join([self.card(pid) for pid in paper_ids])
+
+    def feeds(self, paper_ids: Sequence[str]) -> bytes:
+        """The feed-entry fingerprints of a list of papers, in order."""
+        try:
+            return b"".join(map(self._feed.__getitem__, paper_ids))
+        except KeyError:
+            return b"".join([self.feed(pid) for pid in paper_ids])
 
     def all_papers(self, kind: str) -> bytes:
         """The key of a file made from every paper in order (papers.json, papers.bib)."""
@@ -146,27 +250,36 @@ class PageKeys:
         h.update(self.papers([p.id for p in self.ix.catalog.papers]))
         return h.digest()
 
-    def _names(self, author_ids: Sequence[str]) -> bytes:
-        return _dump(tuple(self.ix.author_display.get(a) for a in author_ids))
+    def _coauthors(self, pairs: Sequence[tuple[str, int]]) -> tuple[Any, ...]:
+        """The co-authors an author page shows (``SiteIndex.coauthors``: those with a page,
+        at most ``max_coauthors``), with counts, as named. Nearly always every co-author
+        has a page, and then these are the first pairs (made without a loop in Python)."""
+        head = pairs[: self.max_coauthors]
+        if not head:
+            return ()
+        names = tuple(map(self.ix.author_display.get, next(zip(*head, strict=True))))
+        if None not in names:
+            return (head, names)
+        known = self.ix.author_display
+        return tuple(islice(((o, n, known[o]) for o, n in pairs if o in known), self.max_coauthors))
 
-    def _topic_names(self, topic_ids: Sequence[str]) -> bytes:
-        return _dump(tuple(self.ix.topic_names.get(t) for t in topic_ids))
+    def _names(self, author_ids: Sequence[str]) -> tuple[str | None, ...]:
+        return tuple(map(self.ix.author_display.get, author_ids))
+
+    def _topic_names(self, topic_ids: Sequence[str]) -> tuple[str | None, ...]:
+        return tuple(map(self.ix.topic_names.get, topic_ids))
 
     def key(self, kind: str, key: str) -> bytes:
         """The key of one job: ``(kind, key)`` as ``Renderer.run`` takes it."""
-        parts = self._parts(kind, key)
         h = hashlib.blake2b(self.salt, digest_size=20)
-        h.update(_dump((kind, key, tuple(len(p) for p in parts))))
-        for part in parts:
-            h.update(part)
+        h.update(_marshal((kind, key, self._parts(kind, key))))
         return h.digest()
 
-    def _parts(self, kind: str, key: str) -> list[bytes]:
+    def _parts(self, kind: str, key: str) -> tuple[Any, ...]:
         ix = self.ix
-        c = ix.catalog
         if kind == "paper":
             p = ix.papers[key]
-            navs: list[tuple[str, object]] = []
+            navs: list[Any] = []
             for lid in p.listings:
                 listing = ix.listings.get(lid)
                 pos = ix.positions.get(lid, {}).get(p.id)
@@ -176,44 +289,43 @@ class PageKeys:
                 ids = listing.paper_ids
                 prev = ids[pos - 1] if pos > 0 else None
                 nxt = ids[pos + 1] if pos + 1 < len(ids) else None
-                navs.append((lid, (listing.name, pos, len(ids), prev, nxt)))
+                navs.append((lid, listing.name, pos, len(ids), prev, nxt))
                 for near in (prev, nxt):
                     if near is not None:
-                        navs.append((near, self.paper(near)))
-            similar = tuple(pid for pid, _ in c.similar.get(p.id, ())[:5])
-            return [self.paper(p.id), _dump(tuple(navs)), _dump(similar), self.papers(similar)]
+                        navs.append(self.card(near))
+            similar = tuple([pid for pid, _ in ix.catalog.similar.get(p.id, ())[:5]])
+            return (self.paper(p.id), tuple(navs), similar, self.cards(similar))
         if kind == "author":
             a = ix.authors[key]
-            groups = tuple((g.label, g.paper_ids) for g in a.groups)
-            shown = [o for o, _ in a.coauthors[: self.max_coauthors]]
-            return [
-                _dump((a.id, a.name, a.paper_ids, a.coauthors, a.topics, a.years, groups)),
-                self._names(shown),
+            groups = tuple([(g.label, g.paper_ids) for g in a.groups])
+            return (
+                (a.id, a.name, a.paper_ids, len(a.coauthors), a.topics, a.years, groups),
+                self._coauthors(a.coauthors),
                 self._topic_names(a.topics),
-                self.papers(a.paper_ids),
-                self.papers([i for g in a.groups for i in g.paper_ids]),
-            ]
+                self.cards(a.paper_ids),
+                self.cards([i for g in a.groups for i in g.paper_ids]) if groups else b"",
+            )
         if kind == "topic":
             t = ix.topics[key]
-            top = tuple(a for a, _ in t.top_authors)
-            return [
-                _dump((t.id, t.name, t.kind, t.definition, t.paper_ids, t.top_authors, t.related)),
+            top = tuple([a for a, _ in t.top_authors])
+            return (
+                (t.id, t.name, t.kind, t.definition, t.paper_ids, t.top_authors, t.related),
                 self._names(top),
                 self._topic_names(t.related),
-                self.papers(t.paper_ids),
-            ]
+                self.cards(t.paper_ids),
+            )
         if kind == "listing":
             li = ix.listings[key]
-            groups = tuple((g.label, g.paper_ids) for g in li.groups)
-            return [
-                _dump((li.id, li.file, li.name, li.paper_ids, li.topics, groups, li.mixed)),
+            groups = tuple([(g.label, g.paper_ids) for g in li.groups])
+            return (
+                (li.id, li.file, li.name, li.paper_ids, li.topics, groups, li.mixed),
                 self._topic_names(li.topics),
-                self.papers(li.paper_ids),
-                self.papers([i for g in li.groups for i in g.paper_ids]),
-            ]
+                self.cards(li.paper_ids),
+                self.cards([i for g in li.groups for i in g.paper_ids]) if groups else b"",
+            )
         if kind == "year":
             ids = ix.years().get(int(key), ())
-            return [_dump(ids), self.papers(ids)]
+            return (ids, self.cards(ids))
         if kind == "feed":
             feed_kind, _, item = key.partition(":")
             if feed_kind == "authors":
@@ -222,39 +334,43 @@ class PageKeys:
                 name, ids = ix.topics[item].name, ix.topics[item].paper_ids
             else:
                 name, ids = ix.listings[item].name, ix.listings[item].paper_ids
-            return [_dump((name, ids)), self.papers(ids)]
+            if len(ids) > FEED_SIZE:  # else it shows them all, ordered by their dates
+                ids = tuple([p.id for p in newest_papers(ix.papers, ids)])
+            return (name, ids, self.feeds(ids))
         return self._single(kind)
 
-    def _single(self, kind: str) -> list[bytes]:
+    def _single(self, kind: str) -> tuple[Any, ...]:
         ix = self.ix
         c = ix.catalog
-        topics = tuple((t.id, t.name, t.kind, len(t.paper_ids)) for t in c.topics)
-        years = tuple((y, len(ids)) for y, ids in ix.years().items())
+        topics = tuple([(t.id, t.name, t.kind, len(t.paper_ids)) for t in c.topics])
+        years = tuple([(y, len(ids)) for y, ids in ix.years().items()])
         if kind == "home":
-            newest = tuple(p.id for p in c.papers[:HOME_NEWEST])
-            listings = tuple((li.id, li.name, len(li.paper_ids)) for li in c.listings)
+            newest = tuple([p.id for p in c.papers[:HOME_NEWEST]])
+            listings = tuple([(li.id, li.name, len(li.paper_ids)) for li in c.listings])
             counts = (len(c.papers), len(c.authors), len(c.topics), len(c.listings))
-            return [_dump((newest, listings, counts, topics, years)), self.papers(newest)]
+            return (newest, listings, counts, topics, years, self.cards(newest))
         if kind == "years":
             undated = sum(1 for p in c.papers if p.year is None)
-            return [_dump((years, undated))]
+            return (years, undated)
         if kind == "authors-index":
-            return [_dump(tuple((a.id, a.name, len(a.paper_ids)) for a in c.authors))]
+            return tuple([(a.id, a.name, len(a.paper_ids)) for a in c.authors])
         if kind == "topics-index":
-            return [_dump(topics)]
+            return topics
         if kind == "listings-index":
             rows = tuple(
-                (li.id, li.name, li.file, len(li.paper_ids), li.topics[:5]) for li in c.listings
+                [(li.id, li.name, li.file, len(li.paper_ids), li.topics[:5]) for li in c.listings]
             )
-            names = self._topic_names(tuple(t for li in c.listings for t in li.topics[:5]))
-            return [_dump(rows), names]
+            names = self._topic_names(tuple([t for li in c.listings for t in li.topics[:5]]))
+            return (rows, names)
         if kind == "listings.json":
-            groups = tuple(
-                (li.id, li.file, li.name, li.mixed, li.paper_ids, tuple(g.label for g in li.groups))
-                + tuple(g.paper_ids for g in li.groups)
-                for li in c.listings
+            return tuple(
+                [
+                    (li.id, li.file, li.name, li.mixed, li.paper_ids)
+                    + (tuple([g.label for g in li.groups]),)
+                    + tuple([g.paper_ids for g in li.groups])
+                    for li in c.listings
+                ]
             )
-            return [_dump(groups)]
         if kind in ("404", "search"):
-            return []
+            return ()
         raise ValueError(f"no page key for job kind {kind!r}")

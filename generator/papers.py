@@ -165,7 +165,8 @@ def _group_records(records: Sequence[Record]) -> list[_Group]:
 class _Index:
     """Groups by arXiv id, DOI and title key, for matching entries."""
 
-    def __init__(self) -> None:
+    def __init__(self, title_key: Callable[[str], str] = title_key) -> None:
+        self.title_key = title_key
         self.by_id: dict[str, _Group] = {}
         self.by_doi: dict[str, list[_Group]] = {}
         self.by_title: dict[str, list[_Group]] = {}
@@ -174,12 +175,12 @@ class _Index:
         if g.arxiv:
             self.by_id.setdefault(g.arxiv, g)
         dois = {d.lower() for r in g.records for d in (*r.dois, r.doi or "") if d}
-        titles = {title_key(r.title) for r in g.records if r.title}
+        titles = {self.title_key(r.title) for r in g.records if r.title}
         if g.entry is not None:
             if g.entry.doi:
                 dois.add(g.entry.doi.lower())
             if g.entry.title:
-                titles.add(title_key(g.entry.title))
+                titles.add(self.title_key(g.entry.title))
         for d in dois:
             self.by_doi.setdefault(d, []).append(g)
         for t in titles - {""}:
@@ -196,9 +197,12 @@ def _describe(g: _Group) -> str:
 
 
 def _match_entries(
-    groups: list[_Group], entries: Sequence[BibEntry], diags: list[Diagnostic]
+    groups: list[_Group],
+    entries: Sequence[BibEntry],
+    diags: list[Diagnostic],
+    title_key: Callable[[str], str] = title_key,
 ) -> None:
-    index = _Index()
+    index = _Index(title_key)
     for g in groups:
         index.add(g)
     for e in entries:
@@ -437,7 +441,12 @@ def _merge(g: _Group) -> tuple[Paper, list[Diagnostic]]:
     return paper, diags
 
 
-def _assign_ids(papers: list[Paper]) -> list[Paper]:
+def _loose_id(title: str) -> str:
+    """The id of a paper without an arXiv id, before collisions: "x-" + its title's slug."""
+    return "x-" + slugify(title)[:60].rstrip("-")
+
+
+def _assign_ids(papers: list[Paper], loose_id: Callable[[str], str] = _loose_id) -> list[Paper]:
     """arXiv papers: the base id ("/" -> "-"); others "x-" + title slug, -2, -3 on collision.
     Returned in the order given."""
     out: list[Paper | None] = [None] * len(papers)
@@ -446,7 +455,7 @@ def _assign_ids(papers: list[Paper]) -> list[Paper]:
         if p.arxiv_id:
             out[i] = _with_id(p, paper_id_from_arxiv(base_arxiv(p.arxiv_id)))
         else:
-            loose.append(("x-" + slugify(p.title)[:60].rstrip("-"), i, p))
+            loose.append((loose_id(p.title), i, p))
     taken = {p.id for p in out if p is not None}
     loose.sort(key=lambda item: (item[0], item[2].title, item[2].date or "", _origin_key(item[2])))
     for base, i, p in loose:
@@ -492,6 +501,25 @@ def _from_memo(entry: tuple[Any, ...]) -> tuple[Paper, tuple[Diagnostic, ...]]:
 InputKey = Callable[[Sequence[Record], "BibEntry | None"], Hashable]
 
 
+def _kept(
+    memo: MutableMapping[Any, Any] | None, kind: str, fn: Callable[[str], str]
+) -> Callable[[str], str]:
+    """``fn``, each title's result kept in ``memo`` as (kind, title) between builds: every
+    build folds every record's and entry's title to match entries (decoding their LaTeX is
+    the costly part of a rebuild's merge) and slugs every title without an arXiv id."""
+    if memo is None:
+        return fn
+
+    def kept(title: str) -> str:
+        name = (kind, title)
+        found = memo.get(name)
+        if found is None:
+            found = memo[name] = fn(title)
+        return str(found)
+
+    return kept
+
+
 def build_papers(
     records: Sequence[Record],
     entries: Sequence[BibEntry],
@@ -503,11 +531,12 @@ def build_papers(
 
     ``memo`` (kept by the caller between builds) holds each paper with its id and diagnostics,
     keyed by its inputs: ``input_key(records, entry)``, by default the records and BibTeX entry
-    themselves (a caller that knows which inputs are unchanged passes a cheaper key). A paper
-    whose inputs are unchanged is not merged again; the result is the same without a memo."""
+    themselves (a caller that knows which inputs are unchanged passes a cheaper key), and each
+    title's matching key and slug (``_kept``). A paper whose inputs are unchanged is not
+    merged again; the result is the same without a memo."""
     diags: list[Diagnostic] = []
     groups = _group_records(records)
-    _match_entries(groups, entries, diags)
+    _match_entries(groups, entries, diags, _kept(memo, "title", title_key))
     papers: list[Paper] = []
     keys: list[Hashable] = []
     group_diags: list[tuple[Diagnostic, ...]] = []
@@ -526,7 +555,7 @@ def build_papers(
         papers.append(paper)
         keys.append(key)
         group_diags.append(paper_diags)
-    with_ids = _assign_ids(papers)
+    with_ids = _assign_ids(papers, _kept(memo, "slug", _loose_id))
     if memo is not None:
         for key, before, paper, paper_diags in zip(
             keys, papers, with_ids, group_diags, strict=True

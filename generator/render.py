@@ -7,6 +7,7 @@ Templates see view data (generator.views) and pre-rendered Markup only.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gc
 import hashlib
@@ -27,7 +28,7 @@ import markupsafe
 from markupsafe import Markup, escape
 
 from generator import urls
-from generator.bibexport import citation_key, site_bibtex
+from generator.bibexport import citation_key, citation_keys, paper_bibtex, site_bibtex
 from generator.build import BuildError
 from generator.feeds import FeedWriter
 from generator.markdown import markdown_html
@@ -998,9 +999,10 @@ class RenderedSite:
         from generator.write import WriteStats, write_site
 
         if self._staging is None:
-            return write_site(
-                self._files, self.out, before_swap, previous=self._previous, kept=self._kept
-            )
+            with _no_gc() if before_swap is None else contextlib.nullcontext():
+                return write_site(
+                    self._files, self.out, before_swap, previous=self._previous, kept=self._kept
+                )
         try:
             self._staging.finish(self.digests, before_swap)
         except BaseException:
@@ -1038,25 +1040,34 @@ def render_to(
     from generator.write import open_staging
 
     out = Path(os.path.abspath(out))
-    renderer = Renderer(catalog, config)
-    work = renderer.jobs()
-    pages = [job for job in work if job[0] not in _WHOLE_SITE_JOBS]
-    keys = _page_keys(renderer, config) if memo is not None else None
     hits: dict[Job, tuple[tuple[str, bytes], ...]] = {}
     digests: dict[Job, bytes] = {}
-    if memo and keys is not None:
-        for job in pages:
-            digest = digests[job] = keys.key(*job)
-            hit = memo.get(_memo_name(job))
-            if hit is not None and hit[0] == digest:
-                hits[job] = hit[1]
-    if in_place and previous is not None and out.is_dir() and memo is not None:
-        last = previous
-        hits = {j: e for j, e in hits.items() if all(last.get(p) == d for p, d in e)}
-        if len(pages) - len(hits) <= max(64, len(work) // 10):
-            return _in_memory(
-                renderer, config, out, work, pages, jobs, memo, keys, hits, digests, last
-            )
+    with _no_gc():
+        renderer = Renderer(catalog, config)
+        work = renderer.jobs()
+        pages = [job for job in work if job[0] not in _WHOLE_SITE_JOBS]
+        keys = _page_keys(renderer, config) if memo is not None else None
+        if memo and keys is not None:
+            keys.prepare()
+            for job in pages:
+                digest = digests[job] = keys.key(*job)
+                hit = memo.get(_memo_name(job))
+                if hit is not None and hit[0] == digest:
+                    hits[job] = hit[1]
+        few = False
+        if in_place and previous is not None and out.is_dir() and memo is not None:
+            # the pages whose files the site still holds with those bytes
+            items = previous.items()
+            hits = {
+                j: e
+                for j, e in hits.items()
+                if (e[0] in items if len(e) == 1 else all(x in items for x in e))
+            }
+            few = len(pages) - len(hits) <= max(64, len(work) // 10)
+    if few and previous is not None and memo is not None:
+        return _in_memory(
+            renderer, config, out, work, pages, jobs, memo, keys, hits, digests, previous
+        )
     staging = open_staging(out, previous)
     try:
         return _stream(renderer, config, staging, work, pages, jobs, memo, keys, hits, digests)
@@ -1088,13 +1099,21 @@ def _in_memory(
         files.extend(made)
         key = digests.get(job) or (keys.key(*job) if keys is not None else b"")
         memo[_memo_name(job)] = (key, _file_digests(made))
-    made, reused = _whole_site_files(renderer, work, memo, keys, lambda p, d: previous.get(p) == d)
-    files += made
-    kept.update(reused)
-    files += static_files()
-    files += _site_map(config, [*kept, *(f.path for f in files)])
-    _drop_unused(memo, renderer, work)
-    site = {**kept, **_file_map(files)}
+    with _no_gc():
+        made, reused = _whole_site_files(
+            renderer,
+            work,
+            memo,
+            keys,
+            lambda p, d: previous.get(p) == d,
+            lambda p, d: _read_file(out / p) if previous.get(p) == d else None,
+        )
+        files += made
+        kept.update(reused)
+        files += static_files()
+        files += _site_map(config, [*kept, *(f.path for f in files)])
+        _drop_unused(memo, renderer, work)
+        site = {**kept, **_file_map(files)}
     return RenderedSite(out, site, files=files, kept=kept, previous=previous)
 
 
@@ -1133,18 +1152,23 @@ def _stream(
             staging.keep(path)
         add([(p, d, 0) for p, d in entries])
 
+    def read(path: str, digest: bytes) -> bytes | None:
+        return _read_file(staging.out / path) if staging.has(path, digest) else None
+
     def reuse(path: str, digest: bytes) -> bool:
         if staging.has(path, digest):
             staging.keep(path)
             return True
         return False
 
+    @_no_gc()
     def meanwhile() -> None:
         if keys is not None:
+            keys.prepare()
             for job in stale:
                 if job not in digests:
                     digests[job] = keys.key(*job)
-        made, reused = _whole_site_files(renderer, work, memo, keys, reuse)
+        made, reused = _whole_site_files(renderer, work, memo, keys, reuse, read)
         add([(p, d, 0) for p, d in reused.items()])
         add([_put(staging, f) for f in made])
 
@@ -1156,9 +1180,29 @@ def _stream(
     add([_put(staging, f) for f in _site_map(config, paths)])
     from generator.write import check_paths
 
-    check_paths([OutputFile(p, b"") for p in paths])
+    check_paths((), paths)
     _drop_unused(memo, renderer, work)
     return RenderedSite(staging.out, site, staging=staging, written=(written[0], written[1]))
+
+
+@contextlib.contextmanager
+def _no_gc() -> Iterator[None]:
+    """No cyclic garbage collection meanwhile: the work here makes tens of thousands of small
+    tuples and no cycles, and each collection it would set off walks the whole catalog."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _read_file(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
 
 
 def _memo_name(job: Job) -> str:
@@ -1192,79 +1236,142 @@ def _site_map(config: SiteConfig, paths: Sequence[str]) -> list[OutputFile]:
     ]
 
 
-_PIECES = {"papers.json": ("row",), "papers.bib": ("bib", "citekey")}
-
-
 def _whole_site_files(
     renderer: Renderer,
     work: Sequence[Job],
     memo: MutableMapping[str, Any] | None,
     keys: PageKeys | None,
     reuse: Callable[[str, bytes], bool],
+    read: Callable[[str, bytes], bytes | None] = lambda path, digest: None,
 ) -> tuple[list[OutputFile], dict[str, bytes]]:
-    """papers.json and papers.bib: made from per-paper pieces kept in ``memo``, or, when no
-    paper changed and ``reuse(path, digest)`` finds the previous site's file, kept as it is
-    (returned as path -> digest)."""
+    """papers.json and papers.bib. With a memo: kept as they are (returned as path -> digest)
+    when no paper changed and ``reuse(path, digest)`` finds the previous site's file; else
+    made again from the previous file's pieces (``read(path, digest)``: its bytes, or None),
+    taking each paper's line or entry from it when the paper's fingerprint is unchanged (the
+    memo records, per file, each paper's fingerprint and where its piece is)."""
     files: list[OutputFile] = []
     kept: dict[str, bytes] = {}
-    ix = renderer.index
-
-    def cached(prefix: str, make: Callable[[Paper], Any]) -> Callable[[Paper], Any]:
+    kinds = {job[0] for job in work}
+    for kind in _WHOLE_SITE_JOBS:
+        if kind not in kinds:
+            continue
         if memo is None or keys is None:
-            return make
-        salt = keys.salt
-
-        def get(p: Paper) -> Any:
-            name = f"{prefix}\x00{p.id}"
-            fp = keys.paper(p.id) + salt
-            hit = memo.get(name)
-            if hit is not None and hit[0] == fp:
-                return hit[1]
-            value = make(p)
-            memo[name] = (fp, value)
-            return value
-
-        return get
-
-    def whole(kind: str, make: Callable[[], OutputFile]) -> None:
-        if memo is None or keys is None:
-            files.append(make())
-            return
+            files.append(renderer.papers_json() if kind == "papers.json" else renderer.papers_bib())
+            continue
         name = f"whole\x00{kind}"
         digest = keys.all_papers(kind)
         hit = memo.get(name)
+        if not (isinstance(hit, tuple) and len(hit) == 4):
+            hit = None  # none, or from a memo of another form
         if hit is not None and hit[0] == digest and reuse(*hit[1]):
             kept[hit[1][0]] = hit[1][1]
-            return
-        made = make()
-        memo[name] = (digest, (made.path, hashlib.sha256(made.data).digest()))
-        files.append(made)
-
-    kinds = {job[0] for job in work}
-    if "papers.json" in kinds:
-        whole("papers.json", lambda: renderer.papers_json(cached("row", renderer.paper_json_row)))
-    if "papers.bib" in kinds:
-        whole(
-            "papers.bib",
-            lambda: renderer.papers_bib(
-                cached("bib", ix.bib_body), cached("citekey", citation_key)
-            ),
+            continue
+        data = record = None
+        if hit is not None and hit[2] == keys.salt:
+            data, record = read(*hit[1]), hit[3]
+        made, record = (_papers_json if kind == "papers.json" else _papers_bib)(
+            renderer, keys, record, data
         )
+        memo[name] = (digest, (made.path, hashlib.sha256(made.data).digest()), keys.salt, record)
+        files.append(made)
     return files, kept
+
+
+def _fingerprints(keys: PageKeys, papers: Sequence[Paper]) -> tuple[tuple[str, ...], bytes]:
+    ids = tuple([p.id for p in papers])
+    return ids, keys.papers(ids)
+
+
+def _old_pieces(
+    ids: Sequence[str], fps: bytes, pieces: Sequence[bytes], extra: Sequence[Any]
+) -> dict[str, tuple[bytes, Any, bytes]]:
+    """paper id -> (fingerprint, extra, piece) from a previous file's record (none when
+    the record does not fit the file)."""
+    n = len(fps) // max(1, len(ids))
+    if not len(ids) == len(pieces) == len(extra) or n * len(ids) != len(fps):
+        return {}
+    return {
+        pid: (fps[i * n : i * n + n], extra[i], piece)
+        for i, (pid, piece) in enumerate(zip(ids, pieces, strict=True))
+    }
+
+
+def _papers_json(
+    renderer: Renderer, keys: PageKeys, record: Any, data: bytes | None
+) -> tuple[OutputFile, Any]:
+    """papers.json (``Renderer.papers_json``), its unchanged papers' lines taken from the
+    previous file ``data`` (``record``: its papers' ids and fingerprints)."""
+    papers = renderer.index.catalog.papers
+    ids, fps = _fingerprints(keys, papers)
+    old: dict[str, tuple[bytes, Any, bytes]] = {}
+    if record is not None and data is not None:
+        old_ids, old_fps = record
+        lines = data.split(b"\n")
+        rows = lines[1:-2]
+        if len(rows) == len(old_ids) and all(r.endswith(b",") for r in rows[:-1]):
+            rows = [r[:-1] for r in rows[:-1]] + rows[-1:]
+            old = _old_pieces(old_ids, old_fps, rows, [None] * len(rows))
+    made: list[bytes] = []
+    for i, p in enumerate(papers):
+        found = old.get(p.id)
+        if found is not None and found[0] == fps[i * 16 : i * 16 + 16]:
+            made.append(found[2])
+        else:
+            made.append(renderer.paper_json_row(p).encode())
+    body = b"[\n" + b",\n".join(made) + b"\n]\n"
+    return OutputFile("papers.json", body), (ids, fps)
+
+
+def _papers_bib(
+    renderer: Renderer, keys: PageKeys, record: Any, data: bytes | None
+) -> tuple[OutputFile, Any]:
+    """papers.bib (``Renderer.papers_bib``), its unchanged papers' entries taken from the
+    previous file ``data`` (``record``: its papers' ids, fingerprints, base citation keys,
+    keys as chosen, and entry lengths in bytes)."""
+    ix = renderer.index
+    papers = ix.catalog.papers
+    ids, fps = _fingerprints(keys, papers)
+    old: dict[str, tuple[bytes, Any, bytes]] = {}
+    if record is not None and data is not None:
+        old_ids, old_fps, old_bases, old_chosen, sizes = record
+        if len(data) == sum(sizes) + max(0, len(sizes) - 1):
+            pieces, at = [], 0
+            for size in sizes:
+                pieces.append(data[at : at + size])
+                at += size + 1
+            old = _old_pieces(
+                old_ids, old_fps, pieces, list(zip(old_bases, old_chosen, strict=False))
+            )
+    fp = {pid: fps[i * 16 : i * 16 + 16] for i, pid in enumerate(ids)}
+    bases: list[str] = []
+
+    def base_key(p: Paper) -> str:
+        found = old.get(p.id)
+        made = found[1][0] if found is not None and found[0] == fp[p.id] else citation_key(p)
+        bases.append(made)
+        return made
+
+    chosen = citation_keys(papers, base_key)
+    entries: list[bytes] = []
+    for p in papers:
+        key = chosen[p.id]
+        found = old.get(p.id)
+        if found is not None and found[0] == fp[p.id] and found[1][1] == key:
+            entries.append(found[2])
+        else:
+            entries.append(paper_bibtex(p, key, ix.bib_body(p)).encode("utf-8"))
+    body = b"\n".join(entries)
+    record = (ids, fps, tuple(bases), tuple([chosen[p.id] for p in papers]))
+    return OutputFile("papers.bib", body), (*record, tuple([len(e) for e in entries]))
 
 
 def _drop_unused(
     memo: MutableMapping[str, Any] | None, renderer: Renderer, work: Sequence[Job]
 ) -> None:
-    """Keep the memo to exactly this build's entries: its pages, whole-site files and their
-    per-paper pieces."""
+    """Keep the memo to exactly this build's entries: its pages and whole-site files."""
     if memo is None:
         return
     used = {_memo_name(job) for job in work if job[0] not in _WHOLE_SITE_JOBS}
-    kinds = {job[0] for job in work}
-    for kind, pieces in _PIECES.items():
-        if kind in kinds:
-            used.add(f"whole\x00{kind}")
-            used.update(f"{pre}\x00{p.id}" for pre in pieces for p in renderer.index.catalog.papers)
+    used.update(f"whole\x00{job[0]}" for job in work if job[0] in _WHOLE_SITE_JOBS)
     for name in [k for k in memo if k not in used]:
         del memo[name]

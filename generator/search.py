@@ -30,25 +30,31 @@ fails and the previous site stays as it was; it never leaves a search box pointi
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import functools
+import gc
 import gzip
 import hashlib
 import html
 import importlib
 import json
 import os
+import pickle
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 import threading
 import time
+import traceback
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any, NoReturn, overload
 
 import cbor2
 
@@ -244,17 +250,19 @@ MEMORY_STAGE = Path("/dev/shm")
 STAGE_BYTES_PER_PAGE = 8192  # a record page takes one 4 KiB page of tmpfs; twice that, to spare
 
 
-def record_stage(pages: int, parts_at_once: int) -> Path | None:
-    """The memory-backed folder to stage ``parts_at_once`` parts of ``pages`` record pages
-    in, or None (no such folder, not writable, or too small: stage beside the site)."""
+def record_stage(pages: int, parts_at_once: int, root: Path | None = None) -> Path | None:
+    """The memory-backed folder (``root``, else MEMORY_STAGE) to stage ``parts_at_once``
+    parts of ``pages`` record pages in, or None (no such folder, not writable, or too small:
+    stage beside the site)."""
+    memory = MEMORY_STAGE if root is None else root
     try:
-        if not MEMORY_STAGE.is_dir() or not os.access(MEMORY_STAGE, os.W_OK | os.X_OK):
+        if not memory.is_dir() or not os.access(memory, os.W_OK | os.X_OK):
             return None
-        free = os.statvfs(MEMORY_STAGE)
+        free = os.statvfs(memory)
     except OSError:
         return None
     needed = pages * parts_at_once * STAGE_BYTES_PER_PAGE
-    return MEMORY_STAGE if free.f_bavail * free.f_frsize >= needed else None
+    return memory if free.f_bavail * free.f_frsize >= needed else None
 
 
 def _stage_records(stage: Path, records: Sequence[Doc]) -> None:
@@ -349,6 +357,7 @@ def run_pagefind(
     records: Sequence[Doc] | None = None,
     workers: int = 1,
     slots: threading.Semaphore | None = None,
+    memory_root: Path | None = None,
 ) -> int:
     """Index the written site into ``out/pagefind``; return the number of pages indexed.
 
@@ -363,7 +372,8 @@ def run_pagefind(
     Without either it indexes the whole site in one run. ``slots`` (a semaphore of
     ``workers`` permits) lets the caller allow more parts at once while it runs.
     ``records`` may be a ``DocFeed`` another thread is still filling: a part starts once its
-    documents are made.
+    documents are made. ``memory_root``: the memory-backed folder to stage record pages in
+    (default MEMORY_STAGE).
     """
     exe = pagefind_executable()
     shutil.rmtree(out / PAGEFIND_DIR, ignore_errors=True)
@@ -379,7 +389,7 @@ def run_pagefind(
         slots = threading.Semaphore(max(1, workers))
     # a thread more than Pagefind slots: the next part is staged while the others index
     threads = max(1, workers, MAX_PARALLEL_PARTS) + 1
-    memory = record_stage(min(step, total), threads) if records is not None else None
+    memory = record_stage(min(step, total), threads, memory_root) if records is not None else None
 
     def part(k: int) -> int:
         stage = out / f".pagefind-part-{k}"
@@ -508,6 +518,19 @@ def canonicalise_pagefind(bundle: Path) -> None:
     entry_path.write_text(text, encoding="utf-8")
 
 
+def _release_when(event: threading.Event | None, slots: threading.Semaphore, n: int) -> None:
+    """``slots.release(n)`` now, or once ``event`` is set (from a thread of its own)."""
+    if event is None or event.is_set():
+        slots.release(n)
+        return
+
+    def release() -> None:
+        event.wait()
+        slots.release(n)
+
+    threading.Thread(target=release, name="papersite-cores-free", daemon=True).start()
+
+
 def search_docs(catalog: Catalog) -> list[Doc]:
     """The documents both indexes hold (``catalog_docs`` with the pages' text helpers)."""
     from generator.latex import plain_text
@@ -571,7 +594,13 @@ def pagefind_workers(script_index_done: bool = False) -> int:
     return max(1, min(MAX_PARALLEL_PARTS, cores))
 
 
-def build_search_index(out: Path, catalog: Catalog, config: SiteConfig) -> SearchStats:
+def build_search_index(
+    out: Path,
+    catalog: Catalog,
+    config: SiteConfig,
+    memory_root: Path | None = None,
+    cores_free: threading.Event | None = None,
+) -> SearchStats:
     """Pagefind bundle(s), the script-loaded index and ``search-index/engine.js`` for the
     site written in ``out``.
 
@@ -582,6 +611,9 @@ def build_search_index(out: Path, catalog: Catalog, config: SiteConfig) -> Searc
     filters, sort and meta, titles and authors, without the abstracts, which are two thirds
     of its work (its bundle then serves ``?engine=pagefind`` and facets by title and author;
     every word of every page is searched by the script-loaded index).
+    ``memory_root``: where record pages are staged (``run_pagefind``). ``cores_free``: set
+    when no other work shares the cores; until then one Pagefind part runs at a time (the
+    render is using the other cores, and each part holds up to a part's peak memory).
     """
     engine = hosted_engine(len(catalog.papers))
     to_index = indexed_pages(catalog)
@@ -594,7 +626,9 @@ def build_search_index(out: Path, catalog: Catalog, config: SiteConfig) -> Searc
         try:
             if engine == "pagefind":
                 return run_pagefind(out, to_index, workers=pagefind_workers(), slots=slots)
-            return run_pagefind(out, records=feed, workers=pagefind_workers(), slots=slots)
+            return run_pagefind(
+                out, records=feed, workers=pagefind_workers(), slots=slots, memory_root=memory_root
+            )
         finally:
             pagefind_time.append(time.perf_counter() - started)
 
@@ -608,7 +642,8 @@ def build_search_index(out: Path, catalog: Catalog, config: SiteConfig) -> Searc
             raise SearchIndexError(f"could not write the file:// search index: {exc}") from exc
         offline_seconds = time.perf_counter() - t1
         if (spare := pagefind_workers(script_index_done=True) - pagefind_workers()) > 0:
-            slots.release(spare)  # the core the script-loaded index used can index a part now
+            # the core the script-loaded index used can index a part now (or once it is free)
+            _release_when(cores_free, slots, spare)
         pages = indexing.result() if indexing is not None else 0
     if not to_index:  # nothing to search (every record was in error, or no seeds): an empty index
         engine = "index"
@@ -629,3 +664,250 @@ def build_search_index(out: Path, catalog: Catalog, config: SiteConfig) -> Searc
         http_engine=engine,
         bundles=len(bundles),
     )
+
+
+# -- built beside the render ---------------------------------------------------------------
+
+
+def needs_pages(catalog: Catalog) -> bool:
+    """Whether the search index reads the written pages (Pagefind answers hosted search:
+    ``hosted_engine``); otherwise it is made from the catalog alone and can be built while
+    the pages are rendered (``start_search_index``)."""
+    pages = catalog_doc_count(catalog)  # as many as ``indexed_pages`` lists
+    return pages > 0 and hosted_engine(len(catalog.papers)) == "pagefind"
+
+
+class SearchJob:
+    """The search index of a site being built by a forked process (``start_search_index``)
+    into a folder of its own beside the site while this process renders the pages.
+
+    The process leads a process group of its own (it and its Pagefind runs are stopped
+    together by ``abort``), dies with this process (Linux), stages its record pages in a
+    memory-backed folder of its own, and sends back its ``SearchStats`` or its failure
+    through a pipe. It runs one Pagefind part at a time until ``render_done`` (the render
+    uses the other cores meanwhile). ``finish`` waits for it and moves what it wrote into
+    the staged site; ``abort`` stops it and removes both folders. Either leaves no process
+    and no file."""
+
+    def __init__(
+        self, pid: int, result: int, render: int, folder: Path, memory: Path | None
+    ) -> None:
+        self.folder = folder  # pagefind/ and search-index/ are written here
+        self.memory = memory
+        self._pid: int | None = pid
+        self._result: int | None = result  # read end of the pipe the process answers on
+        self._render: int | None = render  # closed when the render is done
+        self.seconds = 0.0  # the process's wall time, from fork to result (once finished)
+
+    def finish(self, staging: Path) -> SearchStats:
+        """Wait for the index, then move its folders into ``staging`` (the new site);
+        ``SearchIndexError`` if it failed (and nothing is left behind)."""
+        try:
+            payload = self._receive()
+            status = self._reap()
+            if not payload:
+                raise SearchIndexError(
+                    f"the search index process ended without a result ({_exit_text(status)})"
+                )
+            kind, value, self.seconds = pickle.loads(payload)
+            if kind == "failed":
+                raise SearchIndexError(value)
+            if kind != "ok":  # a bug: its traceback, as the build would show it in-process
+                raise RuntimeError(f"the search index process failed:\n{value}")
+            for name in sorted(os.listdir(self.folder)):
+                os.rename(self.folder / name, staging / name)
+        except OSError as exc:
+            self.abort()
+            raise SearchIndexError(f"could not move the search index in place: {exc}") from exc
+        except BaseException:
+            self.abort()
+            raise
+        self._remove_folders()
+        stats: SearchStats = value
+        return stats
+
+    def render_done(self) -> None:
+        """The render has ended: the process may use every core (``build_search_index``)."""
+        fd, self._render = self._render, None
+        if fd is not None:
+            os.close(fd)
+
+    def abort(self) -> None:
+        """Stop the process and its Pagefind runs (if still running) and remove its folders."""
+        pid, self._pid = self._pid, None
+        if pid is not None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)  # not yet in its own group
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
+        self._close()
+        self._remove_folders()
+
+    def _receive(self) -> bytes:
+        assert self._result is not None
+        chunks: list[bytes] = []
+        while chunk := os.read(self._result, 1 << 16):
+            chunks.append(chunk)
+        self._close()
+        return b"".join(chunks)
+
+    def _reap(self) -> int:
+        pid, self._pid = self._pid, None
+        assert pid is not None
+        _, status = os.waitpid(pid, 0)
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pid, signal.SIGKILL)  # a Pagefind run it left (it never should)
+        return status
+
+    def _close(self) -> None:
+        self.render_done()
+        fd, self._result = self._result, None
+        if fd is not None:
+            os.close(fd)
+
+    def _remove_folders(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+        if self.memory is not None:
+            shutil.rmtree(self.memory, ignore_errors=True)
+
+
+def _exit_text(status: int) -> str:
+    if os.WIFSIGNALED(status):
+        return f"killed by signal {os.WTERMSIG(status)}"
+    return f"exit status {os.waitstatus_to_exitcode(status)}"
+
+
+def start_search_index(out: Path, catalog: Catalog, config: SiteConfig) -> SearchJob | None:
+    """Start building the search index of the site for ``out`` in a forked process, into a
+    folder beside ``out`` (``SearchJob``), when it does not read the written pages
+    (``needs_pages``); else, or where processes cannot be forked, None (the caller builds it
+    over the written site with ``build_search_index``). Raises ``SearchIndexError`` at once
+    if Pagefind is missing."""
+    if needs_pages(catalog) or not hasattr(os, "fork"):
+        return None
+    if catalog_doc_count(catalog):
+        pagefind_executable()  # fail now, not after the render
+    out = Path(os.path.abspath(out))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    # named like the render's staging folder: a build killed outright leaves only that kind
+    folder = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-search-", dir=out.parent))
+    memory: Path | None = None
+    try:
+        if record_stage(1, 1) is not None:
+            prefix = f"papersite-search-{os.getpid()}-"  # the build's: whose leftover it is
+            memory = Path(tempfile.mkdtemp(prefix=prefix, dir=MEMORY_STAGE))
+        result, answer = os.pipe()
+        render_ended, render = os.pipe()
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        if memory is not None:
+            shutil.rmtree(memory, ignore_errors=True)
+        raise
+    parent = os.getpid()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns
+        os.close(result)
+        os.close(render)
+        _search_child(answer, render_ended, parent, folder, memory, catalog, config)
+    os.close(answer)
+    os.close(render_ended)
+    job = SearchJob(pid, result, render, folder, memory)
+    try:
+        os.setpgid(pid, pid)  # as the child does: whichever runs first
+    except PermissionError:
+        pass  # the child has already called exec or setsid (it does neither), or is gone
+    except ProcessLookupError:
+        pass  # it has already ended: finish reports how
+    except BaseException:
+        job.abort()
+        raise
+    return job
+
+
+PR_SET_PDEATHSIG = 1  # prctl(2): the signal this process gets when its parent ends
+
+
+def _search_child(
+    answer: int,
+    render_ended: int,
+    parent: int,
+    folder: Path,
+    memory: Path | None,
+    catalog: Catalog,
+    config: SiteConfig,
+) -> NoReturn:
+    """The forked search process: build, send the result (``SearchJob.finish``), exit."""
+    started = time.perf_counter()
+    try:
+        reply: tuple[str, Any]
+        try:
+            gc.freeze()  # the inherited catalog: never walked by this process's collections
+            os.setpgid(0, 0)
+            _end_with(parent, folder, memory)
+            devnull = os.open(os.devnull, os.O_RDONLY)
+            os.dup2(devnull, 0)  # a background process group must not read the terminal
+            os.close(devnull)
+            cores_free = threading.Event()
+            threading.Thread(
+                target=_set_at_end, args=(render_ended, cores_free), daemon=True
+            ).start()
+            stats = build_search_index(folder, catalog, config, memory, cores_free)
+            reply = ("ok", stats)
+        except (OSError, BuildError) as exc:
+            reply = ("failed", str(exc))
+        except BaseException:  # noqa: BLE001 - a bug: sent back as its traceback
+            reply = ("bug", traceback.format_exc())
+        write_all(answer, pickle.dumps((*reply, time.perf_counter() - started)))
+    finally:
+        os._exit(0)
+
+
+def _set_at_end(fd: int, event: threading.Event) -> None:
+    """Set ``event`` when the pipe ``fd`` is closed at its other end (``render_done``)."""
+    try:
+        with contextlib.suppress(OSError):
+            while os.read(fd, 1024):
+                pass
+    finally:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+        event.set()
+
+
+def _end_with(parent: int, folder: Path, memory: Path | None) -> None:
+    """Have this process sent SIGTERM when ``parent`` ends (Linux), and then (or on any
+    SIGTERM) stop its Pagefind runs, remove its folders and exit; at once if it has ended."""
+
+    def end(signum: int = 0, frame: object = None) -> NoReturn:
+        _kill_children()
+        shutil.rmtree(folder, ignore_errors=True)
+        if memory is not None:
+            shutil.rmtree(memory, ignore_errors=True)
+        os.killpg(0, signal.SIGKILL)  # this process and a Pagefind run started meanwhile
+        os._exit(1)
+
+    signal.signal(signal.SIGTERM, end)
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    if os.getppid() != parent:
+        end()
+
+
+def _kill_children() -> None:
+    """SIGKILL every child process of this one (its Pagefind runs)."""
+    me = os.getpid()
+    try:
+        pids = [int(name) for name in os.listdir("/proc") if name.isdigit()]
+    except OSError:
+        return
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
+                stat = fh.read()
+            if int(stat[stat.rindex(")") + 2 :].split()[1]) == me:
+                os.kill(pid, signal.SIGKILL)
+        except (OSError, ValueError, IndexError):
+            continue

@@ -20,6 +20,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import html
 import itertools
 import json
@@ -373,7 +374,12 @@ def serve(args: argparse.Namespace) -> int:
     def build_once() -> tuple[bool, str | None]:
         _forget_templates()
         progress = Progress(mode_from_flags(options.quiet, options.verbose))
-        result = run_build(options, progress)
+        try:
+            result = run_build(options, progress)
+        finally:
+            # what the build left out of collections (build.collector_paused) is collected
+            # as usual again between rebuilds
+            gc.unfreeze()
         report(result, options, progress)
         if not result.ok:
             errors = [str(d) for d in result.diagnostics if d.severity == "error"]

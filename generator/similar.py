@@ -11,9 +11,11 @@ different researchers must not make an astronomy paper "similar" to a language-m
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import math
 import multiprocessing as mp
+import pickle
 from array import array
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -27,7 +29,14 @@ from sparse_dot_topn import sp_matmul_topn  # type: ignore[import-untyped]
 from generator.model import Paper
 from generator.people import name_key
 from generator.phrases import TERMS, similarity_terms
-from generator.topics import Memo, entry_terms, memo_entry, paper_text
+from generator.topics import (
+    MEMO_VERSION,
+    Memo,
+    counted_terms,
+    entry_terms,
+    memo_entry,
+    paper_text,
+)
 
 K1 = 1.2
 B = 0.75
@@ -67,39 +76,45 @@ def paper_vectors(
     ``own_terms_count``: a paper's terms used by no other paper count in its length, so two
     papers sharing two common words and nothing else are not alike. ``memo``: as for
     ``find_similar``."""
-    indptr = array("q", [0])
-    indices = array("i")
-    data = array("i")
-    known = TERMS.texts
-    for p in papers:
-        text = paper_text(p)
-        found = known.get(text)
-        if found is not None:
-            ids, counts = found
-        elif memo is not None:
-            ids, counts = TERMS.store(*text, *entry_terms(memo_entry(*text, memo)))
-        else:
-            ids, counts = TERMS.terms(*text)
-        indices.extend(ids)
-        data.extend(counts)
-        for t in paper_topics.get(p.id, ()):
-            indices.append(TERMS.term_id("\x00" + t))
-            data.append(TOPIC_TERM_WEIGHT)
-        indptr.append(len(indices))
-    # Columns numbered in order of first use, as a vocabulary built for these papers would.
-    global_ids = np.frombuffer(indices, dtype=np.int32) if indices else np.zeros(0, np.int32)
-    local, vocab_size = _first_use_numbers(global_ids)
+    texts = [paper_text(p) for p in papers]
     n_docs = len(papers)
-    tf = sp.csr_matrix(
-        (
-            np.frombuffer(data, dtype=np.int32).astype(np.float64)
-            if data
-            else np.zeros(0, np.float64),
-            local,
-            np.frombuffer(indptr, dtype=np.int64),
-        ),
-        shape=(n_docs, max(1, vocab_size)),
+    counted = counted_terms(texts)  # counted for the topics of these papers: read whole
+    if counted is not None:
+        from_text = counted.lengths.astype(np.int64)
+        term_ids, term_counts = counted.ids, counted.counts
+    else:
+        known = TERMS.texts
+        text_ids: list[array[int]] = []
+        text_counts: list[array[int]] = []
+        for text in texts:
+            found = known.get(text)
+            if found is not None:
+                ids, counts = found
+            elif memo is not None:
+                ids, counts = TERMS.store(*text, *entry_terms(memo_entry(*text, memo)))
+            else:
+                ids, counts = TERMS.terms(*text)
+            text_ids.append(ids)
+            text_counts.append(counts)
+        from_text = np.fromiter(map(len, text_ids), dtype=np.int64, count=n_docs)
+        term_ids, term_counts = _ints(text_ids), _ints(text_counts)
+    # Each paper's terms: its text's, then its topics' (numbered in order of first use).
+    per_paper = [paper_topics.get(p.id, ()) for p in papers]
+    topics = list(itertools.chain.from_iterable(per_paper))
+    topic_id = {t: TERMS.term_id("\x00" + t) for t in dict.fromkeys(topics)}
+    from_topics = np.fromiter(map(len, per_paper), dtype=np.int64, count=n_docs)
+    indptr = np.concatenate(([0], np.cumsum(from_text + from_topics))).astype(np.int64)
+    global_ids = np.zeros(int(indptr[-1]), dtype=np.int32)
+    data = np.full(int(indptr[-1]), TOPIC_TERM_WEIGHT, dtype=np.float64)
+    at_text = _spread(indptr[:-1], from_text)
+    global_ids[at_text] = term_ids
+    data[at_text] = term_counts
+    global_ids[_spread(indptr[:-1] + from_text, from_topics)] = np.fromiter(
+        map(topic_id.__getitem__, topics), dtype=np.int32, count=len(topics)
     )
+    # Columns numbered in order of first use, as a vocabulary built for these papers would.
+    local, vocab_size = _first_use_numbers(global_ids)
+    tf = sp.csr_matrix((data, local, indptr), shape=(n_docs, max(1, vocab_size)))
     df = np.bincount(tf.indices, minlength=tf.shape[1]).astype(np.float64)
     idf = np.log((n_docs - df + 0.5) / (df + 0.5) + 1.0)
     lengths = np.diff(tf.indptr).astype(np.float64)
@@ -114,6 +129,19 @@ def paper_vectors(
     norms = full if own_terms_count else np.sqrt(np.asarray(tf.multiply(tf).sum(axis=1)).ravel())
     norms[norms == 0] = 1.0
     return sp.csr_matrix(sp.diags(1.0 / norms) @ tf)
+
+
+def _spread(starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """The positions ``starts[i] + j`` for ``j < sizes[i]``, row after row."""
+    total = int(sizes.sum())
+    first = np.cumsum(sizes) - sizes
+    return np.repeat(starts - first, sizes) + np.arange(total, dtype=np.int64)
+
+
+def _ints(arrays: Sequence[array[int]]) -> np.ndarray:
+    """Arrays of "i" joined, as int32."""
+    joined = b"".join(arrays)
+    return np.frombuffer(joined, dtype=np.int32) if joined else np.zeros(0, np.int32)
 
 
 def _first_use_numbers(ids: np.ndarray) -> tuple[np.ndarray, int]:
@@ -132,8 +160,9 @@ def _first_use_numbers(ids: np.ndarray) -> tuple[np.ndarray, int]:
 def _top_per_row(m: sp.csr_matrix, k: int) -> sp.csr_matrix:
     """Keep the k largest entries of each row (of equal values, the first stored).
 
-    A row longer than k finds its k-th largest value (``np.partition``); it keeps the
-    entries above it and, in stored order, as many equal to it as there is room for."""
+    A row longer than k finds its k-th largest value (``np.partition``, the rows of one
+    length at once); it keeps the entries above it and, in stored order, as many equal to
+    it as there is room for."""
     m = sp.csr_matrix(m)
     counts = np.diff(m.indptr)
     if counts.size == 0 or counts.max(initial=0) <= k:
@@ -141,10 +170,11 @@ def _top_per_row(m: sp.csr_matrix, k: int) -> sp.csr_matrix:
     data = m.data
     rows = np.repeat(np.arange(m.shape[0]), counts)
     cut = np.full(m.shape[0], -np.inf)
-    starts = m.indptr[:-1].tolist()
-    for row in np.flatnonzero(counts > k).tolist():
-        s = starts[row]
-        cut[row] = -np.partition(-data[s : s + counts[row]], k - 1)[k - 1]
+    long = np.flatnonzero(counts > k)
+    for size in np.unique(counts[long]).tolist():
+        same = long[counts[long] == size]
+        values = data[m.indptr[same][:, None] + np.arange(size)]
+        cut[same] = -np.partition(-values, k - 1, axis=1)[:, k - 1]
     row_cut = cut[rows]
     above = data > row_cut
     equal = data == row_cut
@@ -329,6 +359,14 @@ def _people_shared() -> sp.csr_matrix:
     return _people_of(_PEOPLE_OF[-1])
 
 
+def _people_key(papers: Sequence[Paper]) -> str:
+    """Memo key of the people matrix: a hash of every paper's authors, in order (all that
+    ``_people_of`` reads)."""
+    h = hashlib.blake2b(digest_size=16, person=b"papersite-people")
+    h.update(pickle.dumps([p.authors for p in papers], protocol=5))
+    return f"{MEMO_VERSION}:people:{len(papers)}:{h.hexdigest()}"
+
+
 def _id_rank(ids: list[str]) -> np.ndarray:
     rank = np.empty(len(ids), dtype=np.int64)
     rank[sorted(range(len(ids)), key=ids.__getitem__)] = np.arange(len(ids))
@@ -350,14 +388,19 @@ def find_similar(
     ``workers`` > 1 ranks blocks of rows in that many forked processes (same result; each
     row's candidates are scored independently of the others). ``memo``: the mapping given
     to ``assign_topics`` (same keys and entries); a paper's terms come from it when this
-    process has not counted them yet, and are added to it when missing."""
+    process has not counted them yet, and are added to it when missing; the people matrix
+    is kept in it too, under a hash of every paper's authors."""
     n = len(papers)
     out: dict[str, tuple[tuple[str, float], ...]] = {p.id: () for p in papers}
     if n < 2:
         return out
     fork = "fork" in mp.get_all_start_methods()
     helper: Any = None
-    if workers > 1 and n >= PARALLEL_PEOPLE and fork:
+    # The people matrix of the last build, when every paper's authors are the same.
+    people_key = _people_key(papers) if memo is not None else ""
+    stored = memo.get(people_key) if memo is not None else None
+    known_people = stored if isinstance(stored, sp.csr_matrix) else None
+    if known_people is None and workers > 1 and n >= PARALLEL_PEOPLE and fork:
         # The people matrix is made in a forked process while this one makes the vectors.
         _PEOPLE_OF.append(papers)
         helper = mp.get_context("fork").Pool(1)
@@ -365,7 +408,12 @@ def find_similar(
         pending = helper.apply_async(_people_shared) if helper is not None else None
         x = paper_vectors(papers, paper_topics, memo=memo)
         index = _pruned_index(x, POSTINGS_PER_TERM)
-        people = pending.get() if pending is not None else _people_of(papers)
+        if known_people is not None:
+            people = known_people
+        else:
+            people = pending.get() if pending is not None else _people_of(papers)
+            if memo is not None:
+                memo[people_key] = people
     finally:
         if helper is not None:
             helper.terminate()

@@ -267,47 +267,39 @@ class _Block:
 
 
 def _block_of_entries(entries: Sequence[_Entry]) -> _Block:
-    """The block of texts from their entries (from a memo, or counted to be noted in one)."""
-    numbers: defaultdict[str, int] = defaultdict(itertools.count().__next__)
-    ids, lengths, counts, title_ids = array("i"), array("i"), array("i"), array("i")
-    sim_ids, sim_lengths, sim_counts = array("i"), array("i"), array("i")
-    definitions: Counter[tuple[str, str]] = Counter()
-    capitals: Counter[str] = Counter()
-    ics: set[str] = set()
-    for entry in entries:
-        mine = array("i", map(numbers.__getitem__, entry[0].split("\n") if entry[0] else []))
-        ids.extend(mine)
-        lengths.append(len(mine))
-        counts.frombytes(entry[1])
-        if entry[2]:
-            title_ids.extend([mine[i] for i in _array_of(entry[2])])
-        sim_pos = _array_of(entry[3])
-        sim_ids.extend([mine[i] for i in sim_pos])
-        sim_lengths.append(len(sim_pos))
-        sim_counts.frombytes(entry[4])
-        definitions.update(entry[6])
-        capitals.update(entry[7])
-        ics.update(entry[8])
+    """The block of texts from their entries (from a memo, or counted to be noted in one),
+    all entries at once: their keys joined and numbered in order of first use, their
+    positions moved by where each entry's keys begin."""
+    joined = [entry[0] for entry in entries if entry[0]]
+    keys = "\n".join(joined).split("\n") if joined else []
+    distinct = list(dict.fromkeys(keys))
+    number = dict(zip(distinct, range(len(distinct)), strict=True))
+    ids = np.fromiter(map(number.__getitem__, keys), dtype=np.int32, count=len(keys))
+    # per entry: how many keys (one count each), title keys, similarity terms
+    sizes = np.array([len(entry[1]) >> 2 for entry in entries], dtype=np.int64)
+    offsets = np.cumsum(sizes) - sizes
+
+    def moved(data: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
+        lengths = np.array([len(d) >> 2 for d in data], dtype=np.int64)
+        return ids[_ints(data) + np.repeat(offsets, lengths)], lengths
+
+    title_ids, _ = moved([entry[2] or b"" for entry in entries])
+    sim_ids, sim_lengths = moved([entry[3] for entry in entries])
+    chain = itertools.chain.from_iterable
     return _Block(
-        "\n".join(numbers),
+        "\n".join(distinct),
         ids.tobytes(),
-        lengths.tobytes(),
-        counts.tobytes(),
+        sizes.astype(np.int32).tobytes(),
+        b"".join([entry[1] for entry in entries]),
         title_ids.tobytes(),
         sim_ids.tobytes(),
-        sim_lengths.tobytes(),
-        sim_counts.tobytes(),
+        sim_lengths.astype(np.int32).tobytes(),
+        b"".join([entry[4] for entry in entries]),
         tuple(entry[5] for entry in entries),
-        dict(definitions),
-        dict(capitals),
-        frozenset(ics),
+        dict(Counter(chain(entry[6] for entry in entries))),
+        dict(Counter(chain(entry[7] for entry in entries))),
+        frozenset(chain(entry[8] for entry in entries)),
     )
-
-
-def _array_of(data: bytes) -> array[int]:
-    out = array("i")
-    out.frombytes(data)
-    return out
 
 
 def _block_of_texts(texts: Sequence[tuple[str, str]]) -> _Block:
@@ -413,7 +405,7 @@ def _count_texts(
 
 
 _COUNT_TEXTS: list[list[tuple[str, str]]] = []  # set before forking; read by _count_shared
-COUNT_BLOCK = 2000
+COUNT_BLOCK = 500  # texts per block on average: a changed text recounts its block from entries
 
 
 def _count_shared(task: tuple[list[int], bool, bool]) -> _Counted:
@@ -540,6 +532,27 @@ def _number(keys: list[str], vocab: dict[str, int], names: list[str] | None = No
     return np.fromiter(map(vocab.__getitem__, keys), dtype=np.int32, count=len(keys))
 
 
+@dataclass(frozen=True, eq=False)
+class SimilarityTerms:
+    """The similarity terms of texts as counted (ids of ``TERMS``' vocabulary, and their
+    counts), texts in order: each text's ``lengths[i]`` terms follow the texts before it."""
+
+    texts: list[tuple[str, str]]
+    lengths: np.ndarray  # per text, how many terms (int32)
+    ids: np.ndarray  # int32
+    counts: np.ndarray  # int32
+
+
+_COUNTED: list[SimilarityTerms] = []  # what the last ``_count`` of this process noted
+
+
+def counted_terms(texts: Sequence[tuple[str, str]]) -> SimilarityTerms | None:
+    """The similarity terms of exactly these texts, in this order, when the last count of
+    topics in this process was of them (similar papers then read them whole)."""
+    found = _COUNTED[-1] if _COUNTED else None
+    return found if found is not None and found.texts == texts else None
+
+
 def _count(papers: Sequence[Paper], workers: int = 1, memo: Memo | None = None) -> _Stats:
     # key -> vocabulary id: a new key is numbered next when first looked up
     vocab: defaultdict[str, int] = defaultdict(itertools.count().__next__)
@@ -555,6 +568,9 @@ def _count(papers: Sequence[Paper], workers: int = 1, memo: Memo | None = None) 
     all_title_ids: list[np.ndarray] = []
     names: list[str] = []  # vocabulary id -> key
     term_of = np.zeros(0, dtype=np.int32)  # vocabulary id -> term cache id, -1 unknown yet
+    sim_ids: list[np.ndarray] = []
+    sim_counts: list[np.ndarray] = []
+    sim_lengths: list[np.ndarray] = []
     done = 0
     for block in _all_blocks(texts, workers, memo):
         # Keys to vocabulary ids, numbered in order of first use: the block's distinct keys
@@ -575,24 +591,19 @@ def _count(papers: Sequence[Paper], workers: int = 1, memo: Memo | None = None) 
         sim_vocab = to_vocab[_ints([block.sim_ids])]
         unmapped = np.unique(sim_vocab[term_of[sim_vocab] < 0])
         term_of[unmapped] = _number([names[i] for i in unmapped.tolist()], TERMS.vocab)
-        term_bytes = term_of[sim_vocab].tobytes()
-        count_bytes = block.sim_counts
-        ends = np.cumsum(_ints([block.sim_lengths]), dtype=np.int64) * 4
-        block_texts = texts[done : done + len(block.lone)]
-        start = 0
-        for (title, abstract), end in zip(block_texts, ends.tolist(), strict=True):
-            TERMS.store_ids(
-                title,
-                abstract,
-                array("i", term_bytes[start:end]),
-                array("i", count_bytes[start:end]),
-            )
-            start = end
-        _LONE.update(zip(block_texts, block.lone, strict=True))
+        sim_ids.append(term_of[sim_vocab])
+        sim_counts.append(_ints([block.sim_counts]))
+        sim_lengths.append(_ints([block.sim_lengths]))
+        _LONE.update(zip(texts[done : done + len(block.lone)], block.lone, strict=True))
         definitions.update(block.definitions)
         capitals.update(block.capitals)
         ics.update(block.ics)
         done += len(block.lone)
+    joined = (
+        np.concatenate(part) if part else np.zeros(0, np.int32)
+        for part in (sim_lengths, sim_ids, sim_counts)
+    )
+    _COUNTED[:] = [SimilarityTerms(texts, *joined)]
     indices = np.concatenate(all_ids) if all_ids else np.zeros(0, np.int32)
     data = np.concatenate(all_counts) if all_counts else np.zeros(0, np.float32)
     indptr = np.cumsum(np.concatenate(all_lengths))
@@ -824,41 +835,134 @@ def _absorb(stats: _Stats, absorbed: Mapping[int, int]) -> sp.csr_matrix:
 
 
 @dataclass(frozen=True)
-class _Picking:
-    """What choosing a paper's topics reads (shared with forked workers, never pickled)."""
+class _Choosing:
+    """What choosing papers' topics reads: the (paper, candidate topic) pairs as arrays, each
+    paper's pairs at ``[bounds[row]:bounds[row + 1]]`` in both of its orders."""
 
-    # Per paper, its candidate columns (paper ``row``'s: ``[bounds[row]:bounds[row + 1]]``)
-    by_score: list[int]  # by how good a topic each is overall
-    ranked: list[int]  # by weight in the paper
-    bounds: list[int]
-    parts: dict[int, frozenset[str]]  # column -> its content words
-    room: Sequence[int]  # per paper, how many topics it can take
+    cols: np.ndarray  # local column -> topic column
+    by_score: np.ndarray  # per pair, its local column; each paper's by how good a topic overall
+    ranked: np.ndarray  # each paper's pairs by weight in the paper, as positions in by_score
+    bounds: np.ndarray  # paper row -> where its pairs begin (and, at row + 1, end)
+    masks: np.ndarray  # per pair of by_score, its topic's content words as bits (uint64 rows)
+    wide: np.ndarray  # per paper: too many words among its candidates for ``WORD_BITS``
+    parts: list[frozenset[str]]  # local column -> its content words
+    room: np.ndarray  # per paper, how many topics it can take
 
 
-def _pick(job: _Picking, active: AbstractSet[int], row: int) -> list[int]:
-    """The topic columns a paper gets, of the ``active`` ones.
+WORD_BITS = 256  # at most this many of a paper's words numbered within it, as bits
+WORD_ROWS = 16384  # papers whose words are numbered at once
 
-    Of two topics sharing a word, the paper keeps the one that is better overall, so
-    nested topics do not split their papers between them."""
-    parts = job.parts
+
+def _word_bits(
+    rows: np.ndarray, local: np.ndarray, parts: Sequence[frozenset[str]], n_papers: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per (paper, candidate) pair (pairs in paper order), its topic's content words as
+    bits: each paper's words (of all its candidates) numbered 0, 1, ... in one order, a
+    word's bit its number, in as many uint64 as the paper with the most words needs (at
+    most ``WORD_BITS`` bits). And per paper, whether it has more words than that (its pairs'
+    bits are then not used). Made for ``WORD_ROWS`` papers at a time (bounded memory)."""
+    number: dict[str, int] = {}
+    col_words = [[number.setdefault(w, len(number)) for w in sorted(p)] for p in parts]
+    sizes = np.fromiter(map(len, col_words), dtype=np.int64, count=len(col_words))
+    flat = np.fromiter(itertools.chain.from_iterable(col_words), dtype=np.int64)
+    starts = np.cumsum(sizes) - sizes
+    width = max(1, len(number))
+    wide = np.zeros(n_papers, dtype=bool)
+    parts_of: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]] = []
+    most = 0
+    cuts = np.searchsorted(rows, np.arange(0, n_papers + WORD_ROWS, WORD_ROWS)).tolist()
+    for lo, hi in itertools.pairwise(cuts):
+        if lo == hi:
+            continue
+        per = sizes[local[lo:hi]]  # words of each pair
+        pair = np.repeat(np.arange(hi - lo, dtype=np.int64), per)
+        within = np.arange(len(pair), dtype=np.int64) - np.repeat(np.cumsum(per) - per, per)
+        word = flat[starts[local[lo:hi]][pair] + within]
+        codes, inverse = np.unique(rows[lo:hi][pair] * width + word, return_inverse=True)
+        del within, word
+        code_row = codes // width
+        bit = np.arange(len(codes), dtype=np.int64) - np.searchsorted(code_row, code_row)
+        wide[code_row[bit >= WORD_BITS]] = True
+        most = max(most, int(bit.max(initial=0)) + 1)
+        pair_bit = bit[inverse]
+        fits = pair_bit < WORD_BITS
+        kept = pair_bit[fits]
+        parts_of.append(
+            (
+                lo,
+                pair[fits].astype(np.int32),
+                (kept // 64).astype(np.uint8),
+                (kept % 64).astype(np.uint8),
+            )
+        )
+    words = min(max(1, -(-most // 64)), WORD_BITS // 64)
+    masks = np.zeros((len(local), words), dtype=np.uint64)
+    for lo, pair, word_of, bit_of in parts_of:
+        np.bitwise_or.at(
+            masks,
+            (pair.astype(np.int64) + lo, word_of),
+            np.left_shift(np.uint64(1), bit_of.astype(np.uint64)),
+        )
+    return masks, wide
+
+
+def _pick_rows(job: _Choosing, active: np.ndarray, rows: np.ndarray) -> list[list[int]]:
+    """The topic columns each paper of ``rows`` gets, of the ``active`` ones (a bool per
+    local column).
+
+    Of two topics sharing a word, a paper keeps the one that is better overall, so nested
+    topics do not split their papers between them: going down its candidates by score, it
+    allows each whose words none allowed before it has; then its allowed topics by weight
+    in the paper, as many as it has room for. All papers go down their candidates together,
+    one place at a time, their words used so far as bits."""
+    wide = job.wide[rows]
+    out: list[list[int]] = [[] for _ in range(len(rows))]
+    for i in np.flatnonzero(wide).tolist():
+        out[i] = _pick_wide(job, active, int(rows[i]))
+    narrow = rows[~wide]
+    begin = job.bounds[narrow]
+    sizes = job.bounds[narrow + 1] - begin
+    allowed = np.zeros(len(job.by_score), dtype=bool)
+    longest = np.argsort(-sizes, kind="stable")  # papers with more than j pairs: a prefix
+    first, size = begin[longest], sizes[longest]
+    used = np.zeros((len(narrow), job.masks.shape[1]), dtype=np.uint64)
+    depth = int(size[0]) if len(size) else 0
+    still = np.searchsorted(-size, -np.arange(depth), side="left").tolist()
+    for j, k in enumerate(still):
+        at = first[:k] + j
+        bits = job.masks[at]
+        ok = active[job.by_score[at]] & ~(used[:k] & bits).any(axis=1)
+        used[:k] |= np.where(ok[:, None], bits, np.uint64(0))
+        allowed[at] = ok
+    # Each paper's allowed topics by weight in the paper, at most its room.
+    total = int(sizes.sum())
+    paper = np.repeat(np.arange(len(narrow), dtype=np.int64), sizes)
+    offsets = np.cumsum(sizes) - sizes
+    at = job.ranked[np.repeat(begin, sizes) + np.arange(total, dtype=np.int64) - offsets[paper]]
+    ok = allowed[at]
+    seen = np.cumsum(ok)
+    before = np.concatenate(([0], seen))[offsets]  # allowed ones of the papers before
+    keep = ok & (seen - before[paper] <= job.room[narrow][paper])
+    kept = job.cols[job.by_score[at[keep]]].tolist()
+    ends = np.cumsum(np.bincount(paper[keep], minlength=len(narrow))).tolist()
+    start = 0
+    for i, end in zip(np.flatnonzero(~wide).tolist(), ends, strict=True):
+        out[i] = kept[start:end]
+        start = end
+    return out
+
+
+def _pick_wide(job: _Choosing, active: np.ndarray, row: int) -> list[int]:
+    """``_pick_rows`` of one paper, with its words as sets (a paper with many words)."""
+    lo, hi = int(job.bounds[row]), int(job.bounds[row + 1])
     allowed: set[int] = set()
     used: set[str] = set()
-    start, end = job.bounds[row], job.bounds[row + 1]
-    for col in job.by_score[start:end]:
-        if col in active and parts[col].isdisjoint(used):
+    for col in job.by_score[lo:hi].tolist():
+        if active[col] and job.parts[col].isdisjoint(used):
             allowed.add(col)
-            used |= parts[col]
-    return [c for c in job.ranked[start:end] if c in allowed][: job.room[row]]
-
-
-_PICKING: list[_Picking] = []  # set before forking workers; read by _picks_shared
-PARALLEL_PICKS = 20_000  # papers choosing at once worth forked workers
-
-
-def _picks_shared(task: tuple[Sequence[int], frozenset[int]]) -> list[list[int]]:
-    rows, active = task
-    job = _PICKING[-1]
-    return [_pick(job, active, row) for row in rows]
+            used |= job.parts[col]
+    ranked = job.by_score[job.ranked[lo:hi]].tolist()
+    return [int(job.cols[c]) for c in ranked if c in allowed][: int(job.room[row])]
 
 
 def _order_in_rows(rows: np.ndarray, first: np.ndarray, then: np.ndarray, span: int) -> np.ndarray:
@@ -879,76 +983,62 @@ def _assign(
     scores: dict[int, float],
     n_papers: int,
     room: Sequence[int],
-    workers: int = 1,
 ) -> list[list[int]]:
-    """Per paper, the topic columns it gets (best first). ``workers`` > 1: papers choose
-    in that many forked processes when there are many (same result: each paper's choice
-    depends only on which topics are still active)."""
+    """Per paper, the topic columns it gets (best first): each paper chooses
+    (``_pick_rows``); then, while some topic has fewer than two papers, the emptiest are
+    dropped and the papers that had one among their candidates choose again."""
     cols = np.array(sorted(scores), dtype=np.int64)
     if len(cols) == 0:
         return [[] for _ in range(n_papers)]
     sub = counts[:, cols].tocsr()
     score_arr = np.array([scores[c] for c in cols.tolist()], dtype=np.float64)
-    parts = {int(c): _content_parts(stats.keys[int(c)], stats) for c in cols}
+    parts = [_content_parts(stats.keys[c], stats) for c in cols.tolist()]
     # Each paper's candidate topics, by weight in the paper, then column...
     rows = np.repeat(np.arange(n_papers, dtype=np.int64), np.diff(sub.indptr))
     local = sub.indices.astype(np.int64)
     weight = (1.0 + 0.5 * np.log(np.maximum(sub.data, 1.0))) * score_arr[local]
-    ranked = cols[
-        local[_order_in_rows(rows, np.unique(-weight, return_inverse=True)[1], local, len(cols))]
-    ].tolist()
+    by_weight = _order_in_rows(rows, np.unique(-weight, return_inverse=True)[1], local, len(cols))
     # ... and by how good a topic each is overall (score, then column).
-    order = sorted(scores, key=lambda c: (-scores[c], c))
-    place = np.zeros(int(cols.max()) + 1, dtype=np.int64)
+    order = sorted(range(len(cols)), key=lambda i: (-score_arr[i], i))
+    place = np.zeros(len(cols), dtype=np.int64)
     place[order] = np.arange(len(order))
-    by_score = cols[
-        local[_order_in_rows(rows, place[cols[local]], np.zeros_like(local), 1)]
-    ].tolist()
-    bounds = sub.indptr.tolist()
+    by_score = _order_in_rows(rows, place[local], np.zeros_like(local), 1)
+    position = np.empty(len(by_score), dtype=np.int64)  # pair -> its place in by_score
+    position[by_score] = np.arange(len(by_score))
+    masks, wide = _word_bits(rows, local[by_score], parts, n_papers)
+    job = _Choosing(
+        cols=cols,
+        by_score=local[by_score],
+        ranked=position[by_weight],
+        bounds=sub.indptr.astype(np.int64),
+        masks=masks,
+        wide=wide,
+        parts=parts,
+        room=np.asarray(room, dtype=np.int64),
+    )
     # column -> the rows it is a candidate of, ascending: holders.indices[start:end]
     holders = sub.tocsc()
-    starts = holders.indptr.tolist()
-    spans = {c: (starts[i], starts[i + 1]) for i, c in enumerate(cols.tolist())}
-    active = set(scores)
-    job = _Picking(by_score, ranked, bounds, parts, room)
-    pool: Any = None
-    if workers > 1 and n_papers >= PARALLEL_PICKS and "fork" in mp.get_all_start_methods():
-        _PICKING.append(job)
-        pool = mp.get_context("fork").Pool(workers)
-
-    def picks(rows: Sequence[int]) -> list[list[int]]:
-        if pool is None or len(rows) < PARALLEL_PICKS:
-            return [_pick(job, active, row) for row in rows]
-        size = -(-len(rows) // workers)
-        frozen = frozenset(active)
-        tasks = [(rows[i : i + size], frozen) for i in range(0, len(rows), size)]
-        return list(itertools.chain.from_iterable(pool.map(_picks_shared, tasks)))
-
-    try:
-        chosen = picks(range(n_papers))
-        load: Counter[int] = Counter(itertools.chain.from_iterable(chosen))
-        for step in range(10):
-            dropped = {c for c in active if load[c] < 2}
-            if not dropped or step == 9:
-                break
-            # Drop the emptiest first: a topic that loses papers may free room for
-            # another. Only the papers that had a dropped topic among their candidates
-            # choose again.
-            worst = min(load[c] for c in dropped)
-            gone = {c for c in dropped if load[c] == worst}
-            active -= gone
-            marked = np.zeros(n_papers, dtype=bool)
-            for c in gone:
-                marked[holders.indices[slice(*spans[c])]] = True
-            again = np.flatnonzero(marked).tolist()
-            load.subtract(Counter(itertools.chain.from_iterable(chosen[r] for r in again)))
-            for row, picked in zip(again, picks(again), strict=True):
-                chosen[row] = picked
-            load.update(itertools.chain.from_iterable(chosen[r] for r in again))
-    finally:
-        if pool is not None:
-            pool.terminate()
-            _PICKING.pop()
+    active = np.ones(len(cols), dtype=bool)
+    chosen = _pick_rows(job, active, np.arange(n_papers, dtype=np.int64))
+    load: Counter[int] = Counter(itertools.chain.from_iterable(chosen))
+    local_of = {c: i for i, c in enumerate(cols.tolist())}
+    for step in range(10):
+        dropped = {c for c in local_of if active[local_of[c]] and load[c] < 2}
+        if not dropped or step == 9:
+            break
+        # Drop the emptiest first: a topic that loses papers may free room for another.
+        # Only the papers that had a dropped topic among their candidates choose again.
+        worst = min(load[c] for c in dropped)
+        gone = [local_of[c] for c in dropped if load[c] == worst]
+        active[gone] = False
+        marked = np.zeros(n_papers, dtype=bool)
+        for i in gone:
+            marked[holders.indices[holders.indptr[i] : holders.indptr[i + 1]]] = True
+        again = np.flatnonzero(marked)
+        load.subtract(Counter(itertools.chain.from_iterable(chosen[r] for r in again.tolist())))
+        for row, picked in zip(again.tolist(), _pick_rows(job, active, again), strict=True):
+            chosen[row] = picked
+        load.update(itertools.chain.from_iterable(chosen[r] for r in again.tolist()))
     return chosen
 
 
@@ -1132,7 +1222,7 @@ def assign_topics(
     stats = _count(papers, workers, memo)
     scores, absorbed = _candidates(stats, n, blocked)
     counts = _absorb(stats, absorbed)
-    chosen = _assign(stats, counts, scores, n, room, workers)
+    chosen = _assign(stats, counts, scores, n, room)
     _fallback(stats, counts, scores, chosen, room, cat_of, good_cats, blocked)
     used = {c for cols in chosen for c in cols}
     names = _display_names(papers, stats, chosen, used, memo)
@@ -1224,18 +1314,12 @@ def _finish(
             slug = f"{base}-{k}"
         taken.add(slug)
         ids[name] = slug
-    # Related topics: most papers in common, then the smaller topic.
-    together = _together(per_paper)
+    related_of = _related(per_paper, topic_rows)
+    paper_ids = [p.id for p in papers]
     topics: list[Topic] = []
     for name in sorted(topic_rows, key=lambda s: (-len(topic_rows[s]), ids[s])):
         rows = sorted(set(topic_rows[name]))
-        related = [
-            b
-            for b, _ in sorted(
-                together.get(name, {}).items(),
-                key=lambda kv: (-kv[1], len(topic_rows[kv[0]]), kv[0]),
-            )
-        ][:6]
+        related = related_of.get(name, [])
         kind: Literal["category", "phrase"] = (
             "category" if kinds.get(name) == "category" else "phrase"
         )
@@ -1251,7 +1335,7 @@ def _finish(
                     related[:2],
                     len(rows),
                 ),
-                paper_ids=tuple(papers[r].id for r in rows),
+                paper_ids=tuple(map(paper_ids.__getitem__, rows)),
                 related=tuple(ids[b] for b in related),
             )
         )
@@ -1261,10 +1345,13 @@ def _finish(
     return TopicResult(tuple(topics), paper_topics)
 
 
-def _together(per_paper: Sequence[Sequence[str]]) -> dict[str, dict[str, int]]:
-    """For each topic name, the other names and how many times a paper holds both (each
-    pair of a paper's names counted, as a loop over its pairs would: one sparse product
-    of the papers x names counts)."""
+def _related(
+    per_paper: Sequence[Sequence[str]], topic_rows: Mapping[str, Sequence[int]]
+) -> dict[str, list[str]]:
+    """For each topic name, the six names it shares most papers with (then the smaller
+    topic, then by name): how many times a paper holds both counted for each pair of a
+    paper's names, as a loop over its pairs would (one sparse product of the papers x
+    names counts), and ranked for all names at once."""
     number: dict[str, int] = {}
     indices = [number.setdefault(name, len(number)) for names in per_paper for name in names]
     if not indices:
@@ -1279,10 +1366,18 @@ def _together(per_paper: Sequence[Sequence[str]]) -> dict[str, dict[str, int]]:
     )
     pairs = sp.coo_matrix(held.T @ held)
     names = list(number)
-    out: dict[str, dict[str, int]] = {}
-    for a, b, n in zip(pairs.row.tolist(), pairs.col.tolist(), pairs.data.tolist(), strict=True):
-        if a != b and n:
-            out.setdefault(names[a], {})[names[b]] = n
+    size = np.array([len(topic_rows[name]) for name in names], dtype=np.int64)
+    by_name = np.empty(len(names), dtype=np.int64)
+    by_name[sorted(range(len(names)), key=names.__getitem__)] = np.arange(len(names))
+    a, b, n = pairs.row.astype(np.int64), pairs.col.astype(np.int64), pairs.data
+    other = (a != b) & (n != 0)
+    a, b, n = a[other], b[other], n[other]
+    order = np.lexsort((by_name[b], size[b], -n, a))
+    a, b = a[order], b[order]
+    first = (np.arange(len(a)) - np.searchsorted(a, a)) < 6
+    out: dict[str, list[str]] = {}
+    for x, y in zip(a[first].tolist(), b[first].tolist(), strict=True):
+        out.setdefault(names[x], []).append(names[y])
     return out
 
 

@@ -25,6 +25,7 @@ import contextlib
 import ctypes
 import errno
 import hashlib
+import itertools
 import json
 import os
 import shutil
@@ -33,7 +34,7 @@ import stat
 import sys
 import tempfile
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -69,19 +70,17 @@ class WriteStats:
     digests: Mapping[str, builtins.bytes] = field(default_factory=dict, repr=False)
 
 
-def check_paths(files: Sequence[OutputFile]) -> None:
-    """Every path stays inside the site, none is written twice, none is both file and folder."""
+def check_paths(files: Sequence[OutputFile], more: Iterable[str] = ()) -> None:
+    """Every path stays inside the site, none is written twice, none is both file and folder
+    (``more``: paths of further files of the site, not given as bytes)."""
     seen: set[str] = set()
-    folders: set[str] = set()
-    for f in files:
-        if not is_safe_site_path(f.path):
-            raise WriteError(f"refusing to write outside the site folder: {f.path!r}")
-        if f.path in seen:
-            raise WriteError(f"two files would be written to the same path: {f.path}")
-        seen.add(f.path)
-        parts = f.path.split("/")
-        folders.update("/".join(parts[:i]) for i in range(1, len(parts)))
-    clash = sorted(seen & folders)
+    for path in itertools.chain((f.path for f in files), more):
+        if not is_safe_site_path(path):
+            raise WriteError(f"refusing to write outside the site folder: {path!r}")
+        if path in seen:
+            raise WriteError(f"two files would be written to the same path: {path}")
+        seen.add(path)
+    clash = sorted(seen & _folders(seen))
     if clash:
         raise WriteError(f"a path is both a file and a folder: {clash[0]}")
 
@@ -209,7 +208,7 @@ def write_site(
     kept = kept or {}
     if kept and (previous is None or any(previous.get(p) != d for p, d in kept.items())):
         raise WriteError("kept files must be in the previous site with the same bytes")
-    check_paths([*files, *(OutputFile(p, b"") for p in kept)])
+    check_paths(files, kept)
     out = Path(os.path.abspath(out))
     digests = {**kept, **file_digests(files)}
     recover(out)
@@ -323,7 +322,7 @@ class Staging:
     ) -> None:
         """Check every path written (``digests``: path -> SHA-256), run ``before_swap`` on
         the folder and swap it in place of ``out``."""
-        check_paths([OutputFile(p, b"") for p in digests])
+        check_paths((), digests)
         if before_swap is not None:
             before_swap(self.folder)
         _swap(self.folder, self.out)
@@ -367,9 +366,10 @@ def update_site(
     gone = sorted(p for p in previous if p not in digests)
     if not changed and not gone:
         return WriteStats(len(digests), 0, 0, "update", 0, 0, digests)
-    new_paths = set(digests)
-    old_dirs = _folders(previous)
-    new_dirs = _folders(new_paths)
+    if gone or any(f.path not in previous for f in changed):
+        old_dirs, new_dirs = _folders(previous), _folders(digests)
+    else:  # the same paths as before: no folder comes or goes
+        old_dirs = new_dirs = set()
     steps: list[list[str]] = [["remove", p, f"o{i}"] for i, p in enumerate(gone)]
     steps += [["rmdir", d] for d in sorted(old_dirs - new_dirs, reverse=True)]
     steps += [["mkdir", d] for d in sorted(new_dirs - old_dirs)]
@@ -400,11 +400,16 @@ def update_site(
     return WriteStats(len(digests), total, 0, "update", len(changed), len(gone), digests)
 
 
-def _folders(paths: Iterator[str] | Mapping[str, bytes] | set[str]) -> set[str]:
+def _folders(paths: Iterable[str]) -> set[str]:
+    """Every folder that holds one of ``paths`` (``a/b/c`` -> ``a``, ``a/b``): each path's
+    parents are walked up only until one already found, so a site's worth costs a look-up
+    or two per file."""
     found: set[str] = set()
     for p in paths:
-        parts = p.split("/")
-        found.update("/".join(parts[:i]) for i in range(1, len(parts)))
+        folder = p.rpartition("/")[0]
+        while folder and folder not in found:
+            found.add(folder)
+            folder = folder.rpartition("/")[0]
     return found
 
 

@@ -134,6 +134,7 @@ def _plain_counts(papers: list[Paper]) -> tuple[list[str], list[Counter[str]], l
 def _forget() -> None:
     TERMS.texts.clear()
     topics_module._LONE.clear()
+    topics_module._COUNTED.clear()
 
 
 @pytest.mark.parametrize("block_size", [45, 2000])
@@ -161,15 +162,19 @@ def test_count_equals_the_counts_of_each_paper(
     assert np.array_equal(dense, expected)
     assert np.array_equal(stats.df, (expected > 0).sum(axis=0))
     assert np.array_equal(stats.title_df, title_df)
-    # What the similar papers and a lone paper's label read, noted per text.
+    # What the similar papers read (for these texts, in order) and a lone paper's label.
     names = {i: t for t, i in TERMS.vocab.items()}
-    for p in papers:
+    counted = topics_module.counted_terms([paper_text(p) for p in papers])
+    assert counted is not None
+    assert topics_module.counted_terms([paper_text(p) for p in papers[1:]]) is None
+    ends = np.cumsum(counted.lengths).tolist()
+    assert len(ends) == len(papers) and ends[-1] == len(counted.ids) == len(counted.counts)
+    for p, start, end in zip(papers, [0, *ends], ends, strict=False):
         text = paper_text(p)
         entry = paper_entry(*text)
-        ids, counts = TERMS.texts[text]
         terms, term_counts = topics_module.entry_terms(entry)
-        assert [names[i] for i in ids] == terms
-        assert list(counts) == list(term_counts)
+        assert [names[i] for i in counted.ids[start:end].tolist()] == terms
+        assert counted.counts[start:end].tolist() == list(term_counts)
         assert topics_module._LONE[text] == entry[5]
 
 

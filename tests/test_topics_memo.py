@@ -23,6 +23,7 @@ def _forget() -> None:
     """Drop what this process remembers of texts, as a new build process would start."""
     TERMS.texts.clear()
     topics_module._LONE.clear()
+    topics_module._COUNTED.clear()
     topics_module._text_phrase.cache_clear()
 
 
@@ -92,7 +93,10 @@ def test_memo_from_forked_workers_and_similar_alone(monkeypatch: pytest.MonkeyPa
     cold: dict[str, Any] = {}
     _forget()
     assert find_similar(papers, plain[0].paper_topics, memo=cold) == plain[1]
-    assert cold == {k: memo[k] for k in _entry_keys(memo)}  # (topics also noted its blocks)
+    # (topics also noted its blocks; similar papers the people matrix, in both)
+    assert {k: cold[k] for k in _entry_keys(cold)} == {k: memo[k] for k in _entry_keys(memo)}
+    people = [k for k in cold if ":people:" in k]
+    assert len(people) == 1 and people[0] in memo
 
 
 def test_text_key_reads_title_and_abstract_only() -> None:
