@@ -109,7 +109,7 @@ def run_build(options: BuildOptions, progress: Progress | None = None) -> BuildR
 
         from generator.catalog import build_catalog
         from generator.config import load_config
-        from generator.papers import build_papers
+        from generator.papers import build_papers, fold_titles
         from generator.readers import find_duplicates
         from generator.render import render_to
 
@@ -117,9 +117,15 @@ def run_build(options: BuildOptions, progress: Progress | None = None) -> BuildR
         all_diags: list[Diagnostic] = list(diags)
         memos: dict[str, Memo] = {}  # per-item work kept for the next build (generator.cache)
 
-        with progress.stage("read") as st:
+        title_keys: dict[str, str] | None = None  # titles folded while waiting (below)
+        with (
+            progress.stage("read") as st,
+            _BibRead(options.seeds, cache, inputs.code, _workers()) as bibs,
+        ):
+            # a big BibTeX parse runs in a forked process beside the seed files' (else a
+            # forked process parses half of the seed files, if there are enough)
             seed_files, diags, reread, input_keys = _read_seeds(
-                options.seeds, today, cache, inputs.code
+                options.seeds, today, cache, inputs.code, 1 if bibs.forked else _workers()
             )
             all_diags += diags
             if not seed_files:
@@ -132,7 +138,9 @@ def run_build(options: BuildOptions, progress: Progress | None = None) -> BuildR
                 )
             records = [r for f in seed_files for r in f.records]
             all_diags += find_duplicates(records)
-            entries, diags, bib_keys = _read_bibs(options.seeds, cache, inputs.code)
+            if bibs.forked:  # while waiting: fold the titles the papers stage matches by
+                title_keys = fold_titles(records, _memo("papers", cache, inputs.code, memos))
+            entries, diags, bib_keys = bibs.result()
             input_keys.update(bib_keys)
             all_diags += diags
             st.advance(len(records) + len(entries))
@@ -147,6 +155,8 @@ def run_build(options: BuildOptions, progress: Progress | None = None) -> BuildR
                 entries,
                 _memo("papers", cache, inputs.code, memos),
                 _input_key(input_keys) if cache else None,
+                jobs=_workers(),
+                title_keys=title_keys,
             )
             all_diags += diags
             st.advance(len(papers))
@@ -298,74 +308,179 @@ def _file_bytes(target: Path, what: str, diags: list[Diagnostic]) -> bytes | Non
 InputKeys = dict[int, tuple[str, str]]
 
 
+# The work worth a second process: parsing this many bytes of seed listings (~0.03 s a MB)
+# or of BibTeX (~0.5 s a MB) takes ~1 s; less gains little over the cost of a fork and of
+# sending the result back, and loses when the other core is busy.
+MIN_FORKED_SEED_BYTES = 32 << 20
+MIN_FORKED_BIB_BYTES = 2 << 20
+
+
 def _read_seeds(
-    folder: Path, today: date, cache: BuildCache | None, code: str
+    folder: Path, today: date, cache: BuildCache | None, code: str, jobs: int = 1
 ) -> tuple[tuple[SeedFile, ...], tuple[Diagnostic, ...], int, InputKeys]:
     """``readers.read_seed_paths([folder])``, each file's result cached by its bytes' hash
     (and the generator's source): after a change only the changed files are parsed again.
-    Also returns how many were, and each record's input key (``_input_key``)."""
+    Also returns how many were, and each record's input key (``_input_key``). With ``jobs``
+    > 1 and enough to parse, a forked process parses the later half of them (by bytes)."""
     from generator.cache import digest_value
+    from generator.forked import fork_call
     from generator.readers import read_seed_bytes
 
-    files: list[SeedFile] = []
-    diags: list[Diagnostic] = []
-    keys: InputKeys = {}
-    reread = 0
+    # each file in order: the error that it cannot be read, or (name, key, bytes, cached)
+    slots: list[Diagnostic | tuple[str, str, bytes, Any]] = []
     for target in sorted(folder.glob("*.txt")):
         name = str(target)
-        data = _file_bytes(target, "the file", diags)
+        failed: list[Diagnostic] = []
+        data = _file_bytes(target, "the file", failed)
         if data is None:
+            slots.append(failed[0])
             continue
         key = digest_value((code, name, today.isoformat(), data))
         packed = cache.load("read", key) if cache else None
         hit = _unpack_seed(packed) if packed is not None else None
-        if hit is None:
-            seed, file_diags = read_seed_bytes(name, data, today)
-            reread += 1
-            packed = _pack_seed(seed, file_diags) if cache else None
+        slots.append((name, key, data if hit is None else b"", hit))
+    misses = [(s[0], s[2]) for s in slots if isinstance(s, tuple) and s[3] is None]
+    size = sum(len(data) for _, data in misses)
+    split = len(misses)  # the first ``split`` are parsed here, the others by a forked process
+    if jobs > 1 and size >= MIN_FORKED_SEED_BYTES and len(misses) > 1:
+        split, done = 0, 0
+        while split < len(misses) - 1 and done < size // 2:
+            done += len(misses[split][1])
+            split += 1
+    files: list[SeedFile] = []
+    diags: list[Diagnostic] = []
+    keys: InputKeys = {}
+    with fork_call(
+        _parse_seeds, misses[split:], today, cache is not None, fork=split < len(misses)
+    ) as child:
+        mine = split
+        forked: Iterator[Any] | None = None
+        for slot in slots:
+            if isinstance(slot, Diagnostic):
+                diags.append(slot)
+                continue
+            name, key, data, hit = slot
+            if hit is None:
+                if mine:
+                    mine -= 1
+                    seed, file_diags = read_seed_bytes(name, data, today)
+                    packed = _pack_seed(seed, file_diags) if cache else None
+                    hit = seed, file_diags, packed[4] if packed else ()
+                else:
+                    forked = forked or iter(child.result())
+                    packed = next(forked)
+                    hit = _unpack_seed(packed)
+                    assert hit is not None
+                if cache:
+                    cache.store("read", key, packed)
+            seed, file_diags, row_keys = hit
+            files.append(seed)
+            diags.extend(file_diags)
             if cache:
-                cache.store("read", key, packed)
-            hit = seed, file_diags, packed[4] if packed else ()
-        seed, file_diags, row_keys = hit
-        files.append(seed)
-        diags.extend(file_diags)
-        if cache:
-            keys.update(zip(map(id, seed.records), zip(repeat(key), row_keys), strict=True))
-    return tuple(files), tuple(diags), reread, keys
+                keys.update(zip(map(id, seed.records), zip(repeat(key), row_keys), strict=True))
+    return tuple(files), tuple(diags), len(misses), keys
+
+
+def _parse_seeds(
+    items: Sequence[tuple[str, bytes]], today: date, with_keys: bool
+) -> list[tuple[Any, ...]]:
+    """Each seed file's result as ``_pack_seed`` rows (a forked process's share)."""
+    from generator.readers import read_seed_bytes
+
+    return [_pack_seed(*read_seed_bytes(name, data, today), with_keys) for name, data in items]
 
 
 def _read_bibs(
-    folder: Path, cache: BuildCache | None, code: str
+    folder: Path, cache: BuildCache | None, code: str, jobs: int = 1
 ) -> tuple[tuple[BibEntry, ...], tuple[Diagnostic, ...], InputKeys]:
     """``bibtex.read_bib_paths([folder])``, each file's entries cached by its bytes' hash."""
-    from generator.bibtex import read_bib_bytes
-    from generator.cache import digest_value
-    from generator.model import BibEntry
+    with _BibRead(folder, cache, code, jobs) as bibs:
+        return bibs.result()
 
-    entries: list[BibEntry] = []
-    diags: list[Diagnostic] = []
-    keys: InputKeys = {}
-    for target in sorted(p for p in folder.glob("*.bib") if p.is_file()):
-        name = str(target)
-        data = _file_bytes(target, "BibTeX file", diags)
-        if data is None:
-            continue
-        key = digest_value((code, name, data))
-        packed = cache.load("bib", key) if cache else None
-        if isinstance(packed, tuple) and len(packed) == 3:
-            file_entries, file_diags = _unrows(BibEntry, packed[0]), _unrows(Diagnostic, packed[1])
-            row_keys = packed[2]
-        else:
-            file_entries, file_diags = read_bib_bytes(name, data)
-            rows = _rows(file_entries)
-            row_keys = _row_keys(rows) if cache else ()
+
+class _BibRead:
+    """``_read_bibs`` under way: the files the cache does not hold are parsed, when they are
+    big enough and ``jobs`` > 1, by a forked process while this one goes on (``forked``);
+    ``result()`` waits for them. Use as a context manager (the process is ended on error)."""
+
+    def __init__(self, folder: Path, cache: BuildCache | None, code: str, jobs: int) -> None:
+        from generator.cache import digest_value
+        from generator.forked import fork_call
+
+        self.cache = cache
+        # each file in order: the error that it cannot be read, or (name, key, bytes, cached)
+        self.slots: list[Diagnostic | tuple[str, str, bytes, Any]] = []
+        for target in sorted(p for p in folder.glob("*.bib") if p.is_file()):
+            name = str(target)
+            failed: list[Diagnostic] = []
+            data = _file_bytes(target, "BibTeX file", failed)
+            if data is None:
+                self.slots.append(failed[0])
+                continue
+            key = digest_value((code, name, data))
+            packed = cache.load("bib", key) if cache else None
+            hit = packed if isinstance(packed, tuple) and len(packed) == 3 else None
+            self.slots.append((name, key, data, hit))
+        misses = [(s[0], s[2]) for s in self.slots if isinstance(s, tuple) and s[3] is None]
+        fork = jobs > 1 and sum(len(data) for _, data in misses) >= MIN_FORKED_BIB_BYTES
+        self.child = fork_call(_parse_bibs, misses, cache is not None, fork=fork)
+
+    @property
+    def forked(self) -> bool:
+        return self.child.forked
+
+    def __enter__(self) -> _BibRead:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.child.cancel()
+
+    def result(self) -> tuple[tuple[BibEntry, ...], tuple[Diagnostic, ...], InputKeys]:
+        from generator.bibtex import read_bib_bytes
+        from generator.model import BibEntry
+
+        cache = self.cache
+        entries: list[BibEntry] = []
+        diags: list[Diagnostic] = []
+        keys: InputKeys = {}
+        parsed = iter(self.child.result()) if self.child.forked else None
+        for slot in self.slots:
+            if isinstance(slot, Diagnostic):
+                diags.append(slot)
+                continue
+            name, key, data, packed = slot
+            if packed is None and parsed is None:
+                file_entries, file_diags = read_bib_bytes(name, data)
+                rows = _rows(file_entries)
+                row_keys = _row_keys(rows) if cache else ()
+                if cache:
+                    cache.store("bib", key, (rows, _rows(file_diags), row_keys))
+            else:
+                if packed is None:
+                    assert parsed is not None
+                    packed = next(parsed)
+                    if cache:
+                        cache.store("bib", key, packed)
+                file_entries = _unrows(BibEntry, packed[0])
+                file_diags = _unrows(Diagnostic, packed[1])
+                row_keys = packed[2]
+            entries.extend(file_entries)
+            diags.extend(file_diags)
             if cache:
-                cache.store("bib", key, (rows, _rows(file_diags), row_keys))
-        entries.extend(file_entries)
-        diags.extend(file_diags)
-        if cache:
-            keys.update(zip(map(id, file_entries), zip(repeat(key), row_keys), strict=True))
-    return tuple(entries), tuple(diags), keys
+                keys.update(zip(map(id, file_entries), zip(repeat(key), row_keys), strict=True))
+        return tuple(entries), tuple(diags), keys
+
+
+def _parse_bibs(items: Sequence[tuple[str, bytes]], with_keys: bool) -> list[tuple[Any, ...]]:
+    """Each BibTeX file's entries and diagnostics as rows, as the cache keeps them."""
+    from generator.bibtex import read_bib_bytes
+
+    out: list[tuple[Any, ...]] = []
+    for name, data in items:
+        file_entries, file_diags = read_bib_bytes(name, data)
+        rows = _rows(file_entries)
+        out.append((rows, _rows(file_diags), _row_keys(rows) if with_keys else ()))
+    return out
 
 
 def _input_key(
@@ -381,11 +496,13 @@ def _input_key(
     return key
 
 
-def _pack_seed(seed: SeedFile, diags: tuple[Diagnostic, ...]) -> tuple[Any, ...]:
+def _pack_seed(
+    seed: SeedFile, diags: tuple[Diagnostic, ...], with_keys: bool = True
+) -> tuple[Any, ...]:
     """A seed file's result as plain tuples (unpickled several times faster than dataclasses),
-    with each record's hash (``_row_keys``)."""
+    with each record's hash (``_row_keys``; none without ``with_keys``)."""
     rows = _rows(seed.records)
-    return (seed.path, seed.layout, rows, _rows(diags), _row_keys(rows))
+    return (seed.path, seed.layout, rows, _rows(diags), _row_keys(rows) if with_keys else ())
 
 
 def _unpack_seed(

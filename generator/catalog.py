@@ -8,6 +8,8 @@ author's and listing's URL id (slugs decided once, collisions resolved in sorted
 from __future__ import annotations
 
 import gc
+import hashlib
+import marshal
 import multiprocessing
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
@@ -155,12 +157,161 @@ def build_catalog(
     many forked processes (the one costly step: each set is grouped on its own).
 
     ``memo`` (kept by the caller between builds) holds each set's grouping, keyed by a hash
-    of exactly what grouping reads (``groups.GroupKeys``): a rebuild regroups only the
-    sets whose papers, topics or similar-paper links changed. The result is the same with
-    or without it."""
+    of exactly what grouping reads (``groups.GroupKeys``), and the site's structure (who
+    wrote what, listings, co-authors, per-author and per-topic counts: ``_Structure``),
+    keyed by a hash of exactly what it reads (``_structure_key``): a rebuild regroups only
+    the sets whose papers, topics or similar-paper links changed, and an edit that leaves
+    every paper's authors, listings, year and topics as they were reuses the structure.
+    The result is the same with or without it."""
+    paper_topics = topics.paper_topics
+    st, unsaved = _structure(papers, seed_files, topics, config, memo)
+
+    # Papers now carry listing ids instead of file stems.
+    stem_to_listing = st.stem_to_listing
+    papers = tuple(
+        _with_listings(p, tuple(stem_to_listing.get(s, s) for s in p.listings)) for p in papers
+    )
+    by_id = {p.id: p for p in papers}
+
+    # Research areas of each listing's and each person's papers (sets of at least
+    # MIN_PAPERS_TO_GROUP). Listings (few) compare the texts themselves unless large;
+    # people (many) reuse the similar-paper lists already computed.
+    tasks: list[tuple[tuple[str, ...], str, bool]] = [
+        (ids, name, len(ids) > MAX_LISTING_TEXT_GROUPING) for _, name, ids, _, _ in st.listings
+    ]
+    tasks += [(ids, st.names[key], True) for key, ids in st.person_papers.items()]
+    grouped = _group_sets(tasks, by_id, paper_topics, topics.topics, similar, jobs, memo)
+    listing_groups, author_groups = grouped[: len(st.listings)], grouped[len(st.listings) :]
+    if unsaved is not None and memo is not None:
+        # kept only now: an empty memo tells _group_sets that nothing can be found in it
+        memo[unsaved] = _STRUCTURE_FIELDS(st)  # as a plain tuple (unpickled faster)
+
+    listings = [
+        Listing(
+            id=lid,
+            file=Path(path).name,
+            name=name,
+            paper_ids=ids,
+            topics=top,
+            groups=groups,
+            mixed=mixed,
+        )
+        for (path, name, ids, lid, top), (groups, mixed) in zip(
+            st.listings, listing_groups, strict=True
+        )
+    ]
+
+    # Authors, in the structure's order (by sort name).
+    made: dict[str, Author] = {}
+    for (key, ids), (groups, mixed), (top, years) in zip(
+        st.person_papers.items(), author_groups, st.author_rows, strict=True
+    ):
+        made[key] = Author(
+            id=st.person_ids[key],
+            name=st.names[key],
+            paper_ids=ids,
+            coauthors=st.coauthors.get(key, ()),
+            topics=top,
+            years=years,
+            groups=groups if mixed else (),
+        )
+    authors = tuple(map(made.__getitem__, st.author_order))
+
+    # Topics get their most frequent authors.
+    full_topics = tuple(
+        replace(t, top_authors=top) for t, top in zip(topics.topics, st.topic_tops, strict=True)
+    )
+
+    return Catalog(
+        papers=papers,
+        authors=authors,
+        topics=full_topics,
+        listings=tuple(listings),
+        paper_topics=dict(paper_topics),
+        similar=dict(similar),
+        paper_authors=st.paper_authors,
+    ), st.diags
+
+
+STRUCTURE_VERSION = "catalog-structure-1"  # a change of what _structure reads or makes
+
+
+@dataclass(frozen=True, slots=True)
+class _Structure:
+    """What the catalog decides from who wrote which paper, where it is listed, its year and
+    its topics alone (never from titles, abstracts or the similar-paper lists)."""
+
+    diags: tuple[Diagnostic, ...]
+    names: dict[str, str]  # person key -> display name
+    person_ids: dict[str, str]  # person key -> author id
+    # per seed file, in file order: (its path, listing name, paper ids, listing id, topics)
+    listings: tuple[tuple[str, str, tuple[str, ...], str, tuple[str, ...]], ...]
+    stem_to_listing: dict[str, str]
+    person_papers: dict[str, tuple[str, ...]]  # person key -> paper ids, newest first
+    author_rows: tuple[tuple[tuple[str, ...], tuple[int, ...]], ...]  # (topics, years) each
+    author_order: tuple[str, ...]  # person keys, as the authors are sorted
+    coauthors: dict[str, tuple[tuple[str, int], ...]]
+    paper_authors: dict[str, tuple[str, ...]]  # paper id -> author ids
+    topic_tops: tuple[tuple[tuple[str, int], ...], ...]  # per topic, its top authors
+
+
+_STRUCTURE_FIELDS = attrgetter(*(f.name for f in fields(_Structure)))
+
+
+def _structure_key(
+    papers: Sequence[Paper],
+    seed_files: Sequence[SeedFile],
+    topics: TopicResult,
+    config: SiteConfig,
+) -> str | None:
+    """A hash of everything ``_make_structure`` reads (None when a value cannot be hashed
+    this way: then the structure is made again)."""
+    get = topics.paper_topics.get
+    rows = [(p.id, p.authors, p.listings, p.year, get(p.id, ())) for p in papers]
+    try:
+        data = marshal.dumps(
+            (
+                STRUCTURE_VERSION,
+                rows,
+                [s.path for s in seed_files],
+                [(t.id, t.paper_ids) for t in topics.topics],
+                list(config.author_aliases.items()),
+                list(config.author_splits.items()),
+                list(config.listing_names.items()),
+            ),
+            0,  # values only, each with its type: equal bytes mean equal values
+        )
+    except ValueError:
+        return None
+    return "structure\x00" + hashlib.blake2b(data, digest_size=20).hexdigest()
+
+
+def _structure(
+    papers: Sequence[Paper],
+    seed_files: Sequence[SeedFile],
+    topics: TopicResult,
+    config: SiteConfig,
+    memo: MutableMapping[str, Any] | None,
+) -> tuple[_Structure, str | None]:
+    """``_make_structure``, found in ``memo`` under ``_structure_key``; with the key to keep
+    it under when it was made (the caller stores it)."""
+    key = _structure_key(papers, seed_files, topics, config) if memo is not None else None
+    if key is None or memo is None:
+        return _make_structure(papers, seed_files, topics, config), None
+    kept = memo.get(key)
+    if isinstance(kept, tuple) and len(kept) == len(fields(_Structure)):
+        return _Structure(*kept), None
+    return _make_structure(papers, seed_files, topics, config), key
+
+
+def _make_structure(
+    papers: Sequence[Paper],
+    seed_files: Sequence[SeedFile],
+    topics: TopicResult,
+    config: SiteConfig,
+) -> _Structure:
     paper_people, names, diags = _resolve_people(papers, config)
     person_ids = _unique_ids([(k, names[k]) for k in names])
-    by_id = {p.id: p for p in papers}
     paper_topics = topics.paper_topics
 
     # Listings: one per seed file, in file order; ids from their names.
@@ -181,12 +332,6 @@ def build_catalog(
     stem_to_listing = {
         stem: listing_ids[f"{i:06d}{stem}"] for i, (_, stem, _, _) in enumerate(listing_rows)
     }
-
-    # Papers now carry listing ids instead of file stems.
-    papers = tuple(
-        _with_listings(p, tuple(stem_to_listing.get(s, s) for s in p.listings)) for p in papers
-    )
-    by_id = {p.id: p for p in papers}
     topics_of = {p.id: paper_topics.get(p.id, ()) for p in papers}
 
     def topic_counts(ids: Sequence[str]) -> tuple[str, ...]:
@@ -196,72 +341,53 @@ def build_catalog(
                 return tuple(sorted(own))
         return _by_count(Counter(chain.from_iterable(map(topics_of.__getitem__, ids))))
 
-    # Research areas of each listing's and each person's papers (sets of at least
-    # MIN_PAPERS_TO_GROUP). Listings (few) compare the texts themselves unless large;
-    # people (many) reuse the similar-paper lists already computed.
-    person_papers: dict[str, list[str]] = defaultdict(list)
+    listings = tuple(
+        (
+            seed.path,
+            name,
+            ids,
+            listing_ids[f"{i:06d}{stem}"],
+            topic_counts(ids)[:12],
+        )
+        for i, (seed, stem, name, ids) in enumerate(listing_rows)
+    )
+
+    person_lists: dict[str, list[str]] = defaultdict(list)
     for p in papers:  # newest first
         for k in paper_people[p.id]:
-            person_papers[k].append(p.id)
-    tasks: list[tuple[tuple[str, ...], str, bool]] = [
-        (ids, name, len(ids) > MAX_LISTING_TEXT_GROUPING) for _, _, name, ids in listing_rows
-    ]
-    tasks += [(tuple(ids), names[key], True) for key, ids in person_papers.items()]
-    grouped = _group_sets(tasks, by_id, paper_topics, topics.topics, similar, jobs, memo)
-    listing_groups, author_groups = grouped[: len(listing_rows)], grouped[len(listing_rows) :]
+            person_lists[k].append(p.id)
+    person_papers = {key: tuple(ids) for key, ids in person_lists.items()}
 
-    listings: list[Listing] = []
-    for i, ((seed, stem, name, ids), (groups, mixed)) in enumerate(
-        zip(listing_rows, listing_groups, strict=True)
-    ):
-        listings.append(
-            Listing(
-                id=listing_ids[f"{i:06d}{stem}"],
-                file=Path(seed.path).name,
-                name=name,
-                paper_ids=ids,
-                topics=topic_counts(ids)[:12],
-                groups=groups,
-                mixed=mixed,
-            )
-        )
-
-    # Authors.
     year_of = {p.id: p.year for p in papers}
-    coauthors = _coauthor_lists(papers, paper_people, _name_ranks(names), person_ids)
-    authors: list[Author] = []
-    for (key, id_list), (groups, mixed) in zip(person_papers.items(), author_groups, strict=True):
-        ids = tuple(id_list)
-        authors.append(
-            Author(
-                id=person_ids[key],
-                name=names[key],
-                paper_ids=ids,
-                coauthors=coauthors.get(key, ()),
-                topics=topic_counts(ids)[:10],
-                years=tuple(sorted({y for i in ids if (y := year_of[i]) is not None})),
-                groups=groups if mixed else (),
-            )
+    author_rows = tuple(
+        (
+            topic_counts(ids)[:10],
+            tuple(sorted({y for i in ids if (y := year_of[i]) is not None})),
         )
-    authors.sort(key=lambda a: (_sort_name(a.name), a.id))
+        for ids in person_papers.values()
+    )
+    order = sorted(person_papers, key=lambda k: (_sort_name(names[k]), person_ids[k]))
+    coauthors = _coauthor_lists(papers, paper_people, _name_ranks(names), person_ids)
     paper_authors = {pid: tuple(person_ids[k] for k in keys) for pid, keys in paper_people.items()}
 
-    # Topics get their most frequent authors.
-    full_topics: list[Topic] = []
+    tops: list[tuple[tuple[str, int], ...]] = []
     for t in topics.topics:
         c = Counter(chain.from_iterable(map(paper_authors.get, t.paper_ids, repeat(()))))
-        top = tuple((a, c[a]) for a in _by_count(c)[:10])
-        full_topics.append(replace(t, top_authors=top))
+        tops.append(tuple((a, c[a]) for a in _by_count(c)[:10]))
 
-    return Catalog(
-        papers=papers,
-        authors=tuple(authors),
-        topics=tuple(full_topics),
-        listings=tuple(listings),
-        paper_topics=dict(paper_topics),
-        similar=dict(similar),
+    return _Structure(
+        diags=diags,
+        names=names,
+        person_ids=person_ids,
+        listings=listings,
+        stem_to_listing=stem_to_listing,
+        person_papers=person_papers,
+        author_rows=author_rows,
+        author_order=tuple(order),
+        coauthors=coauthors,
         paper_authors=paper_authors,
-    ), diags
+        topic_tops=tuple(tops),
+    )
 
 
 def _group_sets(

@@ -15,9 +15,11 @@ from __future__ import annotations
 import functools
 import hashlib
 import math
+import operator
 import pickle
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -812,7 +814,7 @@ class GroupKeys:
             t.id: _digest(("t", t.id, t.name, t.kind, len(t.paper_ids))) for t in topics
         }
         self._paper: dict[str, bytes] = {}
-        self._linked: dict[str, tuple[str, ...]] = {}  # paper id -> its similar papers' ids
+        self._linked: dict[str, tuple[str, ...]] | None = None  # paper id -> its similar ids
 
     def _paper_digest(self, paper: Paper) -> bytes:
         found = self._paper.get(paper.id)
@@ -844,24 +846,36 @@ class GroupKeys:
         h.update(self.VERSION)
         h.update(_digest(("n", tuple(ignore_names), use_similar)))
         h.update(self._total)
-        # each paper's digest covers its topics' too
-        digest = self._paper_digest
-        h.update(b"".join([digest(p) for p in papers]))
+        # each paper's digest covers its topics' too (made once per paper, looked up here)
+        ids = list(map(_ID, papers))
+        known = self._paper
+        try:
+            h.update(b"".join(map(known.__getitem__, ids)))
+        except KeyError:
+            digest = self._paper_digest
+            h.update(b"".join([digest(p) for p in papers]))
         if use_similar and self._similar is not None:
             # each paper's links to the set's other papers, named by the paper's position
             # (papers without such links are left out: the positions say which they are)
             similar = self._similar
             linked = self._linked
-            inside = {p.id for p in papers}
+            inside = set(ids)
+            if linked is None:
+                linked = self._linked = {
+                    pid: tuple([o for o, _ in near]) for pid, near in similar.items()
+                }
+            # no link to another paper of the set (most papers of an author's set)
+            apart = list(map(inside.isdisjoint, map(linked.get, ids, repeat(()))))
             links: list[tuple[int, tuple[tuple[str, float], ...]]] = []
-            for i, p in enumerate(papers):
-                ids = linked.get(p.id)
-                if ids is None:
-                    ids = linked[p.id] = tuple(o for o, _ in similar.get(p.id, ()))
-                if not inside.isdisjoint(ids):
-                    links.append((i, tuple(x for x in similar[p.id] if x[0] in inside)))
+            if False in apart:
+                for i, pid in enumerate(ids):
+                    if not apart[i]:
+                        links.append((i, tuple(x for x in similar[pid] if x[0] in inside)))
             h.update(_digest(("s", len(papers), links)))
         return h.hexdigest()
+
+
+_ID = operator.attrgetter("id")
 
 
 def _digest(value: object) -> bytes:

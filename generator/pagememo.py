@@ -136,6 +136,7 @@ class PageKeys:
         self.ix = index
         self.salt = salt
         self.max_coauthors = max_coauthors
+        self._salted = hashlib.blake2b(salt, digest_size=20)  # copied for each key
         self._paper: dict[str, bytes] = {}
         self._card: dict[str, bytes] = {}
         self._feed: dict[str, bytes] = {}
@@ -271,7 +272,7 @@ class PageKeys:
 
     def key(self, kind: str, key: str) -> bytes:
         """The key of one job: ``(kind, key)`` as ``Renderer.run`` takes it."""
-        h = hashlib.blake2b(self.salt, digest_size=20)
+        h = self._salted.copy()
         h.update(_marshal((kind, key, self._parts(kind, key))))
         return h.digest()
 
@@ -335,7 +336,7 @@ class PageKeys:
             else:
                 name, ids = ix.listings[item].name, ix.listings[item].paper_ids
             if len(ids) > FEED_SIZE:  # else it shows them all, ordered by their dates
-                ids = tuple([p.id for p in newest_papers(ix.papers, ids)])
+                ids = tuple([p.id for p in newest_papers(ix.papers, ids, ix.date_rank())])
             return (name, ids, self.feeds(ids))
         return self._single(kind)
 

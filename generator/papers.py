@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Hashable, MutableMapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from functools import lru_cache
 from operator import attrgetter
@@ -274,7 +274,8 @@ def _match_entries(
 
 
 def _merge(g: _Group) -> tuple[Paper, list[Diagnostic]]:
-    """One paper from a group of records and its BibTeX entry (``id`` filled in later)."""
+    """One paper from a group of records and its BibTeX entry (``id`` filled in later for
+    a paper without an arXiv id)."""
     recs, e = g.records, g.entry
     diags: list[Diagnostic] = []
     sources: dict[str, str] = {}
@@ -414,7 +415,7 @@ def _merge(g: _Group) -> tuple[Paper, list[Diagnostic]]:
     if e is not None:
         origins += (Origin("bibtex", e.file, e.line),)
     paper = Paper(
-        id="",
+        id=paper_id_from_arxiv(base) if base else "",  # others' ids are chosen together
         arxiv_id=arxiv_id,
         title=title,
         title_source=title_source,
@@ -452,8 +453,8 @@ def _assign_ids(papers: list[Paper], loose_id: Callable[[str], str] = _loose_id)
     out: list[Paper | None] = [None] * len(papers)
     loose: list[tuple[str, int, Paper]] = []
     for i, p in enumerate(papers):
-        if p.arxiv_id:
-            out[i] = _with_id(p, paper_id_from_arxiv(base_arxiv(p.arxiv_id)))
+        if p.arxiv_id:  # its id follows from the arXiv id alone (set by _merge)
+            out[i] = p if p.id else _with_id(p, paper_id_from_arxiv(base_arxiv(p.arxiv_id)))
         else:
             loose.append((loose_id(p.title), i, p))
     taken = {p.id for p in out if p is not None}
@@ -520,11 +521,32 @@ def _kept(
     return kept
 
 
+MIN_FORKED_MERGES = 20000  # fewer merges (~0.1 ms each) are not worth a second process
+
+
+def fold_titles(
+    records: Sequence[Record], memo: MutableMapping[Any, Any] | None = None
+) -> dict[str, str]:
+    """Each record title's matching key (``title_key``, kept in ``memo`` as
+    ``build_papers`` keeps it), for ``build_papers(title_keys=)``: folded ahead, while this
+    process waits for something else (the BibTeX files read by a forked process)."""
+    fold = _kept(memo, "title", title_key)
+    keys: dict[str, str] = {}
+    for r in records:
+        title = r.title
+        if title and title not in keys:
+            keys[title] = fold(title)
+    return keys
+
+
 def build_papers(
     records: Sequence[Record],
     entries: Sequence[BibEntry],
     memo: MutableMapping[Any, Any] | None = None,
     input_key: InputKey | None = None,
+    *,
+    jobs: int = 1,
+    title_keys: Mapping[str, str] | None = None,
 ) -> tuple[tuple[Paper, ...], tuple[Diagnostic, ...]]:
     """Merge seed records and BibTeX entries into papers, newest first (undated last), then
     by id.
@@ -533,35 +555,106 @@ def build_papers(
     keyed by its inputs: ``input_key(records, entry)``, by default the records and BibTeX entry
     themselves (a caller that knows which inputs are unchanged passes a cheaper key), and each
     title's matching key and slug (``_kept``). A paper whose inputs are unchanged is not
-    merged again; the result is the same without a memo."""
+    merged again; the result is the same without a memo.
+
+    With ``jobs`` > 1 and enough papers to merge, a forked process merges part of them (each
+    paper's merge reads only its own records and entry); ``title_keys`` holds titles folded
+    ahead (``fold_titles``). Neither changes the result."""
     diags: list[Diagnostic] = []
     groups = _group_records(records)
-    _match_entries(groups, entries, diags, _kept(memo, "title", title_key))
-    papers: list[Paper] = []
-    keys: list[Hashable] = []
-    group_diags: list[tuple[Diagnostic, ...]] = []
-    for g in groups:
-        key: Hashable = None
-        hit = None
-        if memo is not None:
-            key = input_key(g.records, g.entry) if input_key else (tuple(g.records), g.entry)
-            hit = memo.get(key)
+    fold = _kept(memo, "title", title_key)
+    if title_keys:
+        fold = _known_first(title_keys, fold)
+    _match_entries(groups, entries, diags, fold)
+    keys: list[Hashable] = [None] * len(groups)
+    merged: list[tuple[Paper, tuple[Diagnostic, ...]] | None] = [None] * len(groups)
+    todo: list[int] = []
+    for i, g in enumerate(groups):
+        if memo is None:
+            todo.append(i)
+            continue
+        key = keys[i] = input_key(g.records, g.entry) if input_key else (tuple(g.records), g.entry)
+        hit = memo.get(key)
         if hit is None:
-            paper, found = _merge(g)
-            paper_diags = tuple(found)
+            todo.append(i)
         else:
-            paper, paper_diags = _from_memo(hit)
-        diags.extend(paper_diags)
-        papers.append(paper)
-        keys.append(key)
-        group_diags.append(paper_diags)
+            merged[i] = _from_memo(hit)
+    _merge_groups(groups, todo, merged, jobs)
+    papers: list[Paper] = []
+    for item in merged:
+        assert item is not None
+        papers.append(item[0])
+        diags.extend(item[1])
     with_ids = _assign_ids(papers, _kept(memo, "slug", _loose_id))
     if memo is not None:
-        for key, before, paper, paper_diags in zip(
-            keys, papers, with_ids, group_diags, strict=True
-        ):
+        for key, before, paper, item in zip(keys, papers, with_ids, merged, strict=True):
             if before is not paper or key not in memo:
-                memo[key] = _to_memo(paper, paper_diags)
+                memo[key] = _to_memo(paper, item[1] if item else ())
     with_ids.sort(key=lambda p: p.id)
     with_ids.sort(key=lambda p: p.date or "", reverse=True)
     return tuple(with_ids), tuple(diags)
+
+
+def _known_first(known: Mapping[str, str], fold: Callable[[str], str]) -> Callable[[str], str]:
+    def folded(title: str) -> str:
+        found = known.get(title)
+        return found if found is not None else fold(title)
+
+    return folded
+
+
+def _merge_groups(
+    groups: Sequence[_Group],
+    todo: Sequence[int],
+    merged: list[tuple[Paper, tuple[Diagnostic, ...]] | None],
+    jobs: int,
+) -> None:
+    """``merged[i]`` = group i's paper and diagnostics for each i in ``todo``; the second
+    half or so in a forked process when there are many (its papers come back as rows)."""
+    from generator.forked import fork_call
+
+    fork = jobs > 1 and len(todo) >= MIN_FORKED_MERGES
+    # 11 of every 20 to the child, spread over the whole list (the costly merges, those that
+    # derive a headline, come in runs); this process also rebuilds the child's papers
+    theirs = [i for k, i in enumerate(todo) if k % 20 >= 9] if fork else []
+    with fork_call(_merged_rows, groups, theirs, fork=fork) as child:
+        for k, i in enumerate(todo):
+            if fork and k % 20 >= 9:
+                continue
+            paper, found = _merge(groups[i])
+            merged[i] = paper, tuple(found)
+        if theirs:
+            for i, (row, diags) in zip(theirs, child.result(), strict=True):
+                records = groups[i].records
+                for at, name in _SHARED:
+                    if isinstance(row[at], tuple):
+                        row[at] = getattr(records[row[at][0]], name)
+                merged[i] = _from_memo((row, diags))
+
+
+# The paper fields a merge takes as they are from one of its records (the same string): a
+# forked merge sends back which record's, not the text (the abstracts are most of a paper),
+# and the papers share the strings with the records as a serial merge's do.
+_SHARED = tuple(
+    (_PAPER_FIELDS.index(name), name)
+    for name in ("arxiv_id", "date", "abstract", "comments", "journal_ref", "affiliation")
+)
+
+
+def _merged_rows(groups: Sequence[_Group], todo: Sequence[int]) -> list[tuple[Any, ...]]:
+    """The papers of ``groups[i]`` for each i in ``todo`` as memo rows (``_to_memo``), each
+    ``_SHARED`` field that is a record's string as (that record's position,)."""
+    rows = []
+    for i in todo:
+        records = groups[i].records
+        paper, found = _merge(groups[i])
+        row, diags = _to_memo(paper, tuple(found))
+        fields = list(row)
+        for at, name in _SHARED:
+            value = fields[at]
+            if value is not None:
+                fields[at] = next(
+                    ((k,) for k, r in enumerate(records) if getattr(r, name) is value), value
+                )
+        rows.append((fields, diags))
+    return rows

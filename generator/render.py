@@ -31,7 +31,6 @@ from generator import urls
 from generator.bibexport import citation_key, citation_keys, paper_bibtex, site_bibtex
 from generator.build import BuildError
 from generator.feeds import FeedWriter
-from generator.markdown import markdown_html
 from generator.meta import page_head, paper_head, robots_txt, sitemap_paths, sitemap_xml
 from generator.model import Catalog, OutputFile, Paper
 from generator.views import (
@@ -228,17 +227,31 @@ def _list_prefix() -> str:
     return root_prefix(posixpath.dirname(urls.paper_path("x")))
 
 
+class SiteText(dict[str, Any]):
+    """The site's title and description as the templates read them (``site.title``, ...).
+    The description as HTML (Markdown: ``generator.markdown``) is made when a page first
+    shows it: only the home page does, and a rebuild that keeps it never loads the parser."""
+
+    def __init__(self, title: str, description: str) -> None:
+        super().__init__(title=title, description=clean(description))
+        self.source = description
+
+    def __missing__(self, key: str) -> Any:
+        if key != "description_html":
+            raise KeyError(key)
+        from generator.markdown import markdown_html
+
+        made = self[key] = markdown_html(self.source)
+        return made
+
+
 class Renderer:
     """Renders one page at a time from the shared SiteIndex."""
 
     def __init__(self, catalog: Catalog, config: SiteConfig) -> None:
         self.index = SiteIndex(catalog, config.title, config.base_url)
         self.config = config
-        self.site = {
-            "title": self.index.site_title,
-            "description": clean(config.description),
-            "description_html": markdown_html(config.description),
-        }
+        self.site = SiteText(self.index.site_title, config.description)
         self.env = environment()
         self._card_html: dict[tuple[str, str], Markup] = {}
         self._card_template = self.env.get_template("_card.html")

@@ -255,6 +255,7 @@ class SiteIndex:
         self._plain: dict[str, str] = {}
         self._bib_bodies: dict[str, str] = {}
         self._years: dict[int, tuple[str, ...]] | None = None
+        self._date_rank: dict[str, int] | None = None
         self._author_links: dict[str, Link] = {}
         self._topic_links: dict[str, Link] = {}
         self._author_refs: dict[str, tuple[AuthorRef, ...]] = {}
@@ -478,6 +479,14 @@ class SiteIndex:
                     by_year.setdefault(p.year, []).append(p.id)
             self._years = {y: tuple(ids) for y, ids in sorted(by_year.items(), reverse=True)}
         return self._years
+
+    def date_rank(self) -> dict[str, int]:
+        """Paper id -> its place among all papers ordered by (date, id), undated first
+        (``feeds.newest_papers``), computed once."""
+        if self._date_rank is None:
+            order = sorted(self.papers.values(), key=lambda p: (p.date or "", p.id))
+            self._date_rank = {p.id: i for i, p in enumerate(order)}
+        return self._date_rank
 
     def author_letters(self) -> dict[str, tuple[Counted, ...]]:
         """A-Z sections of the authors index by last name ('other' last), in catalog order."""

@@ -70,9 +70,13 @@ class WriteStats:
     digests: Mapping[str, builtins.bytes] = field(default_factory=dict, repr=False)
 
 
-def check_paths(files: Sequence[OutputFile], more: Iterable[str] = ()) -> None:
+def check_paths(
+    files: Sequence[OutputFile], more: Iterable[str] = (), *, kept: Iterable[str] = ()
+) -> None:
     """Every path stays inside the site, none is written twice, none is both file and folder
-    (``more``: paths of further files of the site, not given as bytes)."""
+    (``more``: paths of further files of the site, not given as bytes; ``kept``: paths of
+    files the previous site holds and keeps, each once, made safe when they were written:
+    checked against the others only)."""
     seen: set[str] = set()
     for path in itertools.chain((f.path for f in files), more):
         if not is_safe_site_path(path):
@@ -80,6 +84,12 @@ def check_paths(files: Sequence[OutputFile], more: Iterable[str] = ()) -> None:
         if path in seen:
             raise WriteError(f"two files would be written to the same path: {path}")
         seen.add(path)
+    if kept:
+        kept = set(kept)
+        twice = sorted(seen & kept)
+        if twice:
+            raise WriteError(f"two files would be written to the same path: {twice[0]}")
+        seen |= kept
     clash = sorted(seen & _folders(seen))
     if clash:
         raise WriteError(f"a path is both a file and a folder: {clash[0]}")
@@ -208,7 +218,7 @@ def write_site(
     kept = kept or {}
     if kept and (previous is None or any(previous.get(p) != d for p, d in kept.items())):
         raise WriteError("kept files must be in the previous site with the same bytes")
-    check_paths(files, kept)
+    check_paths(files, kept=kept)
     out = Path(os.path.abspath(out))
     digests = {**kept, **file_digests(files)}
     recover(out)
