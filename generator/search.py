@@ -250,6 +250,48 @@ MEMORY_STAGE = Path("/dev/shm")
 STAGE_BYTES_PER_PAGE = 8192  # a record page takes one 4 KiB page of tmpfs; twice that, to spare
 
 
+# Memory-backed folders are named with the process id of the build that made them: a build
+# killed outright (SIGKILL) cannot remove its own, and they would hold memory until reboot.
+LEFTOVER = re.compile(r"papersite-(?:search|pagefind)-(\d+)-")
+LEFTOVER_AGE_S = 600.0  # and untouched this long (a pid of another pid namespace looks dead)
+
+
+def sweep_leftovers(root: Path | None = None, now: float | None = None) -> int:
+    """Remove the stage folders in ``root`` (else MEMORY_STAGE) that builds no longer running
+    left behind: named ``LEFTOVER`` with a process id that no process has, and not modified
+    for ``LEFTOVER_AGE_S``. Returns how many were removed; never raises."""
+    folder = MEMORY_STAGE if root is None else root
+    now = time.time() if now is None else now
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return 0
+    removed = 0
+    for name in sorted(names):
+        found = LEFTOVER.match(name)
+        if found is None or _process_exists(int(found.group(1))):
+            continue
+        path = folder / name
+        try:
+            if now - path.lstat().st_mtime < LEFTOVER_AGE_S or not path.is_dir():
+                continue
+        except OSError:
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        removed += not path.exists()
+    return removed
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True  # another user's process (or not a pid we can ask about): leave it
+    return True
+
+
 def record_stage(pages: int, parts_at_once: int, root: Path | None = None) -> Path | None:
     """The memory-backed folder (``root``, else MEMORY_STAGE) to stage ``parts_at_once``
     parts of ``pages`` record pages in, or None (no such folder, not writable, or too small:
@@ -396,7 +438,9 @@ def run_pagefind(
         start = starts[k]
         try:
             if memory is not None:
-                stage = Path(tempfile.mkdtemp(prefix="papersite-pagefind-", dir=memory))
+                stage = Path(
+                    tempfile.mkdtemp(prefix=f"papersite-pagefind-{os.getpid()}-", dir=memory)
+                )
             else:
                 shutil.rmtree(stage, ignore_errors=True)
             if records is not None:
@@ -615,6 +659,8 @@ def build_search_index(
     when no other work shares the cores; until then one Pagefind part runs at a time (the
     render is using the other cores, and each part holds up to a part's peak memory).
     """
+    if memory_root is None:
+        sweep_leftovers()  # (a forked search child's parent has swept already)
     engine = hosted_engine(len(catalog.papers))
     to_index = indexed_pages(catalog)
     feed = DocFeed(catalog_doc_count(catalog))  # made below, while Pagefind runs
@@ -796,6 +842,7 @@ def start_search_index(out: Path, catalog: Catalog, config: SiteConfig) -> Searc
     memory: Path | None = None
     try:
         if record_stage(1, 1) is not None:
+            sweep_leftovers()
             prefix = f"papersite-search-{os.getpid()}-"  # the build's: whose leftover it is
             memory = Path(tempfile.mkdtemp(prefix=prefix, dir=MEMORY_STAGE))
         result, answer = os.pipe()
