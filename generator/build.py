@@ -550,8 +550,6 @@ def _topics_and_similar(
     from, in order) and the topic config: a rebuild whose papers are unchanged (a template
     edit, a config change elsewhere) reuses them. Otherwise each is given its memo of
     per-paper work."""
-    import gc
-
     from generator.cache import digest_value
     from generator.similar import find_similar
     from generator.topics import assign_topics

@@ -257,14 +257,7 @@ def _average_clusters(sim: list[list[float]], threshold: float) -> list[list[int
     # dist[i][j] for i != j, as 1 - clip(sim, 0, 1)
     dist = [[1.0 - min(max(v, 0.0), 1.0) for v in row] for row in sim]
     size = [1] * n
-    parent = list(range(n))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
+    joined: list[tuple[int, int]] = []  # merges at distance at most the cutoff
     chain: list[int] = []
     y = 0
     for _ in range(n - 1):
@@ -294,7 +287,7 @@ def _average_clusters(sim: list[list[float]], threshold: float) -> list[list[int
         size[x] = 0
         size[y] = nx + ny
         if current <= cutoff:
-            parent[find(x)] = find(y)
+            joined.append((x, y))
         dx, dy = dist[x], dist[y]
         for i in range(n):
             ni = size[i]
@@ -303,6 +296,22 @@ def _average_clusters(sim: list[list[float]], threshold: float) -> list[list[int
             d = (nx * dx[i] + ny * dy[i]) / (nx + ny)
             dy[i] = d
             dist[i][y] = d
+    return _clusters_of(n, joined)
+
+
+def _clusters_of(n: int, joined: Sequence[tuple[int, int]]) -> list[list[int]]:
+    """The clusters of items 0..n-1 that the ``joined`` pairs connect, each in item order,
+    ordered by their first item."""
+    parent = list(range(n))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for x, y in joined:
+        parent[find(x)] = find(y)
     clusters: dict[int, list[int]] = defaultdict(list)
     for i in range(n):
         clusters[find(i)].append(i)
@@ -368,14 +377,7 @@ def _chain_clusters(sim: np.ndarray, threshold: float) -> list[list[int]]:
     dist[upper] = condensed
     dist.T[upper] = condensed
     size = [1] * n
-    parent = list(range(n))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
+    joined: list[tuple[int, int]] = []  # merges at distance at most the cutoff
     chain: list[int] = []
     first = 0  # no cluster before this one is left
     for _ in range(n - 1):
@@ -401,17 +403,14 @@ def _chain_clusters(sim: np.ndarray, threshold: float) -> list[list[int]]:
         size[x] = 0
         size[y] = nx + ny
         if current <= cutoff:
-            parent[find(x)] = find(y)
+            joined.append((x, y))
         merged = (nx * dist[x] + ny * dist[y]) / (nx + ny)
         merged[y] = math.inf
         dist[y] = merged
         dist[:, y] = merged
         dist[x] = math.inf
         dist[:, x] = math.inf
-    clusters: dict[int, list[int]] = defaultdict(list)
-    for i in range(n):
-        clusters[find(i)].append(i)
-    return sorted(clusters.values(), key=lambda c: c[0])
+    return _clusters_of(n, joined)
 
 
 def __getattr__(name: str) -> Any:

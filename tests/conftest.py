@@ -7,9 +7,12 @@ import shutil
 import stat
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+if TYPE_CHECKING:
+    from generator.model import Paper
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -65,3 +68,23 @@ def browser() -> Iterator[Any]:
 
     with launch_browser() as b:
         yield b
+
+
+def bare_paper(paper_id: str = "") -> Paper:
+    """A paper with nothing but an id (and one author "A", title "t", abstract "a"): tests
+    make the papers they need from it with ``dataclasses.replace``."""
+    from generator.model import Paper
+
+    return Paper(
+        id=paper_id,
+        arxiv_id=None,
+        title="t",
+        title_source="seed",
+        authors=("A",),
+        authors_truncated=False,
+        date=None,
+        date_precision=None,
+        year=None,
+        category=None,
+        abstract="a",
+    )

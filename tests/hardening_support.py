@@ -12,6 +12,7 @@ import json
 import os
 import posixpath
 import re
+import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,16 @@ from tests.conftest import ROOT, TODAY
 from tests.sitecheck import broken_links
 
 Tree = dict[str, str]
+
+
+def two_seed_listings(tmp_path: Path) -> Path:
+    """A seeds folder in ``tmp_path`` with two of the real listings (002, 003) and the
+    BibTeX file: enough for a rebuild test, a fraction of the whole seeds' build time."""
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    for path in [*sorted((ROOT / "seeds").glob("00[23]_*.txt")), *(ROOT / "seeds").glob("*.bib")]:
+        shutil.copyfile(path, seeds / path.name)
+    return seeds
 
 
 @dataclass(frozen=True)

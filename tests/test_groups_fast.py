@@ -28,6 +28,7 @@ from generator.groups import (
 from generator.model import Group, Paper, Topic
 from generator.similar import find_similar
 from generator.topics import TopicConfig, assign_topics
+from tests.conftest import bare_paper
 from tests.test_topics_planted import _corpus
 
 
@@ -79,19 +80,7 @@ def _set_with_topics(
     """n papers with random topics (some topics unknown to the topic list, one listed
     twice on a paper) and random similar-paper links, some to papers outside the set."""
     rng = random.Random(seed)
-    base = Paper(
-        id="",
-        arxiv_id=None,
-        title="t",
-        title_source="seed",
-        authors=("A",),
-        authors_truncated=False,
-        date=None,
-        date_precision=None,
-        year=None,
-        category=None,
-        abstract="a",
-    )
+    base = bare_paper()
     papers = [replace(base, id=f"p{i:04d}") for i in range(n)]
     topic_ids = [f"t{k}" for k in range(max(5, n // 4))]
     members: dict[str, list[str]] = defaultdict(list)

@@ -16,6 +16,7 @@ from generator.groups import _shared_dense, _topic_members, group_papers
 from generator.model import Group, Paper
 from generator.similar import find_similar
 from generator.topics import TopicConfig, assign_topics, paper_phrase
+from tests.conftest import bare_paper
 from tests.test_topics_planted import _corpus
 
 
@@ -66,19 +67,7 @@ def test_shared_topics_in_one_pass_are_the_block_sums() -> None:
 
 
 def _papers(n: int) -> list[Paper]:
-    base = Paper(
-        id="",
-        arxiv_id=None,
-        title="t",
-        title_source="seed",
-        authors=("A",),
-        authors_truncated=False,
-        date=None,
-        date_precision=None,
-        year=None,
-        category=None,
-        abstract="a",
-    )
+    base = bare_paper()
     return [replace(base, id=f"p{i}") for i in range(n)]
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT
-from tests.hardening_support import build_in_process, diff_trees, tree_digest
+from tests.hardening_support import build_in_process, diff_trees, tree_digest, two_seed_listings
 
 SEEDS = ROOT / "seeds"
 
@@ -108,10 +108,7 @@ def test_one_record_rebuild_equals_a_cold_build_whatever_the_memos(
 ) -> None:
     """A rebuild after one record changed, with the memos and the site digests deleted or
     overwritten with garbage: byte for byte a cold build (as with them intact, above)."""
-    seeds = tmp_path / "seeds"
-    seeds.mkdir()
-    for path in [*sorted(SEEDS.glob("00[23]_*.txt")), *SEEDS.glob("*.bib")]:
-        shutil.copyfile(path, seeds / path.name)
+    seeds = two_seed_listings(tmp_path)
     warm = tmp_path / "warm"
     assert build_in_process(seeds, warm).code == 0
     _edit_one_abstract(seeds)

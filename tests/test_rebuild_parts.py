@@ -25,7 +25,7 @@ from generator.cache import MEMO_SHARDS, Memo, shard_of
 from generator.groups import _average_clusters, _average_linkage, _chain_clusters
 from generator.model import Paper, Record, Topic
 from generator.papers import build_papers
-from tests.conftest import ROOT
+from tests.conftest import ROOT, bare_paper
 from tests.hardening_support import build_in_process
 
 
@@ -96,19 +96,7 @@ def test_average_linkage_is_the_same_with_or_without_scipy_loaded(
 
 
 def _planted_sets(n_sets: int, size: int) -> tuple[list[Paper], dict[str, tuple[str, ...]]]:
-    base = Paper(
-        id="",
-        arxiv_id=None,
-        title="t",
-        title_source="seed",
-        authors=("A",),
-        authors_truncated=False,
-        date=None,
-        date_precision=None,
-        year=None,
-        category=None,
-        abstract="a",
-    )
+    base = bare_paper()
     papers = [
         replace(base, id=f"p{s}-{i}", authors=(f"Name {s}", f"Other {s}-{i}"))
         for s in range(n_sets)

@@ -5,7 +5,6 @@ reads changed."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -22,7 +21,7 @@ from generator.readers import read_seed_paths, reference_date
 from generator.similar import find_similar
 from generator.topics import TopicResult, assign_topics
 from tests.conftest import ROOT, TODAY
-from tests.hardening_support import build_in_process, diff_trees, tree_digest
+from tests.hardening_support import build_in_process, diff_trees, tree_digest, two_seed_listings
 
 SEEDS = ROOT / "seeds"
 
@@ -47,10 +46,7 @@ EDITS: dict[str, tuple[int, Callable[[str], str]]] = {
 
 @pytest.mark.parametrize("what", sorted(EDITS))
 def test_rebuild_after_an_edit_equals_a_cold_build(tmp_path: Path, what: str) -> None:
-    seeds = tmp_path / "seeds"
-    seeds.mkdir()
-    for path in [*sorted(SEEDS.glob("00[23]_*.txt")), *SEEDS.glob("*.bib")]:
-        shutil.copyfile(path, seeds / path.name)
+    seeds = two_seed_listings(tmp_path)
     warm = tmp_path / "warm"
     assert build_in_process(seeds, warm).code == 0
     before = tree_digest(warm)
