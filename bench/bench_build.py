@@ -18,8 +18,17 @@ are printed when repeated),
 each as ``python -m generator build --seeds CORPUS/seeds --out OUT --timings FILE -q`` in a
 child process. The whole command's wall time, CPU time (user+system, children included) and
 peak memory come from ``os.wait4``; the per-stage figures come from the ``--timings`` JSON the
-build writes (generator/progress.py). Prints Markdown tables and writes every figure to
-``WORK/results.json``.
+build writes (generator/progress.py).
+
+Then (unless ``--no-serve``) the edit loop: ``python -m generator serve`` on the same corpus
+and output folder, and one record changed 1 + ``--repeat`` times while it runs. Each rebuild's
+wall time is the one the server prints ("rebuild done in X s", from the change being seen to
+the site written); its CPU time is the server's (user+system, its forked workers included)
+over that rebuild and the saving of its cache that follows it, from /proc. The first
+rebuild after the server starts on an up-to-date site is shown apart ("serve first
+rebuild": it reads the last build's memos from disk); the others are "serve one record".
+With ``--verify`` the served site is compared with a cold build too. Prints Markdown
+tables and writes every figure to ``WORK/results.json``.
 """
 
 from __future__ import annotations
@@ -28,9 +37,13 @@ import argparse
 import fcntl
 import json
 import os
+import queue
+import re
 import shutil
+import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -167,6 +180,104 @@ def verify(corpus: Path, out: Path, cold: Path, search: bool) -> str:
     return f"{len(changed)} files differ, {len(only)} in one only (e.g. {(changed + only)[:3]})"
 
 
+SERVE_TIMEOUT = 600.0  # for the first build or one rebuild of the server, in seconds
+REBUILT = re.compile(r"rebuild (done|failed.*) in ([0-9.]+) s")
+
+
+def _proc_cpu(pid: int) -> float:
+    """CPU seconds of a running process and of its children it has waited for (its forked
+    workers), from /proc/PID/stat."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = sum(int(v) for v in fields[11:15])  # utime, stime, cutime, cstime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _idle_cpu(pid: int, timeout: float = 60.0) -> float:
+    """``_proc_cpu`` once the process is idle (its CPU time still for half a second): the
+    server saves a rebuild's cache after it has printed that the site is rebuilt."""
+    last = _proc_cpu(pid)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        now = _proc_cpu(pid)
+        if now - last < 0.02:
+            return now
+        last = now
+    return last
+
+
+def _proc_peak_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def serve_rebuilds(
+    n: int, corpus: Path, out: Path, work: Path, search: bool, repeat: int
+) -> list[Run]:
+    """``papersite serve`` in a child process; one record changed 1 + ``repeat`` times, each
+    rebuild timed (the module docstring). The server is stopped before returning."""
+    cmd = [sys.executable, "-m", "generator", "serve", "--seeds", str(corpus / "seeds"),
+           "--out", str(out), "--port", "0", "-q"]  # fmt: skip
+    if not search:
+        cmd.append("--no-search")
+    env = {**os.environ, "CI": "1"}
+    log = (work / f"log-{n}-serve.txt").open("w", encoding="utf-8")
+    proc = subprocess.Popen(
+        cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True
+    )
+    lines: queue.Queue[str] = queue.Queue()
+
+    def pump() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            log.write(line)
+            log.flush()
+            lines.put(line)
+
+    reader = threading.Thread(target=pump, daemon=True)
+    reader.start()
+
+    def wait_for(pattern: re.Pattern[str]) -> re.Match[str]:
+        deadline = time.monotonic() + SERVE_TIMEOUT
+        while time.monotonic() < deadline:
+            try:
+                line = lines.get(timeout=1.0)
+            except queue.Empty:
+                if proc.poll() is not None:
+                    raise RuntimeError(f"papersite serve exited ({proc.returncode})") from None
+                continue
+            found = pattern.search(line)
+            if found:
+                return found
+        raise RuntimeError(f"papersite serve: timed out waiting for {pattern.pattern!r}")
+
+    runs: list[Run] = []
+    try:
+        wait_for(re.compile(r"^serving "))
+        for i in range(1 + max(1, repeat)):
+            kind = "serve first rebuild" if i == 0 else "serve one record"
+            print(f"# N={n}: {kind} ({i})", file=sys.stderr, flush=True)
+            before = _idle_cpu(proc.pid)
+            touch_one_record(corpus / "seeds")
+            done = wait_for(REBUILT)
+            cpu = _idle_cpu(proc.pid) - before  # its cache saved after it, included
+            code = 0 if done.group(1) == "done" else 1
+            wall = float(done.group(2))
+            runs.append(Run(kind, n, wall, cpu, _proc_peak_mb(proc.pid), code, count_pages(out)))
+    finally:
+        proc.send_signal(signal.SIGTERM)  # (SIGINT is ignored by a job started in background)
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        reader.join(timeout=10)
+        log.close()
+    return runs
+
+
 def median_run(runs: list[Run]) -> Run:
     """A row of medians (wall, CPU and memory each on its own) of repeated runs."""
 
@@ -210,6 +321,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--keep", action="store_true", help="keep the build outputs")
     ap.add_argument("--repeat", type=int, default=1, help="no-op and one-record rebuilds")
+    ap.add_argument(
+        "--no-serve", action="store_true", help="skip the rebuilds of a running papersite serve"
+    )
     ap.add_argument(
         "--verify",
         action="store_true",
@@ -256,6 +370,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             if len(done) > 1:
                 runs.append(median_run(done))
             print(stage_table(sorted(done, key=lambda r: r.cpu_s)[len(done) // 2]) + "\n")
+        if not a.no_serve:
+            served = serve_rebuilds(n, corpus, out, mine, search, a.repeat)
+            warm = [r for r in served if r.kind == "serve one record"]
+            runs.extend(served)
+            if len(warm) > 1:
+                runs.append(median_run(warm))
+            if a.verify:
+                print(f"# N={n}: cold build of the edited corpus, to compare", file=sys.stderr)
+                differ = verify(corpus, out, mine / "site-verify", search)
+                print(f"Verify, {n:,} papers: served site vs cold build: {differ or 'identical'}\n")
+                failed = failed or bool(differ)
         shutil.rmtree(cache_folder, ignore_errors=True)
         if not a.keep and all(r.exit_code == 0 for r in runs):  # else its logs are kept
             shutil.rmtree(mine, ignore_errors=True)

@@ -18,21 +18,17 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from bibtexparser.entrypoint import parse_string
-from bibtexparser.middlewares.enclosing import REMOVED_ENCLOSING_KEY
-from bibtexparser.middlewares.names import (
-    InvalidNameError,
-    parse_single_name_into_parts,
-    split_multiple_persons_names,
-)
-from bibtexparser.model import DuplicateBlockKeyBlock, Entry, ParsingFailedBlock
 from pylatexenc.latex2text import LatexNodes2Text
 
 from generator.categories import full_category
 from generator.diagnostics import Diagnostic, error, warning
 from generator.model import BibEntry
 from generator.textio import sniff_encoding
+
+if TYPE_CHECKING:  # bibtexparser itself is imported where a BibTeX file is parsed
+    from bibtexparser.model import Entry, ParsingFailedBlock
 
 # bibtexparser logs every failed block; we report them as diagnostics instead.
 logging.getLogger("bibtexparser").addHandler(logging.NullHandler())
@@ -152,6 +148,12 @@ def clean_doi(text: str) -> str | None:
 
 def parse_names(value: str) -> tuple[tuple[str, ...], bool, list[str]]:
     """A BibTeX ``author`` value -> ("First von Last Jr" names, truncated, problems)."""
+    from bibtexparser.middlewares.names import (
+        InvalidNameError,
+        parse_single_name_into_parts,
+        split_multiple_persons_names,
+    )
+
     names: list[str] = []
     problems: list[str] = []
     truncated = False
@@ -233,6 +235,8 @@ def _arxiv_id(fields: dict[str, str]) -> str | None:
 
 def _field_values(entry: Entry, strings: dict[str, str]) -> dict[str, str]:
     """Every field as text, names lower-cased, ``#`` concatenations joined."""
+    from bibtexparser.middlewares.enclosing import REMOVED_ENCLOSING_KEY
+
     enclosing = entry.parser_metadata.get(REMOVED_ENCLOSING_KEY, {}) or {}
     fields: dict[str, str] = {}
     for f in entry.fields:
@@ -299,6 +303,9 @@ def _decode(data: bytes, name: str) -> tuple[str, list[Diagnostic]]:
 
 def parse_bib_text(name: str, text: str) -> tuple[tuple[BibEntry, ...], tuple[Diagnostic, ...]]:
     """Parse BibTeX ``text`` read from file ``name``."""
+    from bibtexparser.entrypoint import parse_string
+    from bibtexparser.model import DuplicateBlockKeyBlock, Entry, ParsingFailedBlock
+
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if text.startswith("\ufeff"):
         text = text[1:]

@@ -18,6 +18,7 @@ site exactly as it was.
 from __future__ import annotations
 
 import argparse
+import functools
 import gc
 import io
 import os
@@ -38,7 +39,9 @@ from generator.progress import Progress, mode_from_flags
 if TYPE_CHECKING:
     from collections.abc import Hashable
 
-    from generator.cache import BuildCache, Fingerprint, Memo
+    import jinja2
+
+    from generator.cache import BuildCache, Fingerprint, Memo, WarmStore
     from generator.model import BibEntry, Paper, Record, SeedFile
     from generator.render import RenderedSite
     from generator.topics import TopicConfig, TopicResult
@@ -83,7 +86,11 @@ class BuildError(Exception):
     """A failure of the build itself (not of the input): reported in one line."""
 
 
-def run_build(options: BuildOptions, progress: Progress | None = None) -> BuildResult:
+def run_build(
+    options: BuildOptions, progress: Progress | None = None, warm: WarmStore | None = None
+) -> BuildResult:
+    """Build the site. ``warm``: what earlier builds in this process kept in memory (the dev
+    server's rebuilds; see ``generator.cache.WarmStore``), used and updated by this one."""
     from generator.readers import reference_date
 
     progress = progress or Progress("quiet", stream=io.StringIO())
@@ -99,12 +106,16 @@ def run_build(options: BuildOptions, progress: Progress | None = None) -> BuildR
     # collector, which would walk them again and again, is paused while they are made.
     with collector_paused():
         # Up to date? The inputs' fingerprint and the site on disk both match the last build.
-        cache = _open_cache(options)
+        if warm is not None:
+            warm.flush()  # the last build's cache, if the dev server has not saved it yet
+        cache = _open_cache(options, warm)
         with progress.stage("check") as st:
             state = cache.load_state() if cache else None
             inputs = _fingerprint(options, today, state)
             if cache and state and _up_to_date(state, inputs.key, options.out):
                 st.note("nothing changed since the last build")
+                if warm is not None:  # the memos read ahead, for the dev server's next build
+                    warm.defer(functools.partial(_read_memos, cache, inputs.code))
                 return _unchanged_result(state, options, started, progress)
 
         from generator.catalog import build_catalog
@@ -184,6 +195,9 @@ def run_build(options: BuildOptions, progress: Progress | None = None) -> BuildR
             all_diags += diags
             st.advance(len(catalog.authors) + len(catalog.topics) + len(catalog.listings))
 
+    if warm is not None:
+        _templates_fresh(warm)
+    _compiled_templates(cache, inputs.code)
     rendered: RenderedSite | None = None
     early = None  # the search index's forked process (generator.search.SearchJob), if any
     try:
@@ -254,8 +268,17 @@ def run_build(options: BuildOptions, progress: Progress | None = None) -> BuildR
     final = sort_diagnostics(all_diags)
     if cache:
         complete = options.no_search  # else the indexer added files of its own
-        with progress.stage("save cache"), collector_paused():
-            _remember(cache, inputs, final, counts, options.out, written.digests, complete, memos)
+        digests = written.digests
+
+        def save() -> None:
+            with collector_paused():
+                _remember(cache, inputs, final, counts, options.out, digests, complete, memos)
+
+        if warm is not None:
+            warm.defer(save)  # the dev server saves it once the site is served (WarmStore)
+        else:
+            with progress.stage("save cache"):
+                save()
     return BuildResult(True, final, summary, timings=progress.timings())
 
 
@@ -336,8 +359,7 @@ def _read_seeds(
             slots.append(failed[0])
             continue
         key = digest_value((code, name, today.isoformat(), data))
-        packed = cache.load("read", key) if cache else None
-        hit = _unpack_seed(packed) if packed is not None else None
+        hit = _cached_seed(cache, key) if cache else None
         slots.append((name, key, data if hit is None else b"", hit))
     misses = [(s[0], s[2]) for s in slots if isinstance(s, tuple) and s[3] is None]
     size = sum(len(data) for _, data in misses)
@@ -372,13 +394,27 @@ def _read_seeds(
                     hit = _unpack_seed(packed)
                     assert hit is not None
                 if cache:
-                    cache.store("read", key, packed)
+                    cache.store("read", key, packed, warm=False)  # kept unpacked instead:
+                    cache.keep("read", key, hit)
             seed, file_diags, row_keys = hit
             files.append(seed)
             diags.extend(file_diags)
             if cache:
                 keys.update(zip(map(id, seed.records), zip(repeat(key), row_keys), strict=True))
     return tuple(files), tuple(diags), len(misses), keys
+
+
+def _cached_seed(
+    cache: BuildCache, key: str
+) -> tuple[SeedFile, tuple[Diagnostic, ...], tuple[str, ...]] | None:
+    """A seed file's cached result: as this process made it (a ``WarmStore``), else read."""
+    hit = cache.recall("read", key)
+    if hit is None:
+        packed = cache.load("read", key, warm=False)
+        hit = _unpack_seed(packed) if packed is not None else None
+        if hit is not None:
+            cache.keep("read", key, hit)
+    return hit
 
 
 def _parse_seeds(
@@ -410,6 +446,8 @@ class _BibRead:
         self.cache = cache
         # each file in order: the error that it cannot be read, or (name, key, bytes, cached)
         self.slots: list[Diagnostic | tuple[str, str, bytes, Any]] = []
+        # key -> (entries, diagnostics, row keys) as this process made them (a WarmStore)
+        self.made: dict[str, tuple[tuple[BibEntry, ...], tuple[Diagnostic, ...], Any]] = {}
         for target in sorted(p for p in folder.glob("*.bib") if p.is_file()):
             name = str(target)
             failed: list[Diagnostic] = []
@@ -418,7 +456,12 @@ class _BibRead:
                 self.slots.append(failed[0])
                 continue
             key = digest_value((code, name, data))
-            packed = cache.load("bib", key) if cache else None
+            made = cache.recall("bib", key) if cache else None
+            if made is not None:
+                self.made[key] = made
+                self.slots.append((name, key, b"", made))
+                continue
+            packed = cache.load("bib", key, warm=False) if cache else None
             hit = packed if isinstance(packed, tuple) and len(packed) == 3 else None
             self.slots.append((name, key, data, hit))
         misses = [(s[0], s[2]) for s in self.slots if isinstance(s, tuple) and s[3] is None]
@@ -449,21 +492,25 @@ class _BibRead:
                 diags.append(slot)
                 continue
             name, key, data, packed = slot
-            if packed is None and parsed is None:
+            if key in self.made:
+                file_entries, file_diags, row_keys = self.made[key]
+            elif packed is None and parsed is None:
                 file_entries, file_diags = read_bib_bytes(name, data)
                 rows = _rows(file_entries)
                 row_keys = _row_keys(rows) if cache else ()
                 if cache:
-                    cache.store("bib", key, (rows, _rows(file_diags), row_keys))
+                    cache.store("bib", key, (rows, _rows(file_diags), row_keys), warm=False)
             else:
                 if packed is None:
                     assert parsed is not None
                     packed = next(parsed)
                     if cache:
-                        cache.store("bib", key, packed)
+                        cache.store("bib", key, packed, warm=False)
                 file_entries = _unrows(BibEntry, packed[0])
                 file_diags = _unrows(Diagnostic, packed[1])
                 row_keys = packed[2]
+            if cache and key not in self.made:  # kept made for the next build (WarmStore)
+                cache.keep("bib", key, (tuple(file_entries), tuple(file_diags), row_keys))
             entries.extend(file_entries)
             diags.extend(file_diags)
             if cache:
@@ -574,6 +621,20 @@ def _topics_and_similar(
     return topic_result, similar, False
 
 
+def _read_memos(cache: BuildCache, code: str) -> None:
+    """Every memo the last build saved, read into ``cache``'s ``WarmStore`` now (a dev
+    server that started on an up-to-date site, while it waits for the first change), so
+    that the first rebuild finds them in memory as the later ones do."""
+    try:
+        files = [p.name for p in (cache.folder / "memo").iterdir()]
+    except OSError:
+        return
+    held = cache.warm.memos if cache.warm is not None else {}
+    names = {f.rsplit("-", 1)[0] for f in files if f.endswith(".pickle") and f[0] != "."}
+    for name in sorted(names - held.keys()):
+        cache.keep_memo(name, code, cache.load_memo(name, code))
+
+
 def _memo(name: str, cache: BuildCache | None, code: str, memos: dict[str, Memo]) -> Memo | None:
     """The memo ``name`` of the last build (loaded once, kept in ``memos`` to be saved after
     the build), or None without a cache (the stage then does all its work). Stages asking
@@ -592,12 +653,78 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = Path("papersite.toml")  # generator.config.DEFAULT_CONFIG (not imported: slow)
 
 
-def _open_cache(options: BuildOptions) -> BuildCache | None:
+def _open_cache(options: BuildOptions, warm: WarmStore | None = None) -> BuildCache | None:
     if not options.cache:
         return None
     from generator.cache import BuildCache
 
-    return BuildCache(options.out)
+    return BuildCache(options.out, warm=warm)
+
+
+TEMPLATE_CODE = "jinja"  # the cache's folder of compiled templates (Jinja's bytecode cache)
+
+
+def _compiled_templates(cache: BuildCache | None, code: str) -> None:
+    """The renderer's templates compiled by an earlier build are loaded, not compiled again
+    (~0.1 s): Jinja's bytecode cache in the build cache (none without one), each file
+    checked against its template's source by Jinja; named by the generator's source (which
+    sets the environment they are compiled for) and Jinja's version, whose others' files
+    are removed."""
+    import jinja2
+
+    import generator.render as render
+    from generator.cache import digest_value
+
+    env = render.environment()
+    env.bytecode_cache = None
+    if cache is None:
+        return
+    prefix = digest_value((code, jinja2.__version__))[:16]
+    folder = cache.folder / TEMPLATE_CODE
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for old in folder.iterdir():
+            if not old.name.startswith(prefix):
+                old.unlink(missing_ok=True)
+    except OSError:
+        return  # no cache then: compiled as usual
+    env.bytecode_cache = _template_cache_class()(str(folder), f"{prefix}-%s.cache")
+
+
+@functools.cache
+def _template_cache_class() -> type[jinja2.FileSystemBytecodeCache]:
+    """(Made on first use: Jinja is imported only by a build that renders.)"""
+    import jinja2
+
+    class TemplateCache(jinja2.FileSystemBytecodeCache):
+        """Jinja's bytecode cache, failing soft as the build cache does: a compiled template
+        that cannot be written is compiled again next time."""
+
+        def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+            try:
+                super().dump_bytecode(bucket)
+            except OSError:
+                return
+
+    return TemplateCache
+
+
+def _templates_fresh(warm: WarmStore) -> None:
+    """The renderer compiles its templates once per process; a process that builds again
+    (``warm``) keeps them compiled while their bytes are the ones they were compiled from,
+    and has them compiled again when a template changed."""
+    import generator.render as render
+    from generator.cache import digest_value
+
+    folder = Path(render.TEMPLATES)
+    files = sorted(p for p in folder.rglob("*") if p.is_file())
+    try:
+        key = digest_value((str(folder), [(str(p), p.read_bytes()) for p in files]))
+    except OSError:
+        key = None  # unreadable now: compiled again (the render reports what is wrong)
+    if key is None or key != warm.templates:
+        render.environment.cache_clear()
+    warm.templates = key
 
 
 def _fingerprint(

@@ -21,6 +21,11 @@ worst an unused temporary file; a cache that cannot be read or written is simply
   Only the shards a build changed are rewritten, each holding only the entries it used.
 - ``site``: path -> SHA-256 of every file the last build wrote, with the folders' manifest
   of the site it wrote them to (``generator.write`` updates a site in place from it).
+
+A process that builds again and again (``papersite serve``) hands its ``BuildCache`` a
+``WarmStore``: what one build loaded or stored is then kept in memory for the next (values,
+the objects made from them with ``keep``, the memos as saved), so a rebuild reads from disk
+only what it has not seen. The files are written as before: a later ``build`` finds them.
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ import tempfile
 import time
 import zlib
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, MutableMapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -222,6 +227,17 @@ class Memo(MutableMapping[Any, Any]):
     def mark_dirty(self, shard: int) -> None:
         self._dirty.add(shard)
 
+    def settle(self) -> None:
+        """Become what ``load_memo`` reads back once ``shards()`` is stored: the entries this
+        build did not use are dropped, and none is used or changed yet."""
+        unused = self._data.keys() - self._used
+        for key in unused:
+            del self._data[key]
+        for i in {self._home.pop(key) for key in unused}:
+            self._members[i] = [k for k in self._members[i] if k in self._data]
+        self._used = set()
+        self._dirty = set()
+
     def shards(self) -> dict[int, dict[Any, Any]]:
         """shard -> its entries this build used, for every shard that differs from the stored
         one (changed, or holding keys this build did not use). Only those shards' keys are
@@ -238,31 +254,88 @@ class Memo(MutableMapping[Any, Any]):
 _MISSING = object()
 
 
+class WarmStore:
+    """What the builds of one process keep in memory for the next one (``BuildCache``'s
+    ``warm``). Everything in it is keyed like the cache's files (by content hashes), so it
+    is never stale; it is pruned with them."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, Any] = {}  # a cache file's path -> its value as stored
+        self.kept: dict[str, Any] = {}  # a cache file's path -> what was made from it (keep)
+        self.memos: dict[str, tuple[str, Memo]] = {}  # name -> (generator source, memo)
+        self.templates: str | None = None  # hash of the templates the renderer compiled
+        self._deferred: Callable[[], None] | None = None
+
+    def defer(self, save: Callable[[], None]) -> None:
+        """Have ``save`` (a build's writing of its cache) run at the next ``flush``: a dev
+        server writes the cache once the rebuilt site is served, off the edit-reload path."""
+        self.flush()
+        self._deferred = save
+
+    def flush(self) -> None:
+        """Run the deferred save, if any (before the next build, and before the process
+        ends, so the files hold what the memory does)."""
+        save, self._deferred = self._deferred, None
+        if save is not None:
+            save()
+
+
 class BuildCache:
     """One output folder's cache. Every method fails soft: a cache problem costs time only."""
 
-    def __init__(self, out: Path, root: Path | None = None) -> None:
+    def __init__(self, out: Path, root: Path | None = None, warm: WarmStore | None = None) -> None:
         target = os.path.abspath(out)
         self.root = Path(root if root is not None else CACHE_DIR)
         self.folder = self.root / digest_bytes(target.encode("utf-8"))[:16]
+        self.warm = warm
         self._used: set[str] = set()
 
     # -- values -------------------------------------------------------------------------
     def _path(self, kind: str, key: str) -> Path:
         return self.folder / kind / f"{key}.pickle"
 
-    def load(self, kind: str, key: str) -> Any | None:
+    def load(self, kind: str, key: str, warm: bool = True) -> Any | None:
+        """The value stored for (kind, key), or None. With a ``WarmStore`` (and ``warm``),
+        a value this process stored or loaded before is not read again (the same object
+        comes back: values are never changed once stored)."""
         path = self._path(kind, key)
-        self._used.add(str(path))
+        name = str(path)
+        self._used.add(name)
+        if warm and self.warm is not None:
+            found = self.warm.values.get(name)
+            if found is not None:
+                return found
         try:
             with open(path, "rb") as fh:
-                return pickle.load(fh)
+                value = pickle.load(fh)
         except Exception:  # noqa: BLE001 - missing, truncated or stale: recompute
             return None
+        if warm and self.warm is not None:
+            self.warm.values[name] = value
+        return value
 
-    def store(self, kind: str, key: str, value: Any) -> None:
+    def recall(self, kind: str, key: str) -> Any | None:
+        """What ``keep`` kept for (kind, key) in an earlier build of this process, or None
+        (no ``WarmStore``, or not kept). The file stays in use (not pruned)."""
+        if self.warm is None:
+            return None
+        name = str(self._path(kind, key))
+        found = self.warm.kept.get(name)
+        if found is not None:
+            self._used.add(name)
+        return found
+
+    def keep(self, kind: str, key: str, made: Any) -> None:
+        """Keep in memory (with a ``WarmStore``) what was made from the value of (kind, key),
+        for ``recall`` in the next build; it lives as long as that cache file does."""
+        if self.warm is not None:
+            self.warm.kept[str(self._path(kind, key))] = made
+
+    def store(self, kind: str, key: str, value: Any, warm: bool = True) -> None:
         path = self._path(kind, key)
         self._used.add(str(path))
+        if warm and self.warm is not None:
+            self.warm.values[str(path)] = value
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
@@ -279,6 +352,12 @@ class BuildCache:
     def prune(self, kinds: Iterable[str]) -> None:
         """Drop the entries of ``kinds`` this build did not use, and the cache folders of
         output folders not built for a while (at most ``KEEP_OUTPUTS`` are kept)."""
+        kinds = tuple(kinds)
+        if self.warm is not None:
+            for held in (self.warm.values, self.warm.kept):
+                for name in [n for n in held if n not in self._used]:
+                    if Path(name).parent.name in kinds:
+                        del held[name]
         for kind in kinds:
             folder = self.folder / kind
             try:
@@ -302,13 +381,20 @@ class BuildCache:
     # -- memos ----------------------------------------------------------------------------
     def load_memo(self, name: str, code: str) -> Memo:
         """The memo ``name`` as the last build left it (a shard that is missing, unreadable
-        or written by other generator source ``code`` is empty, and rewritten at the end)."""
+        or written by other generator source ``code`` is empty, and rewritten at the end).
+        With a ``WarmStore``, the memo the last build of this process stored (``store_memo``)
+        is handed over instead: it holds what the files hold. It is taken out of the store
+        meanwhile (a build that fails before storing it leaves the files to be read again)."""
+        if self.warm is not None:
+            held = self.warm.memos.pop(name, None)
+            if held is not None and held[0] == code:
+                return held[1]
         data: dict[Any, Any] = {}
         home: dict[Any, int] = {}
         members: dict[int, list[Any]] = {}
         bad: list[int] = []
         for i in range(MEMO_SHARDS):
-            stored = self.load("memo", f"{name}-{i:02d}")
+            stored = self.load("memo", f"{name}-{i:02d}", warm=False)
             entries = None
             if isinstance(stored, tuple) and len(stored) == 2 and stored[0] == code:
                 entries = stored[1]
@@ -329,7 +415,16 @@ class BuildCache:
         for i in range(MEMO_SHARDS):
             self._used.add(str(self._path("memo", f"{name}-{i:02d}")))
         for i, entries in memo.shards().items():
-            self.store("memo", f"{name}-{i:02d}", (code, entries))
+            self.store("memo", f"{name}-{i:02d}", (code, entries), warm=False)
+        if self.warm is not None:
+            memo.settle()
+            self.keep_memo(name, code, memo)
+
+    def keep_memo(self, name: str, code: str, memo: Memo) -> None:
+        """Hand ``memo`` (as ``load_memo`` would read it now) to the next build of this
+        process (with a ``WarmStore``)."""
+        if self.warm is not None:
+            self.warm.memos[name] = (code, memo)
 
     # -- the last build's state ------------------------------------------------------------
     def load_state(self) -> dict[str, Any] | None:

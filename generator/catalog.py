@@ -413,13 +413,17 @@ def _group_sets(
         return keyer.key([by_id[i] for i in ids], ignore_names=(name,), use_similar=use_similar)
 
     keys: dict[int, str] = {}
-    if keyer is not None and memo is not None and len(memo) > 0:
+    rebuild = keyer is not None and memo is not None and len(memo) > 0
+    papers = list(by_id.values())
+    if rebuild and keyer is not None and memo is not None:
         # A kept memo (a rebuild: most sets are in it): look the sets up here and group
         # only the others. With an empty memo nothing can be found, so the workers
-        # compute each set's key along with its grouping.
+        # compute each set's key along with its grouping. The keys of sets none of whose
+        # inputs changed since the last build are that build's (``GroupKeys.kept``).
+        same = keyer.kept(memo.get(_GROUPS_RECORD), papers, tasks)
         missing: list[int] = []
         for t in todo:
-            key = keys[t] = key_of(t)
+            key = keys[t] = same.get(t) or key_of(t)
             kept = memo.get(key)
             if kept is not None:
                 out[t] = unpack_groups(kept)
@@ -444,11 +448,19 @@ def _group_sets(
     if _linkage_work(len(tasks[t][0]) for t in todo) > LINKAGE_IMPORT_WORK:
         prime_linkage()  # likewise (else the sets are clustered without scipy)
     costs = [_grouping_cost(len(tasks[t][0]), tasks[t][2]) for t in todo]
-    for t, (made, packed) in zip(todo, _map(run, todo, jobs, costs), strict=True):
+    # what the record needs of each paper, made while the workers group
+    meanwhile = (lambda: keyer.prepare(papers)) if keyer is not None else None
+    for t, (made, packed) in zip(todo, _map(run, todo, jobs, costs, meanwhile), strict=True):
         if made is not None and memo is not None:
             memo[made] = packed
+            keys[t] = made
         out[t] = unpack_groups(packed)
+    if keyer is not None and memo is not None:
+        memo[_GROUPS_RECORD] = keyer.record(papers, tasks, [keys.get(t) for t in range(len(tasks))])
     return out
+
+
+_GROUPS_RECORD = "groups-record"  # the memo's entry for ``GroupKeys.kept``
 
 
 _Packed = tuple[tuple[tuple[str, tuple[str, ...]], ...], bool]
@@ -510,16 +522,23 @@ def _map(
     items: Sequence[_T],
     jobs: int,
     costs: Sequence[float] | None = None,
+    meanwhile: Callable[[], object] | None = None,
 ) -> list[_R]:
     """``[fn(x) for x in items]``, in forked worker processes when ``jobs`` > 1 and there are
     enough items; results in order, so the output does not depend on ``jobs``. The
     workers read ``items`` from the memory they inherit: only positions are sent to them.
-    ``costs`` (one per item, any unit): hand the costliest items out first."""
+    ``costs`` (one per item, any unit): hand the costliest items out first. ``meanwhile``
+    runs in this process while the workers work (or after, when there are none)."""
     global _TASK, _ITEMS
-    if jobs < 2 or len(items) < MIN_PARALLEL_ITEMS:
-        return [fn(x) for x in items]
-    if "fork" not in multiprocessing.get_all_start_methods():
-        return [fn(x) for x in items]
+    if (
+        jobs < 2
+        or len(items) < MIN_PARALLEL_ITEMS
+        or "fork" not in multiprocessing.get_all_start_methods()
+    ):
+        done = [fn(x) for x in items]
+        if meanwhile is not None:
+            meanwhile()
+        return done
     chunks = _chunks(costs, len(items), jobs)
     _TASK, _ITEMS = fn, items
     out: list[Any] = [None] * len(items)
@@ -529,7 +548,10 @@ def _map(
     try:
         ctx = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
-            for positions, part in zip(chunks, pool.map(_run_chunk, chunks), strict=True):
+            parts = pool.map(_run_chunk, chunks)
+            if meanwhile is not None:
+                meanwhile()
+            for positions, part in zip(chunks, parts, strict=True):
                 for i, r in zip(positions, part, strict=True):
                     out[i] = r
     finally:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import marshal
 import math
 import operator
 import pickle
@@ -814,6 +815,7 @@ class GroupKeys:
         }
         self._paper: dict[str, bytes] = {}
         self._linked: dict[str, tuple[str, ...]] | None = None  # paper id -> its similar ids
+        self._per: tuple[Sequence[Paper], tuple[bytes, bytes, bytes]] | None = None
 
     def _paper_digest(self, paper: Paper) -> bytes:
         found = self._paper.get(paper.id)
@@ -872,6 +874,116 @@ class GroupKeys:
                         links.append((i, tuple(x for x in similar[pid] if x[0] in inside)))
             h.update(_digest(("s", len(papers), links)))
         return h.hexdigest()
+
+    # -- the keys of the last build --------------------------------------------------------
+
+    RECORD = "groups-record-1"
+
+    def _per_paper(self, papers: Sequence[Paper]) -> tuple[bytes, bytes, bytes]:
+        """The papers' ids (as bytes), each paper's digest (what ``key`` reads of it) and
+        each paper's similar-paper list's digest, 16 bytes a paper, in order."""
+        if self._per is not None and self._per[0] is papers:
+            return self._per[1]
+        digest = self._paper_digest
+        similar = self._similar or {}
+        blake = hashlib.blake2b
+        dumps = marshal.dumps
+        none: tuple[tuple[str, float], ...] = ()
+        ids = [p.id for p in papers]
+        try:
+            near = b"".join(
+                [blake(b"m" + dumps(similar.get(i, none), 0), digest_size=16).digest() for i in ids]
+            )
+        except ValueError:  # not plain values: a digest of their repr
+            near = b"".join([_digest(similar.get(i, none)) for i in ids])
+        made = _plain_bytes(ids), b"".join([digest(p) for p in papers]), near
+        self._per = (papers, made)
+        return made
+
+    def prepare(self, papers: Sequence[Paper]) -> None:
+        """Make what ``record`` and ``kept`` need of each of ``papers`` (once)."""
+        self._per_paper(papers)
+
+    def record(
+        self,
+        papers: Sequence[Paper],
+        tasks: Sequence[tuple[tuple[str, ...], str, bool]],
+        keys: Sequence[str | None],
+    ) -> tuple[Any, ...]:
+        """What ``kept`` compares a later build's sets with: ``key`` of each of ``tasks``
+        ((paper ids, the name to ignore, use the similar lists); None: not grouped) and
+        everything those keys were made from."""
+        ids, digests, near = self._per_paper(papers)
+        return (
+            self.RECORD,
+            self.VERSION + b"\x00" + self._total,
+            ids,
+            digests,
+            near,
+            _plain_bytes(list(tasks)),
+            tuple(keys),
+        )
+
+    def kept(
+        self,
+        record: Any,
+        papers: Sequence[Paper],
+        tasks: Sequence[tuple[tuple[str, ...], str, bool]],
+    ) -> dict[int, str]:
+        """Against the ``record`` of the last build (``papers``: every paper of this one):
+        task position -> its key, for the tasks whose keys are certainly the ones the last
+        build made: the same task, none of its papers' digests changed, nor (when it uses
+        them) their similar-paper lists. ``key`` reads nothing else."""
+        if not (isinstance(record, tuple) and len(record) == 7 and record[0] == self.RECORD):
+            return {}
+        _, basis, old_ids, old_digests, old_near, old_tasks, old_keys = record
+        ids, digests, near = self._per_paper(papers)
+        if basis != self.VERSION + b"\x00" + self._total:
+            return {}
+        if ids != old_ids or len(old_keys) != len(tasks):
+            return {}
+        if len(digests) != len(old_digests) or len(near) != len(old_near):
+            return {}
+        order = [p.id for p in papers]
+        changed = _changed(order, digests, old_digests)
+        moved = _changed(order, near, old_near)
+        same_tasks = _plain_bytes(list(tasks)) == old_tasks
+        before: Any = []
+        if not same_tasks:
+            try:
+                before = marshal.loads(old_tasks[1:]) if old_tasks[:1] == b"m" else None
+            except (EOFError, ValueError, TypeError):
+                return {}
+            if not isinstance(before, list) or len(before) != len(tasks):
+                return {}
+        out: dict[int, str] = {}
+        for t, task in enumerate(tasks):
+            key = old_keys[t]
+            if not isinstance(key, str) or not (same_tasks or tuple(before[t]) == task):
+                continue
+            paper_ids, _, use_similar = task
+            if changed.isdisjoint(paper_ids) and not (
+                use_similar and not moved.isdisjoint(paper_ids)
+            ):
+                out[t] = key
+        return out
+
+
+def _changed(ids: Sequence[str], now: bytes, before: bytes) -> set[str]:
+    """The ids whose 16-byte digests in ``now`` and ``before`` (in the order of ``ids``)
+    differ."""
+    if now == before:
+        return set()
+    a, b = memoryview(now), memoryview(before)
+    return {pid for i, pid in enumerate(ids) if a[i * 16 : i * 16 + 16] != b[i * 16 : i * 16 + 16]}
+
+
+def _plain_bytes(value: Any) -> bytes:
+    """Plain values as bytes (``marshal`` version 0: values only, each with its type)."""
+    try:
+        return b"m" + marshal.dumps(value, 0)
+    except ValueError:
+        return b"r" + repr(value).encode("utf-8", "surrogatepass")
 
 
 _ID = operator.attrgetter("id")

@@ -31,7 +31,6 @@ from functools import lru_cache
 from typing import Any
 from xml.etree.ElementTree import Element
 
-from latex2mathml.converter import convert_to_element
 from markupsafe import Markup, escape
 from pylatexenc import latex2text as _l2t
 from pylatexenc import latexwalker as _lw
@@ -623,6 +622,9 @@ def _math_text(el: Element) -> str:
 @lru_cache(maxsize=16384)
 def _math(source: str, display: bool) -> tuple[str | None, str]:
     """(MathML markup or None when latex2mathml cannot convert it, Unicode text)."""
+    # imported when first needed (~0.05 s): a rebuild that renders no math never needs it
+    from latex2mathml.converter import convert_to_element
+
     try:
         el = convert_to_element(source, display="block" if display else "inline")
         out: list[str] = []

@@ -17,6 +17,13 @@ build's salt: the generator's version and source, the templates' and static file
 the libraries that shape markup, and the site settings the renderer reads. Keys are stable
 across processes (hashlib over ``marshal`` version 0 of plain values: values only, no
 object identity), so a memo may be saved between builds.
+
+Most keys of a rebuild are those of the last build. ``PageKeys.record`` keeps, with the
+memo, a hash of everything the keys read apart from the papers' fingerprints (``basis``),
+every paper's ``paper`` fingerprint and the similar papers its page shows; when the basis is
+the same, ``PageKeys.since`` says which papers' fingerprints or similar-paper lists changed,
+and the key of a page that shows none of them is taken from the memo instead of being made
+(``PageKeys.unchanged``): the same bytes, without the hashing of every page's lists.
 """
 
 from __future__ import annotations
@@ -24,7 +31,7 @@ from __future__ import annotations
 import hashlib
 import marshal
 import operator
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import fields
 from importlib import metadata
 from itertools import islice
@@ -33,7 +40,7 @@ from typing import Any
 
 from generator import __version__
 from generator.feeds import FEED_SIZE, newest_papers
-from generator.model import Paper
+from generator.model import Author, Listing, Paper, Topic
 from generator.views import HOME_NEWEST, SiteIndex
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -70,6 +77,26 @@ _CARD_FIELDS = operator.attrgetter(
 )
 # ... and what a feed entry shows besides (``FeedWriter.entry``).
 _FEED_FIELDS = operator.attrgetter("arxiv_id", "abstract")
+# The fields of a paper a key reads other than through the paper's fingerprints (paper
+# pages' listings, year pages, feeds' and the home page's date order); ``basis`` covers
+# them for every paper (tests/test_pagememo_since.py edits every other field of a paper
+# and checks that the keys ``since`` keeps are the ones made again).
+_STRUCTURE_FIELDS = operator.attrgetter("id", "listings", "year", "date", "date_precision")
+# Every field of the catalog's authors, topics and listings (groups as plain tuples).
+_AUTHOR_FIELDS = operator.attrgetter(*(f.name for f in fields(Author) if f.name != "groups"))
+_TOPIC_FIELDS = operator.attrgetter(*(f.name for f in fields(Topic)))
+_LISTING_FIELDS = operator.attrgetter(*(f.name for f in fields(Listing) if f.name != "groups"))
+SIMILAR_SHOWN = 5  # a paper page shows this many similar papers (``SiteIndex.paper_view``)
+RECORD_FORMAT = "page-keys-1"
+# The job kinds whose keys ``unchanged`` may take from the last build (the others, a few
+# whole-site pages, are always made again).
+_KEPT_KINDS = frozenset({"paper", "author", "topic", "listing", "year", "feed"})
+_FEED_KINDS = ("authors:", "topics:", "listings:")  # the feeds ``_stale`` knows
+
+
+def _kept_kind(job: tuple[str, str]) -> bool:
+    kind, key = job
+    return kind in _KEPT_KINDS and (kind != "feed" or key.startswith(_FEED_KINDS))
 
 
 def _dump(value: Any) -> bytes:
@@ -96,6 +123,10 @@ def _digest(*parts: bytes) -> bytes:
         h.update(len(part).to_bytes(8, "little"))
         h.update(part)
     return h.digest()
+
+
+def _groups(groups: Sequence[Any]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    return tuple([(g.label, g.paper_ids) for g in groups])
 
 
 def _library_version(name: str) -> str:
@@ -141,6 +172,9 @@ class PageKeys:
         self._card: dict[str, bytes] = {}
         self._feed: dict[str, bytes] = {}
         self._prepared = False
+        self._papers_done = False  # ``_prepare_papers`` ran
+        self._basis: bytes | None = None
+        self._state: tuple[list[str], bytes, bytes, list[tuple[str, ...]], bytes] | None = None
 
     def prepare(self) -> None:
         """Every paper's three fingerprints, made in one pass (pages ask for them by the
@@ -172,6 +206,39 @@ class PageKeys:
             full[pid] = blake(f, digest_size=16).digest()
             cfp = card[pid] = blake(c, digest_size=16).digest()
             feed[pid] = blake(dumps((cfp, _FEED_FIELDS(p), tags), 0), digest_size=16).digest()
+
+    def _prepare_papers(self) -> None:
+        """Every paper's ``paper`` fingerprint (all ``since`` needs; ``card`` and ``feed``
+        are then made when asked for, for the few pages whose keys are made)."""
+        if self._prepared or self._papers_done:
+            return
+        self._papers_done = True
+        ix = self.ix
+        authors = ix.catalog.paper_authors
+        topics = ix.catalog.paper_topics
+        names = ix.author_display
+        tnames = ix.topic_names
+        dumps = marshal.dumps
+        blake = hashlib.blake2b
+        none: tuple[str, ...] = ()
+        full = self._paper
+        for p in ix.catalog.papers:
+            pid = p.id
+            a = authors.get(pid, none)
+            t = topics.get(pid, none)
+            try:
+                f = dumps(
+                    (
+                        _PAPER_FIELDS(p),
+                        (a, tuple(map(names.get, a))),
+                        (t, tuple(map(tnames.get, t))),
+                    ),
+                    0,
+                )
+            except ValueError:
+                self.paper(pid)
+                continue
+            full[pid] = blake(f, digest_size=16).digest()
 
     def _people(self, paper_id: str) -> tuple[tuple[str, ...], tuple[str | None, ...]]:
         """The paper's author ids and how each is named (None: no page)."""
@@ -270,6 +337,129 @@ class PageKeys:
     def _topic_names(self, topic_ids: Sequence[str]) -> tuple[str | None, ...]:
         return tuple(map(self.ix.topic_names.get, topic_ids))
 
+    def _similar(self, paper_id: str) -> tuple[str, ...]:
+        """The ids of the similar papers the paper's page shows."""
+        return tuple([pid for pid, _ in self.ix.catalog.similar.get(paper_id, ())[:SIMILAR_SHOWN]])
+
+    # -- the keys of the last build --------------------------------------------------------
+
+    def basis(self) -> bytes:
+        """A hash of everything the keys of ``_KEPT_KINDS`` read other than the papers'
+        fingerprints and the similar papers a paper page shows: the salt, every paper's
+        ``_STRUCTURE_FIELDS`` in catalog order, every field of every author, topic and
+        listing, and the names pages give authors and topics."""
+        if self._basis is None:
+            ix = self.ix
+            c = ix.catalog
+            parts = (
+                RECORD_FORMAT,
+                (self.max_coauthors, FEED_SIZE, HOME_NEWEST, SIMILAR_SHOWN),
+                list(map(_STRUCTURE_FIELDS, c.papers)),
+                [(_AUTHOR_FIELDS(a), _groups(a.groups)) for a in c.authors],
+                list(map(_TOPIC_FIELDS, c.topics)),
+                [(_LISTING_FIELDS(li), _groups(li.groups)) for li in c.listings],
+                list(ix.author_display.items()),
+                list(ix.topic_names.items()),
+            )
+            self._basis = _digest(self.salt, _marshal(parts))
+        return self._basis
+
+    def _now(self) -> tuple[list[str], bytes, bytes, list[tuple[str, ...]], bytes]:
+        """This build's paper ids, fingerprints and similar papers shown, with their bytes
+        as ``record`` keeps them (made once)."""
+        if self._state is None:
+            self._prepare_papers()
+            ids = [p.id for p in self.ix.catalog.papers]
+            similar = [self._similar(pid) for pid in ids]
+            self._state = (ids, _marshal(ids), self.papers(ids), similar, _marshal(similar))
+        return self._state
+
+    def record(self) -> tuple[str, bytes, bytes, bytes, bytes]:
+        """What ``since`` compares a later build with (kept in the memo beside the keys)."""
+        _, ids, fps, _, similar = self._now()
+        return (RECORD_FORMAT, self.basis(), ids, fps, similar)
+
+    def since(self, record: Any) -> tuple[set[str], set[str]] | None:
+        """Against the ``record`` of the build that made the memo's keys: the papers whose
+        ``paper`` fingerprint changed (it covers their ``card`` and ``feed`` ones) and those
+        whose pages show other similar papers; None when anything else a key reads may
+        have changed (then every key is made again)."""
+        if not (isinstance(record, tuple) and len(record) == 5 and record[0] == RECORD_FORMAT):
+            return None
+        _, basis, old_ids, old_fps, old_similar = record
+        ids, ids_bytes, fps, similar, similar_bytes = self._now()
+        if basis != self.basis() or ids_bytes != old_ids or len(fps) != len(old_fps):
+            return None
+        changed: set[str] = set()
+        if fps != old_fps:
+            view, old = memoryview(fps), memoryview(old_fps)
+            at = 0
+            for pid in ids:
+                if view[at : at + 16] != old[at : at + 16]:
+                    changed.add(pid)
+                at += 16
+        moved: set[str] = set()
+        if similar_bytes != old_similar:
+            try:
+                before = marshal.loads(old_similar)
+            except (EOFError, ValueError, TypeError):
+                return None
+            if not isinstance(before, list) or len(before) != len(ids):
+                return None
+            moved = {pid for pid, a, b in zip(ids, similar, before, strict=True) if a != b}
+        return changed, moved
+
+    def unchanged(self, record: Any) -> Callable[[tuple[str, str]], bool] | None:
+        """Given the ``record`` of the build that made the memo's keys: a test of whether a
+        job's key is certainly the one that build made for it (the job is of
+        ``_KEPT_KINDS``, the basis is the same, and the page shows, through fingerprints,
+        none of the papers ``since`` found changed, nor is it the page of a paper whose
+        similar papers changed); None when every key must be made again."""
+        found = self.since(record)
+        if found is None:
+            return None
+        stale = self._stale(*found)
+        return lambda job: job not in stale and _kept_kind(job)
+
+    def _stale(self, changed: set[str], moved: set[str]) -> set[tuple[str, str]]:
+        """The jobs of ``_KEPT_KINDS`` whose keys may show one of the ``changed`` papers'
+        fingerprints, or that are the page of a paper in ``moved`` (a superset is fine:
+        their keys are made again)."""
+        stale: set[tuple[str, str]] = {("paper", pid) for pid in changed | moved}
+        if not changed:
+            return stale
+        ix = self.ix
+        c = ix.catalog
+        hit = changed.isdisjoint
+        # paper pages: each shows its neighbours' cards in its listings, and the similar
+        # papers' cards
+        for listing in c.listings:
+            order = listing.paper_ids
+            for i in [i for i, pid in enumerate(order) if pid in changed]:
+                if i > 0:
+                    stale.add(("paper", order[i - 1]))
+                if i + 1 < len(order):
+                    stale.add(("paper", order[i + 1]))
+        every, _, _, similar, _ = self._now()
+        stale.update(
+            [("paper", pid) for pid, near in zip(every, similar, strict=True) if not hit(near)]
+        )
+        # list pages and feeds: the papers they list (a feed shows some of them)
+        for a in c.authors:
+            if not hit(a.paper_ids) or not all(map(hit, [g.paper_ids for g in a.groups])):
+                stale.add(("author", a.id))
+                stale.add(("feed", f"authors:{a.id}"))
+        for t in c.topics:
+            if not hit(t.paper_ids):
+                stale.add(("topic", t.id))
+                stale.add(("feed", f"topics:{t.id}"))
+        for li in c.listings:
+            if not hit(li.paper_ids) or not all(map(hit, [g.paper_ids for g in li.groups])):
+                stale.add(("listing", li.id))
+                stale.add(("feed", f"listings:{li.id}"))
+        stale.update([("year", str(y)) for y, ids in ix.years().items() if not hit(ids)])
+        return stale
+
     def key(self, kind: str, key: str) -> bytes:
         """The key of one job: ``(kind, key)`` as ``Renderer.run`` takes it."""
         h = self._salted.copy()
@@ -294,7 +484,7 @@ class PageKeys:
                 for near in (prev, nxt):
                     if near is not None:
                         navs.append(self.card(near))
-            similar = tuple([pid for pid, _ in ix.catalog.similar.get(p.id, ())[:5]])
+            similar = self._similar(p.id)
             return (self.paper(p.id), tuple(navs), similar, self.cards(similar))
         if kind == "author":
             a = ix.authors[key]

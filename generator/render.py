@@ -20,6 +20,7 @@ import traceback
 from collections.abc import Callable, Iterator, Mapping, MutableMapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from itertools import accumulate
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -1014,7 +1015,12 @@ class RenderedSite:
         if self._staging is None:
             with _no_gc() if before_swap is None else contextlib.nullcontext():
                 return write_site(
-                    self._files, self.out, before_swap, previous=self._previous, kept=self._kept
+                    self._files,
+                    self.out,
+                    before_swap,
+                    previous=self._previous,
+                    kept=self._kept,
+                    digests=self.digests,
                 )
         try:
             self._staging.finish(self.digests, before_swap)
@@ -1061,10 +1067,17 @@ def render_to(
         pages = [job for job in work if job[0] not in _WHOLE_SITE_JOBS]
         keys = _page_keys(renderer, config) if memo is not None else None
         if memo and keys is not None:
-            keys.prepare()
+            # the keys certainly the same as the last build's (see pagememo)
+            unchanged = keys.unchanged(memo.get(_KEYS_RECORD))
+            if unchanged is None:
+                keys.prepare()
             for job in pages:
-                digest = digests[job] = keys.key(*job)
                 hit = memo.get(_memo_name(job))
+                if hit is not None and unchanged is not None and unchanged(job):
+                    digests[job] = hit[0]
+                    hits[job] = hit[1]
+                    continue
+                digest = digests[job] = keys.key(*job)
                 if hit is not None and hit[0] == digest:
                     hits[job] = hit[1]
         few = False
@@ -1125,7 +1138,7 @@ def _in_memory(
         kept.update(reused)
         files += static_files()
         files += _site_map(config, [*kept, *(f.path for f in files)])
-        _drop_unused(memo, renderer, work)
+        _drop_unused(memo, renderer, work, keys)
         site = {**kept, **_file_map(files)}
     return RenderedSite(out, site, files=files, kept=kept, previous=previous)
 
@@ -1184,6 +1197,8 @@ def _stream(
         made, reused = _whole_site_files(renderer, work, memo, keys, reuse, read)
         add([(p, d, 0) for p, d in reused.items()])
         add([_put(staging, f) for f in made])
+        if keys is not None:
+            keys.record()  # made while the workers render (kept at the end)
 
     for job, rows in _render_jobs(renderer, stale, jobs, meanwhile, sink=staging):
         add(rows)
@@ -1194,7 +1209,7 @@ def _stream(
     from generator.write import check_paths
 
     check_paths((), paths)
-    _drop_unused(memo, renderer, work)
+    _drop_unused(memo, renderer, work, keys)
     return RenderedSite(staging.out, site, staging=staging, written=(written[0], written[1]))
 
 
@@ -1216,6 +1231,10 @@ def _read_file(path: Path) -> bytes | None:
         return path.read_bytes()
     except OSError:
         return None
+
+
+# the memo's entry for ``PageKeys.since``: what this build's keys were made from
+_KEYS_RECORD = "keys"
 
 
 def _memo_name(job: Job) -> str:
@@ -1313,12 +1332,18 @@ def _papers_json(
     renderer: Renderer, keys: PageKeys, record: Any, data: bytes | None
 ) -> tuple[OutputFile, Any]:
     """papers.json (``Renderer.papers_json``), its unchanged papers' lines taken from the
-    previous file ``data`` (``record``: its papers' ids and fingerprints)."""
+    previous file ``data`` (``record``: its papers' ids and fingerprints, and each line's
+    length in bytes). When the papers are the same ones in the same order, the lines of
+    the papers whose fingerprints changed are spliced into the previous file's bytes."""
     papers = renderer.index.catalog.papers
     ids, fps = _fingerprints(keys, papers)
+    if record is not None and data is not None and len(record) == 3:
+        spliced = _splice_json(renderer, ids, fps, record, data)
+        if spliced is not None:
+            return spliced
     old: dict[str, tuple[bytes, Any, bytes]] = {}
-    if record is not None and data is not None:
-        old_ids, old_fps = record
+    if record is not None and data is not None and len(record) == 3:
+        old_ids, old_fps, _ = record
         lines = data.split(b"\n")
         rows = lines[1:-2]
         if len(rows) == len(old_ids) and all(r.endswith(b",") for r in rows[:-1]):
@@ -1332,7 +1357,38 @@ def _papers_json(
         else:
             made.append(renderer.paper_json_row(p).encode())
     body = b"[\n" + b",\n".join(made) + b"\n]\n"
-    return OutputFile("papers.json", body), (ids, fps)
+    return OutputFile("papers.json", body), (ids, fps, tuple(map(len, made)))
+
+
+def _splice_json(
+    renderer: Renderer, ids: tuple[str, ...], fps: bytes, record: Any, data: bytes
+) -> tuple[OutputFile, Any] | None:
+    """``_papers_json`` when its papers are the previous file's, in the same order: the
+    previous bytes with the changed papers' lines replaced (None when the record does not
+    fit the file: then it is made line by line)."""
+    old_ids, old_fps, sizes = record
+    n = len(ids)
+    if old_ids != ids or len(old_fps) != len(fps) or len(sizes) != n or n == 0:
+        return None
+    if len(data) != 5 + sum(sizes) + 2 * (n - 1):  # "[\n" rows joined by ",\n" "\n]\n"
+        return None
+    now, before = memoryview(fps), memoryview(old_fps)
+    changed = [i for i in range(n) if now[i * 16 : i * 16 + 16] != before[i * 16 : i * 16 + 16]]
+    view = memoryview(data)
+    starts = [0, *accumulate(size + 2 for size in sizes)]  # row i at 2 + starts[i]
+    pieces: list[bytes | memoryview] = []
+    lengths = list(sizes)
+    at = 0
+    papers = renderer.index.catalog.papers
+    for i in changed:
+        row = renderer.paper_json_row(papers[i]).encode()
+        pieces.append(view[at : 2 + starts[i]])
+        pieces.append(row)
+        at = 2 + starts[i] + sizes[i]
+        lengths[i] = len(row)
+    pieces.append(view[at:])
+    body = b"".join(pieces)
+    return OutputFile("papers.json", body), (ids, fps, tuple(lengths))
 
 
 def _papers_bib(
@@ -1344,6 +1400,10 @@ def _papers_bib(
     ix = renderer.index
     papers = ix.catalog.papers
     ids, fps = _fingerprints(keys, papers)
+    if record is not None and data is not None:
+        spliced = _splice_bib(renderer, ids, fps, record, data)
+        if spliced is not None:
+            return spliced
     old: dict[str, tuple[bytes, Any, bytes]] = {}
     if record is not None and data is not None:
         old_ids, old_fps, old_bases, old_chosen, sizes = record
@@ -1378,13 +1438,56 @@ def _papers_bib(
     return OutputFile("papers.bib", body), (*record, tuple([len(e) for e in entries]))
 
 
+def _splice_bib(
+    renderer: Renderer, ids: tuple[str, ...], fps: bytes, record: Any, data: bytes
+) -> tuple[OutputFile, Any] | None:
+    """``_papers_bib`` when its papers are the previous file's, in the same order, and each
+    paper whose fingerprint changed keeps its base citation key: then every key is the one
+    chosen before (``citation_keys`` reads only the papers' ids and base keys, in order),
+    and the previous bytes get the changed papers' entries (None when that does not hold:
+    then the file is made entry by entry)."""
+    old_ids, old_fps, bases, chosen, sizes = record
+    n = len(ids)
+    if old_ids != ids or len(old_fps) != len(fps) or not len(bases) == len(chosen) == n:
+        return None
+    if len(sizes) != n or n == 0 or len(data) != sum(sizes) + n - 1:  # entries joined by "\n"
+        return None
+    now, before = memoryview(fps), memoryview(old_fps)
+    changed = [i for i in range(n) if now[i * 16 : i * 16 + 16] != before[i * 16 : i * 16 + 16]]
+    ix = renderer.index
+    papers = ix.catalog.papers
+    if any(citation_key(papers[i]) != bases[i] for i in changed):
+        return None
+    view = memoryview(data)
+    starts = [0, *accumulate(size + 1 for size in sizes)]  # entry i at starts[i]
+    pieces: list[bytes | memoryview] = []
+    lengths = list(sizes)
+    at = 0
+    for i in changed:
+        entry = paper_bibtex(papers[i], chosen[i], ix.bib_body(papers[i])).encode("utf-8")
+        pieces.append(view[at : starts[i]])
+        pieces.append(entry)
+        at = starts[i] + sizes[i]
+        lengths[i] = len(entry)
+    pieces.append(view[at:])
+    return OutputFile("papers.bib", b"".join(pieces)), (ids, fps, bases, chosen, tuple(lengths))
+
+
 def _drop_unused(
-    memo: MutableMapping[str, Any] | None, renderer: Renderer, work: Sequence[Job]
+    memo: MutableMapping[str, Any] | None,
+    renderer: Renderer,
+    work: Sequence[Job],
+    keys: PageKeys | None,
 ) -> None:
-    """Keep the memo to exactly this build's entries: its pages and whole-site files."""
+    """Keep the memo to exactly this build's entries: its pages and whole-site files, and
+    the record of what its page keys were made from (kept only now, when every page's
+    entry is this build's)."""
     if memo is None:
         return
     used = {_memo_name(job) for job in work if job[0] not in _WHOLE_SITE_JOBS}
     used.update(f"whole\x00{job[0]}" for job in work if job[0] in _WHOLE_SITE_JOBS)
+    if keys is not None:
+        memo[_KEYS_RECORD] = keys.record()
+        used.add(_KEYS_RECORD)
     for name in [k for k in memo if k not in used]:
         del memo[name]

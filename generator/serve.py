@@ -8,7 +8,10 @@
    data-version="N" defer>`` (an external, same-origin script, so it runs under the pages'
    strict CSP; the files on disk are never changed, they stay identical to ``build``'s).
 3. Watches the seed folder, ``templates/``, ``static/`` and the config file with
-   ``watchfiles`` and rebuilds after each batch of changes. The watch starts before the
+   ``watchfiles`` and rebuilds after each batch of changes. The rebuilds are warm
+   (``WarmBuilder``): what the last build loaded or made stays in the process (memos,
+   cached stage results, compiled templates while no template changed), and each build's
+   cache is written once its site is served. The watch starts before the
    first build, so an edit made while it runs (or just as the URL is printed) is not lost.
 4. The script polls ``/__papersite/status`` (JSON: ``version``, ``error``, ``building``):
    a new version reloads the page; an error shows an overlay with the error text (set with
@@ -20,10 +23,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import html
 import itertools
 import json
+import os
 import signal
 import sys
 import threading
@@ -34,8 +39,11 @@ from dataclasses import dataclass
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
+
+if TYPE_CHECKING:
+    from generator.build import BuildOptions
 
 PREFIX = "/__papersite/"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -268,8 +276,10 @@ class DevServer:
         host: str,
         port: int,
         log: Callable[[str], None],
+        after: Callable[[], None] | None = None,
     ) -> None:
         self.build = build
+        self.after = after  # run once a build's site is served (e.g. saving its cache)
         self.out = out
         self.state = ServeState()
         self.log = log
@@ -300,6 +310,15 @@ class DevServer:
                 self.state.version += 1
             self.state.error = error
             self.state.building = False
+
+    def settle(self) -> None:
+        """What waits until the site is served (``after``): a failure is only logged."""
+        if self.after is None:
+            return
+        try:
+            self.after()
+        except Exception as exc:  # noqa: BLE001 - the cache costs time only; keep serving
+            self.log(f"papersite: could not save the build cache: {_format_failure(exc)}")
 
     def start(self) -> None:
         self.thread.start()
@@ -336,33 +355,59 @@ class DevServer:
             self.rebuild()
             verdict = "done" if self.last_ok else "failed, previous site kept"
             self.log(f"rebuild {verdict} in {time.perf_counter() - started:.2f} s")
+            self.settle()
 
     def close(self) -> None:
         self.stop_event.set()
+        # interrupted again: the cache is left as it was (it costs time only)
+        with contextlib.suppress(KeyboardInterrupt):
+            self.settle()
         if self.thread.is_alive():  # shutdown() would wait forever for a loop never started
             self.httpd.shutdown()
             self.thread.join(timeout=5)
         self.httpd.server_close()
 
 
-def _forget_templates() -> None:
-    """The renderer compiles templates once per process (no mtime checks, for speed); a
-    rebuild in the dev server must see edited templates, so drop that cache first."""
-    import importlib
+class WarmBuilder:
+    """The dev server's build step: ``run_build`` with one ``WarmStore`` for all of this
+    process's builds, so a rebuild starts from what the last one loaded and made (memos,
+    cached stage results, compiled templates while no template changed) instead of reading
+    it from disk again. The site written is a cold build's, byte for byte."""
 
-    try:
-        render = importlib.import_module("generator.render")
-    except ImportError:
-        return
-    cached = getattr(render, "environment", None)
-    clear = getattr(cached, "cache_clear", None)
-    if callable(clear):
-        clear()
+    def __init__(self, options: BuildOptions) -> None:
+        from generator.cache import WarmStore
+
+        self.options = options
+        self.warm = WarmStore()
+
+    def __call__(self) -> tuple[bool, str | None]:
+        from generator.build import report, run_build
+        from generator.progress import Progress, mode_from_flags
+
+        options = self.options
+        progress = Progress(mode_from_flags(options.quiet, options.verbose))
+        try:
+            result = run_build(options, progress, warm=self.warm)
+        finally:
+            # what the build left out of collections (build.collector_paused) is collected
+            # as usual again between rebuilds
+            gc.unfreeze()
+        report(result, options, progress)  # (the cache is saved by ``settle``, after)
+        errors = [str(d) for d in result.diagnostics if d.severity == "error"]
+        if not result.ok:
+            return False, "\n".join([f"papersite: {result.failure}", *errors])
+        return True, ("\n".join(errors) if errors else None)
+
+    def settle(self) -> None:
+        """Save the last build's cache (deferred by ``run_build``: the site is served first)."""
+        try:
+            self.warm.flush()
+        finally:
+            gc.unfreeze()
 
 
 def serve(args: argparse.Namespace) -> int:
-    from generator.build import options_from_args, report, run_build
-    from generator.progress import Progress, mode_from_flags
+    from generator.build import options_from_args
 
     options = options_from_args(args)
     host: str = getattr(args, "host", "127.0.0.1")
@@ -371,29 +416,22 @@ def serve(args: argparse.Namespace) -> int:
     def log(text: str) -> None:
         print(text, file=sys.stderr, flush=True)
 
-    def build_once() -> tuple[bool, str | None]:
-        _forget_templates()
-        progress = Progress(mode_from_flags(options.quiet, options.verbose))
-        try:
-            result = run_build(options, progress)
-        finally:
-            # what the build left out of collections (build.collector_paused) is collected
-            # as usual again between rebuilds
-            gc.unfreeze()
-        report(result, options, progress)
-        if not result.ok:
-            errors = [str(d) for d in result.diagnostics if d.severity == "error"]
-            return False, "\n".join([f"papersite: {result.failure}", *errors])
-        errors = [str(d) for d in result.diagnostics if d.severity == "error"]
-        return True, ("\n".join(errors) if errors else None)
-
+    builder = WarmBuilder(options)
     try:
-        server = DevServer(build_once, options.out, host, port, log)
+        server = DevServer(builder, options.out, host, port, log, after=builder.settle)
     except OSError as exc:
         log(f"papersite serve: cannot listen on {host}:{port}: {exc.strerror or exc}")
         return 2
 
+    serving = os.getpid()
+
     def on_term(signum: int, frame: FrameType | None) -> None:
+        if os.getpid() != serving:
+            # a build's forked worker (which inherits this handler) ends at once, as it
+            # would under ``papersite build``: a pool's terminate() must not wait for it
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+            return
         raise KeyboardInterrupt
 
     previous = signal.signal(signal.SIGTERM, on_term)
@@ -404,6 +442,7 @@ def serve(args: argparse.Namespace) -> int:
         server.start()
         log(f"serving {options.out} at {server.url} (Ctrl-C to stop)")
         log("watching " + ", ".join(str(p) for p in paths))
+        server.settle()
         server.watch()
     except KeyboardInterrupt:
         pass

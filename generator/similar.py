@@ -11,6 +11,7 @@ different researchers must not make an astronomy paper "similar" to a language-m
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import math
@@ -26,6 +27,7 @@ import numpy as np
 import scipy.sparse as sp
 from sparse_dot_topn import sp_matmul_topn  # type: ignore[import-untyped]
 
+from generator.forked import fork_call
 from generator.model import Paper
 from generator.people import name_key
 from generator.phrases import TERMS, similarity_terms
@@ -195,7 +197,7 @@ def _pruned_index(x: sp.csr_matrix, per_term: int) -> sp.csr_matrix:
 
 @dataclass(frozen=True)
 class _Ranking:
-    """What ranking a block of rows needs (shared with forked workers, never pickled)."""
+    """What ranking a block of rows needs (inherited by forked processes, never pickled)."""
 
     x: sp.csr_matrix
     index: sp.csr_matrix
@@ -207,14 +209,53 @@ class _Ranking:
     min_score: float
 
 
-_RANKING: list[_Ranking] = []  # set before forking workers; read by _rank_shared
+_Ranked = list[tuple[str, tuple[tuple[str, float], ...]]]
 
 
-def _rank_shared(bounds: tuple[int, int]) -> list[tuple[str, tuple[tuple[str, float], ...]]]:
-    return _rank_rows(_RANKING[-1], *bounds)
+class _Claims:
+    """The blocks of rows handed out one at a time, in order, to this process and the
+    processes forked from it (a counter in shared memory, under a lock)."""
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self._next = mp.get_context("fork").Value("l", 0)
+
+    def take(self) -> int | None:
+        with self._next.get_lock():
+            at = int(self._next.value)
+            if at >= self.count:
+                return None
+            self._next.value = at + 1
+        return at
 
 
-def _rank_rows(job: _Ranking, lo: int, hi: int) -> list[tuple[str, tuple[tuple[str, float], ...]]]:
+def _rank_claimed(
+    job: _Ranking, bounds: Sequence[tuple[int, int]], claims: _Claims
+) -> list[tuple[int, _Ranked]]:
+    """Rank the blocks this process claims, until none is left: (block number, its lists)."""
+    done: list[tuple[int, _Ranked]] = []
+    while (at := claims.take()) is not None:
+        done.append((at, _rank_rows(job, *bounds[at])))
+    return done
+
+
+def _rank_blocks(job: _Ranking, bounds: Sequence[tuple[int, int]], workers: int) -> list[_Ranked]:
+    """Every block's lists, in block order: this process and ``workers - 1`` forked ones
+    claim the blocks one by one (no pool: the children get the job by inheritance and send
+    back only their lists). A block whose process ended without sending it is ranked here."""
+    claims = _Claims(len(bounds))
+    with contextlib.ExitStack() as stack:
+        children = [
+            stack.enter_context(fork_call(_rank_claimed, job, bounds, claims))
+            for _ in range(workers - 1)
+        ]
+        found = dict(_rank_claimed(job, bounds, claims))
+        for child in children:
+            found.update(child.result())
+    return [found[i] if i in found else _rank_rows(job, *b) for i, b in enumerate(bounds)]
+
+
+def _rank_rows(job: _Ranking, lo: int, hi: int) -> _Ranked:
     """The similar lists of rows lo..hi (one block of the candidate product), ranked for
     the whole block at once: each row keeps its ``4 k`` strongest candidates, shared
     people add to a pair alike in text or sharing a topic, then the k best by score
@@ -239,7 +280,7 @@ def _rank_rows(job: _Ranking, lo: int, hi: int) -> list[tuple[str, tuple[tuple[s
     run_start = np.maximum.accumulate(np.where(np.diff(r_arr, prepend=-1) != 0, place, 0))
     best = place - run_start < k
     r_arr, c_arr, kept = r_arr[best], c_arr[best], kept[best]
-    found: list[tuple[str, tuple[tuple[str, float], ...]]] = []
+    found: _Ranked = []
     bounds = np.flatnonzero(np.diff(r_arr, prepend=-1, append=-1)).tolist()
     c_list, s_list = c_arr.tolist(), kept.tolist()
     for a, b in itertools.pairwise(bounds):
@@ -385,11 +426,12 @@ def find_similar(
 ) -> dict[str, tuple[tuple[str, float], ...]]:
     """Up to k similar papers per paper id, best first, each with its score (0..1].
 
-    ``workers`` > 1 ranks blocks of rows in that many forked processes (same result; each
-    row's candidates are scored independently of the others). ``memo``: the mapping given
-    to ``assign_topics`` (same keys and entries); a paper's terms come from it when this
-    process has not counted them yet, and are added to it when missing; the people matrix
-    is kept in it too, under a hash of every paper's authors."""
+    ``workers`` > 1 ranks blocks of rows in this process and ``workers - 1`` forked ones
+    (same result; each row's candidates are scored independently of the others).
+    ``memo``: the mapping given to ``assign_topics`` (same keys and entries); a paper's
+    terms come from it when this process has not counted them yet, and are added to it
+    when missing; the people matrix is kept in it too, under a hash of every paper's
+    authors."""
     n = len(papers)
     out: dict[str, tuple[tuple[str, float], ...]] = {p.id: () for p in papers}
     if n < 2:
@@ -430,13 +472,8 @@ def find_similar(
     )
     bounds = [(lo, min(n, lo + block)) for lo in range(0, n, block)]
     if workers > 1 and len(bounds) > 1 and fork:
-        _RANKING.append(job)
-        try:
-            with mp.get_context("fork").Pool(min(workers, len(bounds))) as pool:
-                for part in pool.imap(_rank_shared, bounds):
-                    out.update(part)
-        finally:
-            _RANKING.pop()
+        for part in _rank_blocks(job, bounds, min(workers, len(bounds))):
+            out.update(part)
     else:
         for lo, hi in bounds:
             out.update(_rank_rows(job, lo, hi))

@@ -906,9 +906,17 @@ def _word_bits(
     return masks, wide
 
 
-def _pick_rows(job: _Choosing, active: np.ndarray, rows: np.ndarray) -> list[list[int]]:
+def _pick_rows(
+    job: _Choosing,
+    active: np.ndarray,
+    rows: np.ndarray,
+    allowed: np.ndarray | None = None,
+    taken: np.ndarray | None = None,
+) -> list[list[int]]:
     """The topic columns each paper of ``rows`` gets, of the ``active`` ones (a bool per
-    local column).
+    local column). ``allowed`` and ``taken`` (a bool per pair of ``job.by_score``), when
+    given, are set for the pairs of ``rows``: whether the paper allows the pair's topic
+    (below), and whether it gets it (``taken``: set for papers with few words only).
 
     Of two topics sharing a word, a paper keeps the one that is better overall, so nested
     topics do not split their papers between them: going down its candidates by score, it
@@ -916,13 +924,14 @@ def _pick_rows(job: _Choosing, active: np.ndarray, rows: np.ndarray) -> list[lis
     in the paper, as many as it has room for. All papers go down their candidates together,
     one place at a time, their words used so far as bits."""
     wide = job.wide[rows]
+    if allowed is None:
+        allowed = np.zeros(len(job.by_score), dtype=bool)
     out: list[list[int]] = [[] for _ in range(len(rows))]
     for i in np.flatnonzero(wide).tolist():
-        out[i] = _pick_wide(job, active, int(rows[i]))
+        out[i] = _pick_wide(job, active, int(rows[i]), allowed)
     narrow = rows[~wide]
     begin = job.bounds[narrow]
     sizes = job.bounds[narrow + 1] - begin
-    allowed = np.zeros(len(job.by_score), dtype=bool)
     longest = np.argsort(-sizes, kind="stable")  # papers with more than j pairs: a prefix
     first, size = begin[longest], sizes[longest]
     used = np.zeros((len(narrow), job.masks.shape[1]), dtype=np.uint64)
@@ -943,6 +952,8 @@ def _pick_rows(job: _Choosing, active: np.ndarray, rows: np.ndarray) -> list[lis
     seen = np.cumsum(ok)
     before = np.concatenate(([0], seen))[offsets]  # allowed ones of the papers before
     keep = ok & (seen - before[paper] <= job.room[narrow][paper])
+    if taken is not None:
+        taken[at] = keep
     kept = job.cols[job.by_score[at[keep]]].tolist()
     ends = np.cumsum(np.bincount(paper[keep], minlength=len(narrow))).tolist()
     start = 0
@@ -952,8 +963,9 @@ def _pick_rows(job: _Choosing, active: np.ndarray, rows: np.ndarray) -> list[lis
     return out
 
 
-def _pick_wide(job: _Choosing, active: np.ndarray, row: int) -> list[int]:
-    """``_pick_rows`` of one paper, with its words as sets (a paper with many words)."""
+def _pick_wide(job: _Choosing, active: np.ndarray, row: int, flags: np.ndarray) -> list[int]:
+    """``_pick_rows`` of one paper, with its words as sets (a paper with many words);
+    ``flags``: its ``allowed``."""
     lo, hi = int(job.bounds[row]), int(job.bounds[row + 1])
     allowed: set[int] = set()
     used: set[str] = set()
@@ -961,6 +973,7 @@ def _pick_wide(job: _Choosing, active: np.ndarray, row: int) -> list[int]:
         if active[col] and job.parts[col].isdisjoint(used):
             allowed.add(col)
             used |= job.parts[col]
+    flags[lo:hi] = [col in allowed for col in job.by_score[lo:hi].tolist()]
     ranked = job.by_score[job.ranked[lo:hi]].tolist()
     return [int(job.cols[c]) for c in ranked if c in allowed][: int(job.room[row])]
 
@@ -1016,10 +1029,11 @@ def _assign(
         parts=parts,
         room=np.asarray(room, dtype=np.int64),
     )
-    # column -> the rows it is a candidate of, ascending: holders.indices[start:end]
-    holders = sub.tocsc()
     active = np.ones(len(cols), dtype=bool)
-    chosen = _pick_rows(job, active, np.arange(n_papers, dtype=np.int64))
+    allowed = np.zeros(len(job.by_score), dtype=bool)  # per pair: its paper allows it
+    taken = np.zeros(len(job.by_score), dtype=bool)  # per pair: its paper gets it
+    chosen = _pick_rows(job, active, np.arange(n_papers, dtype=np.int64), allowed, taken)
+    pair_row = np.repeat(np.arange(n_papers, dtype=np.int64), np.diff(job.bounds))
     load: Counter[int] = Counter(itertools.chain.from_iterable(chosen))
     local_of = {c: i for i, c in enumerate(cols.tolist())}
     for step in range(10):
@@ -1027,19 +1041,54 @@ def _assign(
         if not dropped or step == 9:
             break
         # Drop the emptiest first: a topic that loses papers may free room for another.
-        # Only the papers that had a dropped topic among their candidates choose again.
+        # Only the papers whose choice may change choose again (``_choose_again``).
         worst = min(load[c] for c in dropped)
         gone = [local_of[c] for c in dropped if load[c] == worst]
         active[gone] = False
-        marked = np.zeros(n_papers, dtype=bool)
-        for i in gone:
-            marked[holders.indices[holders.indptr[i] : holders.indptr[i + 1]]] = True
-        again = np.flatnonzero(marked)
+        again = _choose_again(job, active, allowed, taken, pair_row)
         load.subtract(Counter(itertools.chain.from_iterable(chosen[r] for r in again.tolist())))
-        for row, picked in zip(again.tolist(), _pick_rows(job, active, again), strict=True):
+        picks = _pick_rows(job, active, again, allowed, taken)
+        for row, picked in zip(again.tolist(), picks, strict=True):
             chosen[row] = picked
         load.update(itertools.chain.from_iterable(chosen[r] for r in again.tolist()))
     return chosen
+
+
+def _choose_again(
+    job: _Choosing,
+    active: np.ndarray,
+    allowed: np.ndarray,
+    taken: np.ndarray,
+    pair_row: np.ndarray,
+) -> np.ndarray:
+    """The papers (ascending) whose topics may change now that the topics not ``active``
+    are dropped; the others keep theirs, and their dropped topics are no longer allowed.
+
+    Going down its candidates by score, a paper that did not allow a dropped topic skipped
+    it, its words not used, and skips it again: every step stays the same. One that allowed
+    it but did not get it now leaves its words free; the steps after it change only if a
+    candidate after it was refused for a word of it. So a paper chooses again when it got
+    a dropped topic, or a candidate after an allowed dropped one shares a word with it and
+    was refused, or its words are too many for bits (then it is not known)."""
+    lost = np.flatnonzero(allowed & ~active[job.by_score])  # pairs: allowed, now dropped
+    rows = pair_row[lost]
+    again = job.wide[rows] | taken[lost]
+    # each lost pair against the candidates after it in its paper's order by score, for
+    # about ``AGAIN_PAIRS`` such (lost, later) pairs at a time (bounded memory)
+    after = job.bounds[rows + 1] - lost - 1
+    cuts = np.searchsorted(np.cumsum(after), np.arange(0, int(after.sum()), AGAIN_PAIRS))
+    for lo, hi in itertools.pairwise([*cuts.tolist(), len(lost)]):
+        part = after[lo:hi]
+        which = np.repeat(np.arange(lo, hi, dtype=np.int64), part)
+        later = lost[which] + 1 + np.arange(len(which), dtype=np.int64)
+        later -= np.repeat(np.cumsum(part) - part, part)
+        refused = ~allowed[later] & (job.masks[later] & job.masks[lost[which]]).any(axis=1)
+        again[which[refused]] = True
+    allowed[lost[~again]] = False
+    return np.unique(rows[again])
+
+
+AGAIN_PAIRS = 1 << 20  # (lost, later) pairs compared at once by ``_choose_again``
 
 
 def _fallback(

@@ -95,6 +95,13 @@ def check_paths(
         raise WriteError(f"a path is both a file and a folder: {clash[0]}")
 
 
+def _holds(previous: Mapping[str, bytes], kept: Mapping[str, bytes]) -> bool:
+    """Whether every (path, digest) of ``kept`` is in ``previous``."""
+    if isinstance(previous, dict) and isinstance(kept, dict):
+        return kept.items() <= previous.items()  # compared in C
+    return all(previous.get(p) == d for p, d in kept.items())
+
+
 def file_digests(files: Sequence[OutputFile]) -> dict[str, bytes]:
     """path -> SHA-256 of the bytes, hashed on two threads (hashlib releases the GIL)."""
 
@@ -200,6 +207,7 @@ def write_site(
     before_swap: Callable[[Path], None] | None = None,
     previous: Mapping[str, bytes] | None = None,
     kept: Mapping[str, bytes] | None = None,
+    digests: Mapping[str, bytes] | None = None,
 ) -> WriteStats:
     """Write the site to ``out`` atomically (see the module docstring); returns what was written.
 
@@ -214,19 +222,24 @@ def write_site(
 
     ``kept`` (path -> SHA-256, with ``previous``): more files of the site, not given as bytes
     because ``previous`` says the site already holds them with these bytes (pages a render memo
-    found unchanged); each must be in ``previous`` with that digest."""
+    found unchanged); each must be in ``previous`` with that digest.
+
+    ``digests``: path -> SHA-256 of every file, ``kept`` and ``files``, when the caller has
+    them (the renderer hashed each file it made): not hashed again."""
     kept = kept or {}
-    if kept and (previous is None or any(previous.get(p) != d for p, d in kept.items())):
+    if kept and (previous is None or not _holds(previous, kept)):
         raise WriteError("kept files must be in the previous site with the same bytes")
     check_paths(files, kept=kept)
     out = Path(os.path.abspath(out))
-    digests = {**kept, **file_digests(files)}
+    if digests is None or len(digests) != len(kept) + len(files):
+        digests = {**kept, **file_digests(files)}
     recover(out)
     _check_target(out)
     total = len(digests)
     if previous is not None and before_swap is None and out.is_dir():
-        changed = sum(1 for p, d in digests.items() if previous.get(p) != d)
-        removed = sum(1 for p in previous if p not in digests)
+        # the kept files are in ``previous`` with these bytes: only ``files`` may differ
+        changed = sum(1 for f in files if previous.get(f.path) != digests[f.path])
+        removed = len(previous.keys() - digests.keys())
         if changed + removed <= max(MIN_UPDATE_FILES, int(total * MAX_UPDATE_SHARE)):
             return update_site(files, out, digests, previous)
     if kept and not out.is_dir():
@@ -373,7 +386,7 @@ def update_site(
     folder), remove folders left empty, make new folders, put each new or changed file (its
     old version hard-linked into the staging folder first). Undoing walks them backwards."""
     changed = [f for f in files if previous.get(f.path) != digests[f.path]]
-    gone = sorted(p for p in previous if p not in digests)
+    gone = sorted(previous.keys() - digests.keys())
     if not changed and not gone:
         return WriteStats(len(digests), 0, 0, "update", 0, 0, digests)
     if gone or any(f.path not in previous for f in changed):
