@@ -179,9 +179,22 @@ class PageKeys:
     def prepare(self) -> None:
         """Every paper's three fingerprints, made in one pass (pages ask for them by the
         thousand; ``paper``, ``card`` and ``feed`` give the same). Once per build."""
-        if self._prepared:
+        self._fingerprint_all(cards=True)
+
+    def _prepare_papers(self) -> None:
+        """Every paper's ``paper`` fingerprint (all ``since`` needs; ``card`` and ``feed``
+        are then made when asked for, for the few pages whose keys are made)."""
+        self._fingerprint_all(cards=False)
+
+    def _fingerprint_all(self, cards: bool) -> None:
+        """Every paper's ``paper`` fingerprint, and with ``cards`` its ``card`` and ``feed``
+        ones too, in one pass (once each way per build)."""
+        if self._prepared or (self._papers_done and not cards):
             return
-        self._prepared = True
+        if cards:
+            self._prepared = True
+        else:
+            self._papers_done = True
         ix = self.ix
         authors = ix.catalog.paper_authors
         topics = ix.catalog.paper_topics
@@ -199,46 +212,16 @@ class PageKeys:
             tags = (t, tuple(map(tnames.get, t)))
             try:
                 f = dumps((_PAPER_FIELDS(p), people, tags), 0)
-                c = dumps((_CARD_FIELDS(p), people), 0)
-            except ValueError:
-                self.paper(pid), self.card(pid), self.feed(pid)
-                continue
-            full[pid] = blake(f, digest_size=16).digest()
-            cfp = card[pid] = blake(c, digest_size=16).digest()
-            feed[pid] = blake(dumps((cfp, _FEED_FIELDS(p), tags), 0), digest_size=16).digest()
-
-    def _prepare_papers(self) -> None:
-        """Every paper's ``paper`` fingerprint (all ``since`` needs; ``card`` and ``feed``
-        are then made when asked for, for the few pages whose keys are made)."""
-        if self._prepared or self._papers_done:
-            return
-        self._papers_done = True
-        ix = self.ix
-        authors = ix.catalog.paper_authors
-        topics = ix.catalog.paper_topics
-        names = ix.author_display
-        tnames = ix.topic_names
-        dumps = marshal.dumps
-        blake = hashlib.blake2b
-        none: tuple[str, ...] = ()
-        full = self._paper
-        for p in ix.catalog.papers:
-            pid = p.id
-            a = authors.get(pid, none)
-            t = topics.get(pid, none)
-            try:
-                f = dumps(
-                    (
-                        _PAPER_FIELDS(p),
-                        (a, tuple(map(names.get, a))),
-                        (t, tuple(map(tnames.get, t))),
-                    ),
-                    0,
-                )
+                c = dumps((_CARD_FIELDS(p), people), 0) if cards else b""
             except ValueError:
                 self.paper(pid)
+                if cards:
+                    self.card(pid), self.feed(pid)
                 continue
             full[pid] = blake(f, digest_size=16).digest()
+            if cards:
+                cfp = card[pid] = blake(c, digest_size=16).digest()
+                feed[pid] = blake(dumps((cfp, _FEED_FIELDS(p), tags), 0), digest_size=16).digest()
 
     def _people(self, paper_id: str) -> tuple[tuple[str, ...], tuple[str | None, ...]]:
         """The paper's author ids and how each is named (None: no page)."""

@@ -12,11 +12,36 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from generator.model import Paper
+    from generator.config import SiteConfig
+    from generator.model import Paper, SeedFile
+    from generator.topics import TopicResult
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 TODAY = "2026-11-22"  # reference date for listing dates without a year (README: "Dates")
+
+
+def seed_stages() -> tuple[
+    tuple[SeedFile, ...],
+    tuple[Paper, ...],
+    TopicResult,
+    dict[str, tuple[tuple[str, float], ...]],
+    SiteConfig,
+]:
+    """The real seeds through the stages before the catalog (read, papers, topics, similar
+    papers), with the default config: the inputs of a catalog test."""
+    from generator.config import SiteConfig
+    from generator.papers import build_papers
+    from generator.readers import read_seed_paths, reference_date
+    from generator.similar import find_similar
+    from generator.topics import assign_topics
+
+    files, _ = read_seed_paths([SEEDS], today=reference_date(TODAY))
+    papers, _ = build_papers([r for f in files for r in f.records], [])
+    config = SiteConfig()
+    topics = assign_topics(papers, config.topics)
+    similar = dict(find_similar(papers, topics.paper_topics))
+    return tuple(files), tuple(papers), topics, similar, config
 
 
 def build_site(seeds: Path, out: Path, *extra: str) -> int:

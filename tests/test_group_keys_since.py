@@ -16,11 +16,8 @@ from generator.catalog import build_catalog
 from generator.config import SiteConfig
 from generator.groups import GroupKeys
 from generator.model import Paper, SeedFile, Topic
-from generator.papers import build_papers
-from generator.readers import read_seed_paths, reference_date
-from generator.similar import find_similar
-from generator.topics import TopicResult, assign_topics
-from tests.conftest import ROOT, TODAY
+from generator.topics import TopicResult
+from tests.conftest import seed_stages
 
 Similar = dict[str, tuple[tuple[str, float], ...]]
 Inputs = tuple[tuple[Paper, ...], tuple[SeedFile, ...], TopicResult, Similar, SiteConfig]
@@ -29,12 +26,8 @@ Task = tuple[tuple[str, ...], str, bool]
 
 @pytest.fixture(scope="module")
 def inputs() -> Inputs:
-    files, _ = read_seed_paths([ROOT / "seeds"], today=reference_date(TODAY))
-    papers, _ = build_papers([r for f in files for r in f.records], [])
-    config = SiteConfig()
-    topics = assign_topics(papers, config.topics)
-    similar = dict(find_similar(papers, topics.paper_topics))
-    return tuple(papers), tuple(files), topics, similar, config
+    files, papers, topics, similar, config = seed_stages()
+    return papers, files, topics, similar, config
 
 
 def _tasks(inputs: Inputs) -> list[Task]:

@@ -18,12 +18,8 @@ from generator import pagememo
 from generator.catalog import build_catalog
 from generator.config import SiteConfig
 from generator.model import Catalog, Group, Paper
-from generator.papers import build_papers
-from generator.readers import read_seed_paths, reference_date
 from generator.render import Renderer, _page_keys, render_site, render_to
-from generator.similar import find_similar
-from generator.topics import assign_topics
-from tests.conftest import ROOT, TODAY
+from tests.conftest import seed_stages
 from tests.hardening_support import build_in_process, diff_trees, tree_digest, two_seed_listings
 
 Job = tuple[str, str]
@@ -31,11 +27,7 @@ Job = tuple[str, str]
 
 @pytest.fixture(scope="module")
 def catalog() -> Catalog:
-    files, _ = read_seed_paths([ROOT / "seeds"], today=reference_date(TODAY))
-    papers, _ = build_papers([r for f in files for r in f.records], [])
-    config = SiteConfig()
-    topics = assign_topics(papers, config.topics)
-    similar = find_similar(papers, topics.paper_topics)
+    files, papers, topics, similar, config = seed_stages()
     made, _ = build_catalog(papers, files, topics, similar, config)
     return made
 
