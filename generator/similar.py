@@ -21,7 +21,6 @@ from array import array
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -239,17 +238,21 @@ def _rank_claimed(
     return done
 
 
-def _rank_blocks(job: _Ranking, bounds: Sequence[tuple[int, int]], workers: int) -> list[_Ranked]:
-    """Every block's lists, in block order: this process and ``workers - 1`` forked ones
-    claim the blocks one by one (no pool: the children get the job by inheritance and send
-    back only their lists). A block whose process ended without sending it is ranked here."""
+def _rank_blocks(
+    job: _Ranking, bounds: Sequence[tuple[int, int]], workers: int, *, here: bool = True
+) -> list[_Ranked]:
+    """Every block's lists, in block order, ranked by ``workers`` processes claiming the
+    blocks one by one: this one and ``workers - 1`` forked ones, or with ``here`` false
+    ``workers`` forked ones while this one waits (no pool: the children get the job by
+    inheritance and send back only their lists). A block whose process ended without
+    sending it is ranked here."""
     claims = _Claims(len(bounds))
     with contextlib.ExitStack() as stack:
         children = [
             stack.enter_context(fork_call(_rank_claimed, job, bounds, claims))
-            for _ in range(workers - 1)
+            for _ in range(workers - 1 if here else workers)
         ]
-        found = dict(_rank_claimed(job, bounds, claims))
+        found = dict(_rank_claimed(job, bounds, claims)) if here else {}
         for child in children:
             found.update(child.result())
     return [found[i] if i in found else _rank_rows(job, *b) for i, b in enumerate(bounds)]
@@ -392,12 +395,10 @@ def _people_of(papers: Sequence[Paper]) -> sp.csr_matrix:
     return _people([[a for a in s if author_count[a] < crowded] for s in authors])
 
 
-_PEOPLE_OF: list[Sequence[Paper]] = []  # set before forking the helper; read by _people_shared
 PARALLEL_PEOPLE = 20_000  # papers worth a forked helper for the people matrix
-
-
-def _people_shared() -> sp.csr_matrix:
-    return _people_of(_PEOPLE_OF[-1])
+# Above this many papers this process leaves the ranking to forked ones and waits: its
+# heap, which the render's workers are forked from next, then holds only the lists.
+RANK_HERE_MAX = 40_000
 
 
 def _people_key(papers: Sequence[Paper]) -> str:
@@ -426,8 +427,9 @@ def find_similar(
 ) -> dict[str, tuple[tuple[str, float], ...]]:
     """Up to k similar papers per paper id, best first, each with its score (0..1].
 
-    ``workers`` > 1 ranks blocks of rows in this process and ``workers - 1`` forked ones
-    (same result; each row's candidates are scored independently of the others).
+    ``workers`` > 1 ranks blocks of rows in this process and ``workers - 1`` forked ones,
+    or above ``RANK_HERE_MAX`` papers in ``workers`` forked ones (same result; each row's
+    candidates are scored independently of the others).
     ``memo``: the mapping given to ``assign_topics`` (same keys and entries); a paper's
     terms come from it when this process has not counted them yet, and are added to it
     when missing; the people matrix is kept in it too, under a hash of every paper's
@@ -437,29 +439,21 @@ def find_similar(
     if n < 2:
         return out
     fork = "fork" in mp.get_all_start_methods()
-    helper: Any = None
     # The people matrix of the last build, when every paper's authors are the same.
     people_key = _people_key(papers) if memo is not None else ""
     stored = memo.get(people_key) if memo is not None else None
     known_people = stored if isinstance(stored, sp.csr_matrix) else None
-    if known_people is None and workers > 1 and n >= PARALLEL_PEOPLE and fork:
-        # The people matrix is made in a forked process while this one makes the vectors.
-        _PEOPLE_OF.append(papers)
-        helper = mp.get_context("fork").Pool(1)
-    try:
-        pending = helper.apply_async(_people_shared) if helper is not None else None
+    # Else it is made in a forked process while this one makes the vectors (when worth it).
+    forked = known_people is None and workers > 1 and n >= PARALLEL_PEOPLE and fork
+    with fork_call(_people_of, papers, fork=forked) as pending:
         x = paper_vectors(papers, paper_topics, memo=memo)
         index = _pruned_index(x, POSTINGS_PER_TERM)
         if known_people is not None:
             people = known_people
         else:
-            people = pending.get() if pending is not None else _people_of(papers)
+            people = pending.result()  # made here when not forked
             if memo is not None:
                 memo[people_key] = people
-    finally:
-        if helper is not None:
-            helper.terminate()
-            _PEOPLE_OF.pop()
     job = _Ranking(
         x=x,
         index=index,
@@ -472,7 +466,8 @@ def find_similar(
     )
     bounds = [(lo, min(n, lo + block)) for lo in range(0, n, block)]
     if workers > 1 and len(bounds) > 1 and fork:
-        for part in _rank_blocks(job, bounds, min(workers, len(bounds))):
+        here = n <= RANK_HERE_MAX
+        for part in _rank_blocks(job, bounds, min(workers, len(bounds)), here=here):
             out.update(part)
     else:
         for lo, hi in bounds:

@@ -67,3 +67,32 @@ def test_a_block_lost_with_its_process_is_ranked_here(monkeypatch: pytest.Monkey
     # the parent's own pass left the child's block; the parent's run of the child's call
     # (its fallback) found nothing left to claim
     assert lost == [1, len(range(0, len(papers), 16))]
+
+
+@pytest.mark.parametrize("workers", [2, 3])
+def test_ranked_by_forked_processes_only(monkeypatch: pytest.MonkeyPatch, workers: int) -> None:
+    """Above ``RANK_HERE_MAX`` papers this process only waits while the forked ones claim
+    and rank every block; at or below it, it claims blocks too. The lists are the serial
+    ones either way."""
+    papers, topics = _papers()
+    serial = find_similar(papers, topics, block=16)
+    parent = os.getpid()
+    claimed_here: list[int] = []
+    rank_claimed = similar_module._rank_claimed
+
+    def spy(
+        job: similar_module._Ranking,
+        bounds: Sequence[tuple[int, int]],
+        claims: similar_module._Claims,
+    ) -> list[tuple[int, similar_module._Ranked]]:
+        if os.getpid() == parent:
+            claimed_here.append(1)
+        return rank_claimed(job, bounds, claims)
+
+    monkeypatch.setattr(similar_module, "_rank_claimed", spy)
+    monkeypatch.setattr(similar_module, "RANK_HERE_MAX", len(papers) - 1)
+    assert find_similar(papers, topics, workers=workers, block=16) == serial
+    assert not claimed_here
+    monkeypatch.setattr(similar_module, "RANK_HERE_MAX", len(papers))
+    assert find_similar(papers, topics, workers=workers, block=16) == serial
+    assert claimed_here == [1]

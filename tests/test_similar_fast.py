@@ -4,10 +4,15 @@ and gives the same sums bit for bit."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
+from typing import Any
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
 
+from generator.model import Paper
 from generator.similar import (
     POSTINGS_PER_TERM,
     _first_use_numbers,
@@ -111,5 +116,17 @@ def test_people_made_in_a_forked_helper_give_the_same_lists(
     topics = assign_topics(papers, TopicConfig()).paper_topics
     plain = find_similar(papers, topics)
     monkeypatch.setattr(similar_module, "PARALLEL_PEOPLE", 2)
+    parent = os.getpid()
+    made_in: list[bool] = []
+    people_of = similar_module._people_of
+
+    def spy(papers: Sequence[Paper]) -> Any:
+        made_in.append(os.getpid() == parent)  # noted in this process only
+        return people_of(papers)
+
+    monkeypatch.setattr(similar_module, "_people_of", spy)
     assert find_similar(papers, topics, workers=2, block=64) == plain
-    assert similar_module._PEOPLE_OF == []  # the shared papers are released
+    assert made_in == []  # made by the forked helper, not here
+    monkeypatch.setattr(similar_module, "PARALLEL_PEOPLE", len(papers) + 1)
+    assert find_similar(papers, topics, workers=2, block=64) == plain
+    assert made_in == [True]  # below the limit: made here
