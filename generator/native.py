@@ -39,7 +39,13 @@ MODULES = (
 )
 # every generator module the compiled ones import, directly or not (mypyc compiles against
 # their types, so the key covers them; tests/test_readers_native.py checks the list)
-IMPORTED = ("generator.model", "generator.diagnostics", "generator.textio")
+IMPORTED = (
+    "generator.model",
+    "generator.diagnostics",
+    "generator.textio",
+    "generator.readers.charclasses",
+    "generator.readers.charclass_data",
+)
 ROOT = Path(__file__).resolve().parents[1]
 NATIVE = ROOT / "build" / "native"
 PURE_ENV = "PAPERSITE_PURE_PYTHON"

@@ -26,7 +26,7 @@ from typing import Final
 from generator.diagnostics import Diagnostic, error
 from generator.model import Layout, Record
 from generator.readers.common import (
-    LOWER,
+    LOWER_CLASS,
     OLD_ID,
     UPPER,
     clip,
@@ -45,7 +45,7 @@ HEAD_RE: Final = re.compile(rf"arXiv:(?:(?P<yymm>\d{{4}})\.(?P<num>\d{{4,5}})|(?
 _VERSION_RE: Final = re.compile(r"v\d+")
 _REF_SEP_RE: Final = re.compile(r"\s+-(?:\s+|$)")
 
-_U, _L = f"[{UPPER}]", f"[{LOWER}]"
+_U, _L = f"[{UPPER}]", LOWER_CLASS
 _BAD_REF_END: Final = frozenset("/-&,:;([{\\+")
 _BAD = r"/\-&,:;(\[{\\+"  # _BAD_REF_END as a character class body
 _QUOTES = r"\"“‘`'$\\(\[{"
@@ -58,7 +58,7 @@ _QUOTES = r"\"“‘`'$\\(\[{"
 # A glue point after one of _BAD_REF_END never ends a reference: the pattern skips it.
 _YEAR_BEFORE = r"(?<!\d)(?:19|20)\d\d."  # as a look-behind after the consumed character
 _NEXT_LOWER = rf"(?<=[\d).\]])(?={_L})"  # 2020we, (2020).we
-_GLUE_RE: Final = re.compile(
+_GLUE: Final = (
     rf"[{UPPER}\d).\]{_QUOTES}]"
     "(?:(?:(?:"
     rf"(?<=[^\s{UPPER}{_BAD}]{_U})"  # lower/digit/punctuation then a capital
@@ -69,12 +69,23 @@ _GLUE_RE: Final = re.compile(
     rf")(?:{_NEXT_LOWER}(?P<then>))?"
     rf"|{_NEXT_LOWER}(?P<next>))"
 )
+_COMPILED: dict[str, re.Pattern[str]] = {}
+
+
+def _compiled(source: str) -> re.Pattern[str]:
+    """``re.compile(source)`` on first use. The patterns that embed the character classes
+    (``_GLUE``, ``_FIRST``, ``_GLUED_AHEAD``) take ~25 ms to compile, which a build that reads
+    no run-on file (a listing edited) would pay at every start for nothing."""
+    pattern = _COMPILED.get(source)
+    if pattern is None:
+        pattern = _COMPILED[source] = re.compile(source)
+    return pattern
 
 
 def glue_points(text: str, end: int = _SCAN) -> Iterator[tuple[int, bool]]:
     """The glue points in ``text[1:end]`` (the text read as if it ended at ``end``), each
     with whether it is a digit after digits that ends no year."""
-    for m in _GLUE_RE.finditer(text, 0, end):
+    for m in _compiled(_GLUE).finditer(text, 0, end):
         i = m.start()
         kind = m.lastgroup
         if kind == "next":
@@ -97,23 +108,19 @@ _FIRST_KINDS: tuple[tuple[str, str, float], ...] = (
     ("acr", rf"[\w+-]*{_U}[\w+-]*{_U}[\w+-]*", 1.0),  # BERT, ViLBERT, V+L
     ("tex", r"\\[A-Za-z].*", 1.0),  # \textit{...}
 )
-_FIRST_RE: Final = re.compile(
-    "|".join(f"(?P<{name}>{pattern})" for name, pattern, _ in _FIRST_KINDS)
-)
+_FIRST: Final = "|".join(f"(?P<{name}>{pattern})" for name, pattern, _ in _FIRST_KINDS)
 _FIRST_PENALTY: Final = {name: penalty for name, _, penalty in _FIRST_KINDS}
-_GLUED_AHEAD_RE: Final = re.compile(
-    rf"\d{{2,}}{_U}|[\d)][\"“‘`$(\[]|\d[{LOWER}]{{2}}|{_L}{_U}{_L}{{2}}"
-)
+_GLUED_AHEAD: Final = rf"\d{{2,}}{_U}|[\d)][\"“‘`$(\[]|\d{_L}{{2}}|{_L}{_U}{_L}{{2}}"
 _YEAR_END_RE: Final = re.compile(r"(?<!\d)(?:19|20)\d\d$")  # searched in text[i - 5 : i]
 _DIGIT_PAREN_RE: Final = re.compile(r"[\d)]")
 
 
 def _glued(words: str) -> bool:
-    """``_GLUED_AHEAD_RE.search(words)``; text with no capital, digit or ")" (the common case)
+    """``_GLUED_AHEAD``'s search in ``words``; text with no capital, digit or ")" (the common case)
     cannot hold one, and ``str.islower`` tells there is no capital."""
     if words.islower() and _DIGIT_PAREN_RE.search(words) is None:
         return False
-    return _GLUED_AHEAD_RE.search(words) is not None
+    return _compiled(_GLUED_AHEAD).search(words) is not None
 
 
 def detect(lines: list[str], floor: int | None = None) -> int:
@@ -143,7 +150,7 @@ def abstract_penalty(text: str, i: int, cap: float = INF, ahead: Ahead | None = 
         return INF
     list_like = first[0].isdigit() and first[-1] in ",:;"  # "1, 234": numbers, not a sentence
     first = first.rstrip("\"”’'),.;:!?") or first
-    kind = _FIRST_RE.fullmatch(first)
+    kind = _compiled(_FIRST).fullmatch(first)
     if kind is None:
         return INF
     penalty = _FIRST_PENALTY[kind.lastgroup or ""]

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from functools import lru_cache
 from typing import Final, final
 
-from generator.readers.common import CAPITAL, LOWER, UPPER
+from generator.readers.common import CAPITAL, LOWER_CLASS, UPPER
 
 INF: Final = float("inf")
 
@@ -30,7 +30,7 @@ PARTICLES: Final = frozenset(_PARTICLE_WORDS.split())
 SUFFIXES: Final = frozenset({"Jr.", "Jr", "Sr.", "Sr", "II", "III", "IV"})
 _CAMEL_PREFIXES = r"(?:Mc|Mac|Le|La|De|Di|Da|Du|Van|Von|Fitz|Del|Della|Des|Ten|Ter|Lo|Dos)"
 
-_U, _L = f"[{UPPER}]", f"[{LOWER}]"
+_U, _L = f"[{UPPER}]", LOWER_CLASS
 _SEG_AFTER = rf"(?:{_U}?{_L}+|{_CAMEL_PREFIXES}{_U}{_L}+|{_U}{{2,}})"
 # (name, pattern, penalty): one alternation, the first alternative that fits wins
 _TOKEN_KINDS: tuple[tuple[str, str, float], ...] = (
@@ -59,7 +59,7 @@ _CAPITAL_RE: Final = re.compile(rf"(?<!\s){_U}")  # a capital after a non-space 
 _ASTRAL = "\U00010000-\U0010ffff"
 _GLUE_RE: Final = re.compile(
     rf"(?<![\s{CAPITAL}{_ASTRAL}]){_U}"  # after a non-space that is not a capital
-    rf"|(?<=[{CAPITAL}]){_U}(?=[.{LOWER}])"  # after a capital: a capitalised word or initial
+    rf"|(?<=[{CAPITAL}]){_U}(?=[.]|{_L})"  # after a capital: a capitalised word or initial
     rf"|(?P<astral>(?<=[{_ASTRAL}]){_U}|(?<=[{CAPITAL}]){_U}(?=[{_ASTRAL}]))"  # decided in Python
 )
 _PARTICLE_GLUE_RE: Final = re.compile(rf"(?<={_L}){_GLUED_PARTICLE} (?={_U})")
