@@ -3,16 +3,35 @@
 from __future__ import annotations
 
 import hashlib
+import posixpath
 import random
 import stat
+from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, cast
 
 import pytest
-from render_catalog import Config, make_catalog, many_papers_catalog
+from jinja2 import pass_context
+from markupsafe import Markup, escape
+from render_catalog import HOSTILE, Config, make_catalog, many_papers_catalog
 
+from generator import views
 from generator.config import SiteConfig
-from generator.render import _CONTROL, Renderer, page_bytes, root_prefix
+from generator.model import Group
+from generator.render import (
+    _A_TAG,
+    _CONTROL,
+    Renderer,
+    _fast_escape,
+    environment,
+    make_rel,
+    page_bytes,
+    root_prefix,
+    sections_html,
+    unlink,
+)
+from generator.views import Card, ListPage
 from generator.write import WriteError, open_staging
 
 
@@ -110,3 +129,137 @@ def test_staging_put_writes_like_open_xb(tmp_path: Path) -> None:
             staging.put("../escape.html", b"x")
     finally:
         staging.abort()
+
+
+# The Jinja macro and loop that ``sections_html``/``pager_html`` and ``title_links`` replace,
+# kept here as the reference their output is held to (with the site's environment).
+_SECTIONS_MACRO = """{% macro sections(listpage, level=2) %}
+{% for section in listpage.sections %}
+{% if section.heading %}
+<h{{ level }} class="section-heading"{% if section.anchor %} id="{{ section.anchor }}"{% endif %}>{{ section.heading }}</h{{ level }}>
+{% endif %}
+<ol class="cards">
+{{ cards(section.cards) }}</ol>
+{% endfor %}
+{{ pager(listpage) }}
+{% endmacro %}
+
+{% macro pager(listpage) %}
+{% if listpage.pager.pages|length > 1 %}
+<nav class="pager" aria-label="Pages" data-pagefind-ignore="all">
+{% if listpage.pager.prev %}<a rel="prev" href="{{ rel(listpage.pager.prev) }}">← Previous page</a>{% endif %}
+<span>Page {{ listpage.pager.page }} of {{ listpage.pager.pages|length }}</span>
+{% if listpage.pager.next %}<a rel="next" href="{{ rel(listpage.pager.next) }}">Next page →</a>{% endif %}
+{% if listpage.pager.pages|length <= 30 %}
+<ol class="page-links">
+{% for p in listpage.pager.pages %}
+<li>{% if loop.index == listpage.pager.page %}<span aria-current="page">{{ loop.index }}</span>{% else %}<a href="{{ rel(p) }}">{{ loop.index }}</a>{% endif %}</li>
+{% endfor %}
+</ol>
+{% endif %}
+</nav>
+{% endif %}
+{% endmacro %}
+"""  # noqa: E501
+
+_TITLE_LINKS_LOOP = """{% for c in cards %}
+<li><a href="{{ rel(c.path) }}">{{ c.title_html|unlink }}</a></li>
+{% endfor %}
+"""
+
+
+def _list_pages(renderer: Renderer) -> list[ListPage]:
+    ix = renderer.index
+    c = ix.catalog
+    pages = [lp for a in c.authors for lp in ix.author_pages(a)]
+    pages += [lp for t in c.topics for lp in ix.topic_pages(t)]
+    pages += [lp for li in c.listings for lp in ix.listing_pages(li)]
+    pages += [lp for y, ids in ix.years().items() for lp in ix.year_pages(y, ids)]
+    return pages
+
+
+@pytest.mark.parametrize("n", [0, 12, 100])  # one page; a pager; more than 30 pages
+def test_sections_html_equals_the_macro(n: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(views, "PAGE_SIZE", 3)
+    catalog = many_papers_catalog(n) if n else make_catalog(hostile=True)
+    renderer = Renderer(catalog, site_config())
+    macro = environment().from_string(_SECTIONS_MACRO)
+    pages = _list_pages(renderer)
+    assert any(len(lp.pager.pages) > 1 for lp in pages) == (n > 0)
+    assert any(len(lp.pager.pages) > 30 for lp in pages) == (n > 90)
+    assert any(s.heading for lp in pages for s in lp.sections)
+    for lp in pages:
+        rel = make_rel(lp.path)
+        prefix = root_prefix(posixpath.dirname(lp.path))
+
+        def cards(cs: Sequence[Card], prefix: str = prefix) -> Markup:
+            return Markup("".join(renderer.card_html(prefix, c) for c in cs))
+
+        for level in (2, 3):
+            made = sections_html(rel, cards, lp, level)
+            assert made == macro.make_module({"rel": rel, "cards": cards}).sections(lp, level)
+
+
+def test_sections_html_escapes_seed_headings() -> None:
+    catalog = make_catalog(hostile=True)
+    listing = replace(
+        catalog.listings[1], groups=(Group(HOSTILE, ("x-undated",)), Group("g2", ("2106.02241",)))
+    )
+    renderer = Renderer(replace(catalog, listings=(catalog.listings[0], listing)), site_config())
+    (lp,) = renderer.index.listing_pages(listing)
+    html = sections_html(make_rel(lp.path), lambda cs: Markup(""), lp, 2)
+    assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+@pytest.mark.parametrize("hostile", [False, True])
+def test_title_links_equal_the_loop(hostile: bool) -> None:
+    catalog = make_catalog(hostile=hostile)
+    linked = replace(catalog.papers[0], title="See \\href{https://example.org/x}{this} <a href=y>")
+    catalog = replace(catalog, papers=(linked, *catalog.papers[1:]))
+    renderer = Renderer(catalog, site_config())
+    loop = environment().from_string(_TITLE_LINKS_LOOP)
+    cards = renderer.index.cards(p.id for p in catalog.papers)
+    assert "<a " in cards[0].title_html  # the link the filter takes out
+    for path in ("authors/hao-tian.html", "papers/x.html", "index.html"):
+        rel = make_rel(path)
+        page_dir = posixpath.dirname(path)
+        made = renderer.title_links(rel, page_dir, cards)
+        assert made == loop.render(cards=cards, rel=rel)
+        assert renderer.title_links(rel, page_dir, cards[::-1]) == loop.render(
+            cards=cards[::-1], rel=rel
+        )
+
+
+def test_unlink_equals_the_expression() -> None:
+    rng = random.Random(5)
+    pool = ["<a", "</a", "<a href='x'>", "</a>", "<abbr>", "a", ">", " ", "<", "é"]
+    for _ in range(3000):
+        text = "".join(rng.choice(pool) for _ in range(rng.randrange(0, 8)))
+        for value in (text, Markup(text)):
+            made = unlink(value)
+            assert type(made) is Markup
+            assert made == _A_TAG.sub("", text), repr(text)
+
+
+@pytest.mark.parametrize(
+    "value", [0, 7, -3, 2021, 10**30, True, False, 1.5, None, "<b>", Markup("<b>")]
+)
+def test_fast_escape_equals_escape(value: object) -> None:
+    made = _fast_escape(value)
+    assert type(made) is Markup
+    assert made == escape(value)
+
+
+def test_template_calls_keep_jinja_semantics() -> None:
+    env = environment()
+
+    @pass_context
+    def with_context(context: Any, x: str) -> str:
+        return f"{context['who']}:{x}"
+
+    def stops() -> str:
+        raise StopIteration
+
+    template = env.from_string("{{ plain('a') }} {{ ctx('b') }} {{ stops() is undefined }}")
+    made = template.render(plain=lambda x: x + "!", ctx=with_context, stops=stops, who="me")
+    assert made == "a! me:b True"
