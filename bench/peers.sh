@@ -25,6 +25,8 @@ export BIG=${BIG-}
 export PAGEFIND=${PAGEFIND:-0}
 export TOOLS=${TOOLS:-"hugo pelican"}
 # Cold builds like the peers' (the harness clears Hugo's cache too): the build cache goes first.
+# generator/'s bytecode first, as `make` writes it (this machine sets PYTHONDONTWRITEBYTECODE)
+"$PY" -m compileall -q "$REPO/generator" >/dev/null || true
 export OURS_CMD=${OURS_CMD:-"env -C $REPO sh -c 'rm -rf .papersite-cache && exec $PY -m generator build --no-search -q --seeds {corpus}/txt/style003 --out {out}'"}
 
 bash "$HARNESS"
