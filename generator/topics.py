@@ -304,15 +304,25 @@ def _block_of_entries(entries: Sequence[_Entry]) -> _Block:
 
 def _block_of_texts(texts: Sequence[tuple[str, str]]) -> _Block:
     """The block of texts (what ``_block_of_entries`` of their ``paper_entry`` gives),
-    counted for the whole block at once: every phrase key use of the block is numbered in
-    one C-level pass, and each paper's distinct keys, counts, similarity terms and most
-    used phrase come from sorted arrays of those numbers."""
+    counted for the whole block at once (``_counted_texts``)."""
+    return _counted_texts(texts, False)[0]
+
+
+def _counted_texts(
+    texts: Sequence[tuple[str, str]], with_entries: bool
+) -> tuple[_Block, list[_Entry] | None]:
+    """The block of texts, counted for the whole block at once: every phrase key use of
+    the block is numbered in one C-level pass, and each paper's distinct keys, counts,
+    similarity terms and most used phrase come from sorted arrays of those numbers. With
+    ``with_entries``, also each text's ``paper_entry``, cut from those same arrays (a cold
+    build notes them in its memo) rather than counted again text by text."""
     numbers: defaultdict[str, int] = defaultdict(itertools.count().__next__)
     uses: list[str] = []  # every key use: per paper its title's, then its abstract's
     sizes = array("q")  # per paper, how many uses its title has, then its abstract
     definitions: Counter[tuple[str, str]] = Counter()
     capitals: Counter[str] = Counter()
     ics: set[str] = set()
+    marks_of: list[tuple[list[tuple[str, str]], list[str], list[str]]] = []
     for title, abstract in texts:
         in_title = phrase_keys(title) if title else []
         in_abstract = phrase_keys(abstract)
@@ -324,6 +334,8 @@ def _block_of_texts(texts: Sequence[tuple[str, str]]) -> _Block:
         definitions.update(marks[0])
         capitals.update(marks[1])
         ics.update(marks[2])
+        if with_entries:
+            marks_of.append(marks)
     n = len(texts)
     ids = np.fromiter(map(numbers.__getitem__, uses), np.int64, len(uses))
     keys = list(numbers)
@@ -347,20 +359,98 @@ def _block_of_texts(texts: Sequence[tuple[str, str]]) -> _Block:
     flags = np.array([_uses_of(k) for k in keys], dtype=np.int64)[pair_key]
     is_sim = (flags & 1) != 0
     lone = _lone_per_paper(n, keys, pair_paper, pair_key, weighted, (flags & 2) != 0)
-    return _Block(
+    lengths = np.bincount(pair_paper, minlength=n)
+    sim_lengths = np.bincount(pair_paper[is_sim], minlength=n)
+    counts = total.astype(np.int32).tobytes()
+    sim_counts = weighted[is_sim].astype(np.int32).tobytes()
+    block = _Block(
         "\n".join(keys),
         pair_key.astype(np.int32).tobytes(),
-        np.bincount(pair_paper, minlength=n).astype(np.int32).tobytes(),
-        total.astype(np.int32).tobytes(),
+        lengths.astype(np.int32).tobytes(),
+        counts,
         pair_key[title_uses > 0].astype(np.int32).tobytes(),
         pair_key[is_sim].astype(np.int32).tobytes(),
-        np.bincount(pair_paper[is_sim], minlength=n).astype(np.int32).tobytes(),
-        weighted[is_sim].astype(np.int32).tobytes(),
+        sim_lengths.astype(np.int32).tobytes(),
+        sim_counts,
         lone,
         dict(definitions),
         dict(capitals),
         frozenset(ics),
     )
+    if not with_entries:
+        return block, None
+    # Per pair: its position among its paper's keys (pairs run paper by paper).
+    starts = np.cumsum(lengths) - lengths
+    position = np.arange(len(pair_key), dtype=np.int64) - starts[pair_paper]
+    parts = _EntryParts(
+        keys,
+        pair_key.tolist(),
+        lengths.tolist(),
+        counts,
+        np.bincount(pair_paper[title_uses > 0], minlength=n).tolist(),
+        position[is_sim].astype(np.int32).tobytes(),
+        sim_lengths.tolist(),
+        sim_counts,
+    )
+    return block, _cut_entries(texts, parts, lone, marks_of)
+
+
+@dataclass(frozen=True)
+class _EntryParts:
+    """A block's arrays, paper after paper, that its texts' entries are cut from."""
+
+    keys: list[str]  # the block's distinct keys
+    pair_keys: list[int]  # each paper's keys (block numbers), in its order of first use
+    lengths: list[int]  # per paper, how many keys
+    counts: bytes  # each key's count (array "i"), as ``pair_keys``
+    title_lengths: list[int]  # per paper, how many of its first keys are its title's
+    sim_positions: bytes  # similarity terms' positions among their paper's keys (array "i")
+    sim_lengths: list[int]  # per paper, how many similarity terms
+    sim_counts: bytes  # the similarity terms' counts (array "i")
+
+
+def _cut_entries(
+    texts: Sequence[tuple[str, str]],
+    parts: _EntryParts,
+    lone: Sequence[tuple[str, int] | None],
+    marks_of: Sequence[tuple[list[tuple[str, str]], list[str], list[str]]],
+) -> list[_Entry]:
+    """Each text's ``paper_entry``, cut from its block's arrays."""
+    name = parts.keys.__getitem__
+    pair_keys, counts, sim_positions, sim_counts = (
+        parts.pair_keys,
+        parts.counts,
+        parts.sim_positions,
+        parts.sim_counts,
+    )
+    ranges = array("i", range(max(parts.title_lengths, default=0))).tobytes()
+    entries: list[_Entry] = []
+    at = sim_at = 0
+    for (title, _), size, n_title, n_sim, best, marks in zip(
+        texts,
+        parts.lengths,
+        parts.title_lengths,
+        parts.sim_lengths,
+        lone,
+        marks_of,
+        strict=True,
+    ):
+        end, sim_end = at + size, sim_at + n_sim
+        entries.append(
+            (
+                "\n".join(map(name, pair_keys[at:end])),
+                counts[4 * at : 4 * end],
+                ranges[: 4 * n_title] if title else None,
+                sim_positions[4 * sim_at : 4 * sim_end],
+                sim_counts[4 * sim_at : 4 * sim_end],
+                best,
+                tuple(marks[0]),
+                tuple(marks[1]),
+                tuple(marks[2]),
+            )
+        )
+        at, sim_at = end, sim_end
+    return entries
 
 
 def _lone_per_paper(
@@ -395,13 +485,10 @@ _Counted = tuple[_Block | None, list[_Entry] | None]
 def _count_texts(
     texts: Sequence[tuple[str, str]], want_block: bool, want_entries: bool
 ) -> _Counted:
-    """Count texts into a block, or into entries, or both. With entries the per-paper work
-    is ``paper_entry``'s (the block is read from the entries); without, the block is made
-    from the texts directly (no joined keys to split again)."""
-    if not want_entries:
-        return _block_of_texts(texts), None
-    entries = [paper_entry(title, abstract) for title, abstract in texts]
-    return (_block_of_entries(entries) if want_block else None), entries
+    """Count texts into a block, or into entries, or both: one count of the whole block
+    (``_counted_texts``), the entries (``paper_entry``'s) cut from its arrays."""
+    block, entries = _counted_texts(texts, want_entries)
+    return (block if want_block or not want_entries else None), entries
 
 
 _COUNT_TEXTS: list[list[tuple[str, str]]] = []  # set before forking; read by _count_shared

@@ -45,6 +45,8 @@ def test_a_block_is_the_same_made_any_way(size: int) -> None:
         assert block == from_entries
         assert entries == [paper_entry(*t) for t in part]
         assert topics_module._count_texts(part, True, False) == (from_entries, None)
+        # a block with memo hits: its other texts' entries alone, cut from their own count
+        assert topics_module._count_texts(part, False, True) == (None, entries)
 
 
 def test_a_block_holds_each_papers_entry() -> None:

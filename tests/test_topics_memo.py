@@ -36,14 +36,22 @@ def _run(
 
 
 def _count_entries(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many texts get their entry counted: one by one (``paper_entry``) or a block's
+    at once (``_counted_texts`` with entries)."""
     made = [0]
     real = topics_module.paper_entry
+    real_block = topics_module._counted_texts
 
     def counting(title: str, abstract: str) -> topics_module._Entry:
         made[0] += 1
         return real(title, abstract)
 
+    def counting_block(texts: Any, with_entries: bool) -> Any:
+        made[0] += len(texts) if with_entries else 0
+        return real_block(texts, with_entries)
+
     monkeypatch.setattr(topics_module, "paper_entry", counting)
+    monkeypatch.setattr(topics_module, "_counted_texts", counting_block)
     return made
 
 
