@@ -165,9 +165,11 @@ def _balance(value: str) -> str:
     return "".join(ch for i, ch in enumerate(value) if i not in unmatched)
 
 
+@lru_cache(maxsize=1 << 16)
 def _bib_name(name: str) -> str:
     """A display name as BibTeX reads it back: "First Last" as is; an institution, or a name
-    BibTeX would split wrongly (a comma, a lone " and "), braced whole."""
+    BibTeX would split wrongly (a comma, a lone " and "), braced whole. Memoised: an author's
+    name is written for every paper of theirs, on its page and in ``papers.bib``."""
     value = bib_escape(name)
     if (
         _GROUP_NAME_RE.search(name)

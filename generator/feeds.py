@@ -8,9 +8,11 @@ paper's ``<entry>`` is the same in every feed and is built once per build.
 
 from __future__ import annotations
 
+import functools
 import heapq
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
+import markupsafe
 from markupsafe import escape
 
 from generator import urls
@@ -23,8 +25,11 @@ ENTRY_AUTHORS = 20
 _EPOCH = "1970-01-01T00:00:00Z"
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def _timestamp(date: str | None) -> str:
-    """'2021-06' -> '2021-06-01T00:00:00Z'; no date -> the epoch (Atom requires one)."""
+    """'2021-06' -> '2021-06-01T00:00:00Z'; no date -> the epoch (Atom requires one).
+    Memoised: papers share dates, and each feed reads its papers' dates again. The result
+    holds digits, '-', ':', 'T' and 'Z' only, so it needs no escaping."""
     if not date:
         return _EPOCH
     y, m, d = (date.split("-") + ["01", "01"])[:3]
@@ -33,8 +38,19 @@ def _timestamp(date: str | None) -> str:
     return f"{int(y):04d}-{int(m):02d}-{int(d):02d}T00:00:00Z"
 
 
+_ESCAPE_INNER: Callable[[str], str] | None = getattr(markupsafe, "_escape_inner", None)
+
+
+def _esc(text: str) -> str:
+    """``str(markupsafe.escape(text))`` for a plain string, without making a Markup first
+    (an entry escapes a dozen values: its title, id, authors, topics and summary)."""
+    if type(text) is str and _ESCAPE_INNER is not None:
+        return _ESCAPE_INNER(text)
+    return str(escape(text))
+
+
 def _el(tag: str, text: str) -> str:
-    return f"<{tag}>{escape(text)}</{tag}>"
+    return f"<{tag}>{_esc(text)}</{tag}>"
 
 
 def newest_papers(
@@ -91,20 +107,23 @@ class FeedWriter:
             if paper.arxiv_id
             else f"urn:papersite:paper:{paper.id}"
         )
-        parts = ["  <entry>", "    " + _el("title", card.title_text), "    " + _el("id", entry_id)]
-        parts.append("    " + _el("updated", _timestamp(paper.date)))
+        stamp = _timestamp(paper.date)  # nothing to escape in it
+        parts = [
+            f"  <entry>\n    <title>{_esc(card.title_text)}</title>\n"
+            f"    <id>{_esc(entry_id)}</id>\n    <updated>{stamp}</updated>\n"
+        ]
         if paper.date:
-            parts.append("    " + _el("published", _timestamp(paper.date)))
-        parts.append(f'    <link rel="alternate" type="text/html" href="{escape(href)}"/>')
+            parts.append(f"    <published>{stamp}</published>\n")
+        parts.append(f'    <link rel="alternate" type="text/html" href="{_esc(href)}"/>\n')
         names = [ref.name for ref in ix.author_refs(paper)[:ENTRY_AUTHORS] if ref.name]
         for name in names or ["Unknown"]:
-            parts.append(f"    <author>{_el('name', name)}</author>")
+            parts.append(f"    <author><name>{_esc(name)}</name></author>\n")
         for topic in ix.topic_links(ix.catalog.paper_topics.get(paper.id, ())):
-            parts.append(f'    <category term="{escape(topic.text)}"/>')
-        summary = shorten(ix.summary(paper.id), 400) if ix.summary(paper.id) else card.title_text
-        parts.append("    " + _el("summary", summary))
-        parts.append("  </entry>")
-        made = "\n".join(parts) + "\n"
+            parts.append(f'    <category term="{_esc(topic.text)}"/>\n')
+        summary = ix.summary(paper.id)
+        summary = shorten(summary, 400) if summary else card.title_text
+        parts.append(f"    <summary>{_esc(summary)}</summary>\n  </entry>\n")
+        made = "".join(parts)
         self._entries[paper.id] = made
         return made
 
@@ -124,8 +143,8 @@ class FeedWriter:
             "  " + _el("title", f"{clean(title)} · {ix.site_title}"),
             "  " + _el("id", feed_id),
             "  " + _el("updated", updated),
-            f'  <link rel="self" href="{escape(self.href(path, path))}"/>',
-            f'  <link rel="alternate" type="text/html" href="{escape(page_href)}"/>',
+            f'  <link rel="self" href="{_esc(self.href(path, path))}"/>',
+            f'  <link rel="alternate" type="text/html" href="{_esc(page_href)}"/>',
             f"  <author>{_el('name', ix.site_title)}</author>",
         ]
         body = "".join(self.entry(p) for p in papers)

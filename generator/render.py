@@ -105,6 +105,13 @@ def _fast_escape(value: Any) -> Markup:
     return escape(value)
 
 
+def _markup(text: str) -> Markup:
+    """``Markup(text)`` for a plain ``str`` of HTML made here, without ``Markup.__new__``'s
+    Python-level checks (the same object: a str subclass holding the same text)."""
+    made: Markup = _NEW_STR(Markup, text)
+    return made
+
+
 class _Template(jinja2.Template):
     """Compiled templates whose autoescaped output uses ``_fast_escape``."""
 
@@ -148,10 +155,22 @@ class _Context(jinja2.runtime.Context):
             )
 
 
+class _Environment(jinja2.Environment):
+    """An environment whose templates keep their globals in one plain dict."""
+
+    def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
+        """The environment's globals overlaid by the template's own, copied into a dict, not
+        Jinja's ``ChainMap``: every render copies a template's globals into its context, and
+        a ``ChainMap`` is copied in Python, key by key (a tenth of a paper page's template
+        time). The same values, as long as the environment's globals do not change after a
+        template is loaded: ``environment()`` sets none, and Jinja asks for that anyway."""
+        return {**self.globals, **(d or {})}
+
+
 @functools.cache
 def environment() -> jinja2.Environment:
     """The one Jinja environment: autoescaped, strict about undefined names, loaded once."""
-    env = jinja2.Environment(
+    env = _Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES)),  # read when first called
         autoescape=True,
         undefined=jinja2.StrictUndefined,
@@ -200,13 +219,26 @@ class Anchors:
 
     def __init__(self) -> None:
         self._made: dict[tuple[str, str, str], str] = {}
+        self._rows: dict[tuple[str, str, str, int], str] = {}
 
     def anchor(self, rel: Callable[[str], str], page_dir: str, path: str, text: str) -> str:
         key = (page_dir, path, text)
         found = self._made.get(key)
         if found is None:
-            found = f'<a href="{escape(rel(path))}">{escape(text)}</a>'
+            found = f'<a href="{_fast_escape(rel(path))}">{_fast_escape(text)}</a>'
             self._made[key] = found
+        return found
+
+    def counted_row(self, rel: Callable[[str], str], page_dir: str, c: Counted) -> str:
+        """``<li>`` of a linked name and its count (a co-author on an author page, a top
+        author on a topic page), made once per folder: most pairs recur on many pages."""
+        link = c.link
+        key = (page_dir, link.path, link.text, c.count)
+        found = self._rows.get(key)
+        if found is None:
+            anchor = self.anchor(rel, page_dir, link.path, link.text)
+            found = f'<li>{anchor} <span class="count">{c.count}</span></li>\n'
+            self._rows[key] = found
         return found
 
 
@@ -217,20 +249,52 @@ def links_html(
     these lists are on every page and macro calls dominate render time."""
     a = anchors.anchor
     rows = "".join(f"<li>{a(rel, page_dir, i.path, i.text)}</li>\n" for i in items)
-    return Markup(f'<ul class="{escape(cls)}">\n{rows}</ul>\n')
+    return _markup(f'<ul class="{_fast_escape(cls)}">\n{rows}</ul>\n')
 
 
 def counted_html(
     rel: Callable[[str], str], items: Sequence[Counted], cls: str, anchors: Anchors, page_dir: str
 ) -> Markup:
     """``<ul>`` of links with counts (co-authors, top authors, index pages)."""
-    a = anchors.anchor
-    rows = "".join(
-        f"<li>{a(rel, page_dir, c.link.path, c.link.text)} "
-        f'<span class="count">{c.count}</span></li>\n'
-        for c in items
+    row = anchors.counted_row
+    rows = "".join([row(rel, page_dir, c) for c in items])
+    return _markup(f'<ul class="{_fast_escape(cls)}">\n{rows}</ul>\n')
+
+
+def card_item_html(card: Card, href: str) -> str:
+    """A paper's ``<li>`` in a list of papers (author, topic, listing, year pages, a paper's
+    neighbours): made here, not by a template, because the parent process makes every
+    paper's card before the workers start, and a template's render cost ten times this.
+    Every value is escaped; the title is the paper's Markup without its links."""
+    e = _fast_escape
+    badge = ' <span class="badge">derived title</span>' if card.derived else ""
+    if card.date_iso:
+        when = f'<time datetime="{e(card.date_iso)}">{e(card.date_display)}</time>'
+    else:
+        when = e(card.date_display)
+    category = f" · {e(card.category)}" if card.category else ""
+    return (
+        f'<li class="card"><a class="card-title" href="{e(href)}">{e(unlink(card.title_html))}'
+        f'</a>{badge}<span class="card-meta">{e(card.authors_text)} · {when}{category}'
+        "</span></li>\n"
     )
-    return Markup(f'<ul class="{escape(cls)}">\n{rows}</ul>\n')
+
+
+def year_links_html(
+    root: str, years: Sequence[int], made: dict[tuple[str, tuple[int, ...]], str]
+) -> Markup:
+    """An author's years active, each linked to its year page, comma-separated (what a
+    Jinja loop over the years would print, made once per link root and run of years:
+    authors share them, and the loop cost a tenth of an author page)."""
+    key = (root, tuple(years))
+    found = made.get(key)
+    if found is None:
+        prefix = _fast_escape(root)
+        found = ", ".join(
+            f'<a href="{prefix}years/{_fast_escape(y)}.html">{_fast_escape(y)}</a>' for y in years
+        )
+        made[key] = found
+    return _markup(found)
 
 
 def author_links_html(
@@ -252,17 +316,17 @@ def pager_html(rel: Callable[[str], str], lp: ListPage) -> str:
     n = len(pages)
     out = ['<nav class="pager" aria-label="Pages" data-pagefind-ignore="all">\n']
     if pager.prev:
-        out.append(f'<a rel="prev" href="{escape(rel(pager.prev))}">← Previous page</a>')
+        out.append(f'<a rel="prev" href="{_fast_escape(rel(pager.prev))}">← Previous page</a>')
     out.append(f"<span>Page {pager.page} of {n}</span>\n")
     if pager.next:
-        out.append(f'<a rel="next" href="{escape(rel(pager.next))}">Next page →</a>')
+        out.append(f'<a rel="next" href="{_fast_escape(rel(pager.next))}">Next page →</a>')
     if n <= 30:
         out.append('<ol class="page-links">\n')
         for i, path in enumerate(pages, 1):
             if i == pager.page:
                 out.append(f'<li><span aria-current="page">{i}</span></li>\n')
             else:
-                out.append(f'<li><a href="{escape(rel(path))}">{i}</a></li>\n')
+                out.append(f'<li><a href="{_fast_escape(rel(path))}">{i}</a></li>\n')
         out.append("</ol>\n")
     out.append("</nav>\n")
     return "".join(out)
@@ -277,14 +341,13 @@ def sections_html(
     out = []
     for section in lp.sections:
         if section.heading:
-            anchor = f' id="{escape(section.anchor)}"' if section.anchor else ""
-            out.append(
-                f'<h{level} class="section-heading"{anchor}>{escape(section.heading)}</h{level}>\n'
-            )
+            anchor = f' id="{_fast_escape(section.anchor)}"' if section.anchor else ""
+            heading = _fast_escape(section.heading)
+            out.append(f'<h{level} class="section-heading"{anchor}>{heading}</h{level}>\n')
         out.append(f'<ol class="cards">\n{cards(section.cards)}</ol>\n')
     out.append(pager_html(rel, lp))
     out.append("\n")
-    return Markup("".join(out))
+    return _markup("".join(out))
 
 
 @dataclass(frozen=True, slots=True)
@@ -333,9 +396,9 @@ class Renderer:
         self.env = environment()
         self._card_html: dict[tuple[str, str], Markup] = {}
         self._title_links: dict[tuple[str, str], str] = {}
-        self._card_template = self.env.get_template("_card.html")
         self._header_template = self.env.get_template("_header.html")
         self._headers: dict[tuple[str, str, bool], Markup] = {}
+        self._year_links: dict[tuple[str, tuple[int, ...]], str] = {}
         self.anchors = Anchors()
         self.feed_writer = FeedWriter(self.index)
 
@@ -367,7 +430,7 @@ class Renderer:
         key = (prefix, card.id)
         found = self._card_html.get(key)
         if found is None:
-            found = Markup(self._card_template.render(card=card, href=prefix + card.path))
+            found = _markup(card_item_html(card, prefix + card.path))
             self._card_html[key] = found
         return found
 
@@ -382,10 +445,11 @@ class Renderer:
             key = (page_dir, card.id)
             row = made.get(key)
             if row is None:
-                row = f'<li><a href="{escape(rel(card.path))}">{unlink(card.title_html)}</a></li>\n'
+                href = _fast_escape(rel(card.path))
+                row = f'<li><a href="{href}">{unlink(card.title_html)}</a></li>\n'
                 made[key] = row
             rows.append(row)
-        return Markup("".join(rows))
+        return _markup("".join(rows))
 
     def prepare(self) -> None:
         """Fill the caches every worker would otherwise fill on its own (each needs nearly
@@ -440,19 +504,22 @@ class Renderer:
         if info.canonical is None and base and info.kind not in ("404", "search"):
             info = _with(info, canonical=urls.absolute_url(base, info.path))
         card_html = self.card_html
+        root = rel("")
+        year_links = self._year_links
 
         def cards(cs: Sequence[Card]) -> Markup:
-            return Markup("".join([card_html(prefix, c) for c in cs]))
+            return _markup("".join([card_html(prefix, c) for c in cs]))
 
         try:
             html = self.env.get_template(template).render(
                 page=info,
                 site=self.site,
                 rel=rel,
-                root=rel(""),
+                root=root,
                 cards=cards,
                 sections=lambda lp, level=2: sections_html(rel, cards, lp, level),
                 title_links=lambda cs: self.title_links(rel, link_dir, cs),
+                year_links=lambda ys: year_links_html(root, ys, year_links),
                 site_header=lambda kind: self.site_header(rel, prefix, kind),
                 author_links=lambda refs: author_links_html(rel, refs, anchors, link_dir),
                 links=lambda items, cls="tags": links_html(rel, items, cls, anchors, link_dir),

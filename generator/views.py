@@ -158,9 +158,15 @@ _ISO_DATE = re.compile(r"[0-9]{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?)?
 @functools.lru_cache(maxsize=1 << 16)
 def clean(text: str) -> str:
     """Collapse whitespace and drop characters HTML and XML forbid (memoised: the same
-    names and titles are cleaned for every page that lists them). Printable ASCII has no
-    character to drop; ``str.split`` splits on the same whitespace as ``\\s``."""
-    if not (text.isascii() and text.isprintable()):
+    names and titles are cleaned for every page that lists them). ``str.split`` splits on
+    the same whitespace as ``\\s``. Printable text has no character to drop (each is a
+    control or a non-character: never ``isprintable``) and no whitespace but the space, so
+    without a doubled, leading or trailing space it is clean already: most text (titles,
+    abstracts, summaries) needs neither the expression nor a split into words."""
+    if text.isprintable():
+        if "  " not in text and text[:1] != " " and text[-1:] != " ":
+            return text
+    else:
         text = _CONTROL.sub("", text)
     return " ".join(text.split())
 
@@ -220,6 +226,13 @@ def category_name(code: str | None) -> str | None:
     return f"{name} ({code})" if name else code
 
 
+@functools.lru_cache(maxsize=1 << 12)
+def heading_anchor(heading: str) -> str:
+    """A section heading's ``id`` (memoised: the same years and months head the sections of
+    thousands of list pages)."""
+    return urls.slugify(heading)
+
+
 def paginate(path: str, items: Sequence[tuple[str | None, Card]]) -> tuple[ListPage, ...]:
     """Split (section heading, card) pairs into pages of PAGE_SIZE, regrouping each page."""
     chunks = [items[i : i + PAGE_SIZE] for i in range(0, len(items), PAGE_SIZE)] or [[]]
@@ -228,7 +241,7 @@ def paginate(path: str, items: Sequence[tuple[str | None, Card]]) -> tuple[ListP
     for n, chunk in enumerate(chunks):
         sections: list[Section] = []
         for heading, run in itertools.groupby(chunk, key=operator.itemgetter(0)):
-            anchor = urls.slugify(heading) if heading else None
+            anchor = heading_anchor(heading) if heading else None
             sections.append(Section(heading, anchor, tuple([card for _, card in run])))
         pages.append(ListPage(paths[n], tuple(sections), Pager(n + 1, paths), len(items)))
     return tuple(pages)
@@ -259,6 +272,8 @@ class SiteIndex:
         self._author_links: dict[str, Link] = {}
         self._topic_links: dict[str, Link] = {}
         self._author_refs: dict[str, tuple[AuthorRef, ...]] = {}
+        self._counted: dict[tuple[str, int], Counted] = {}
+        self._linked_refs: dict[str, AuthorRef] = {}
 
     # -- small pieces -------------------------------------------------------------------
     def card(self, paper_id: str) -> Card:
@@ -295,20 +310,24 @@ class SiteIndex:
 
     def _make_author_refs(self, paper: Paper) -> tuple[AuthorRef, ...]:
         ids = self.catalog.paper_authors.get(paper.id, ())
+        linked = self._linked_ref
         if ids and len(ids) == len(paper.authors):
             return tuple(
-                AuthorRef(self.author_display[a], urls.author_path(a))
-                if a in self.authors
-                else AuthorRef(clean(name), None)
+                linked(a) if a in self.authors else AuthorRef(clean(name), None)
                 for name, a in zip(paper.authors, ids, strict=True)
             )
         if ids:
-            return tuple(
-                AuthorRef(self.author_display[a], urls.author_path(a))
-                for a in ids
-                if a in self.authors
-            )
+            return tuple(linked(a) for a in ids if a in self.authors)
         return tuple(AuthorRef(clean(n), None) for n in paper.authors)
+
+    def _linked_ref(self, author_id: str) -> AuthorRef:
+        """An author with a page as a paper lists them (one record per author, shared by
+        all their papers)."""
+        found = self._linked_refs.get(author_id)
+        if found is None:
+            found = AuthorRef(self.author_display[author_id], urls.author_path(author_id))
+            self._linked_refs[author_id] = found
+        return found
 
     def author_names(self, paper: Paper) -> list[str]:
         return [ref.name for ref in self.author_refs(paper)]
@@ -431,9 +450,21 @@ class SiteIndex:
         return tuple(GroupView(clean(g.label), self.cards(g.paper_ids)) for g in author.groups)
 
     def coauthors(self, author: Author, limit: int | None = None) -> tuple[Counted, ...]:
-        """The co-authors most frequent first, at most ``limit`` of them."""
-        known = (Counted(self.author_link(a), n) for a, n in author.coauthors if a in self.authors)
-        return tuple(itertools.islice(known, limit))
+        """The co-authors most frequent first, at most ``limit`` of them. Each (co-author,
+        count) pair's ``Counted`` is made once: most recur on many author pages."""
+        made = self._counted
+        out: list[Counted] = []
+        for pair in author.coauthors:
+            if limit is not None and len(out) >= limit:
+                break
+            found = made.get(pair)
+            if found is None:
+                a, n = pair
+                if a not in self.authors:
+                    continue
+                found = made[pair] = Counted(self.author_link(a), n)
+            out.append(found)
+        return tuple(out)
 
     def topic_pages(self, topic: Topic) -> tuple[ListPage, ...]:
         return paginate(urls.topic_path(topic.id), [(None, c) for c in self.cards(topic.paper_ids)])

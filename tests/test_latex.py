@@ -374,3 +374,31 @@ def test_many_dollars_stay_fast() -> None:
     html = str(abstract_html(text))
     assert time.perf_counter() - start < 5
     assert "<math" not in html
+
+
+# The scanner's tokens as first written (a lookahead, then the alternatives in order): the
+# definition ``generator.latex._SCAN_RE`` is held to (it is written to be scanned faster).
+SCAN_DEFINITION = re.compile(
+    r"(?=[\\$%hH])(?:\\url\s*\{|\\href\s*\{|\\[\\$%()\[\]]|\$\$|\$|%|(?i:https?://))"
+)
+SCAN_TOKENS = [
+    *TOKENS, "h", "H", "t", "p", "s", "hTtP://", "HTTPS://", "http:/", "https//", "\\url {",
+    "\\href\n{", "\\%", "\\$", "\\\\", "\\(", "\\)", "\\[", "\\]", "\\u", "\\h", "$$$",
+]  # fmt: skip
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(SCAN_TOKENS), max_size=40).map("".join))
+def test_scanner_finds_the_tokens_of_its_definition(text: str) -> None:
+    from generator.latex import _SCAN_RE
+
+    def tokens(pattern: re.Pattern[str]) -> list[tuple[int, str]]:
+        return [(m.start(), m.group()) for m in pattern.finditer(text)]
+
+    assert tokens(_SCAN_RE) == tokens(SCAN_DEFINITION)
+
+
+def test_url_scheme_case_and_prose_h() -> None:
+    html = str(inline_html("see HtTpS://example.org/a. the h and H stay; %5 \\$3"))
+    assert '<a href="HtTpS://example.org/a" rel="nofollow noopener">' in html
+    assert html.endswith("the h and H stay; %5 $3")

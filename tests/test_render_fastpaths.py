@@ -263,3 +263,28 @@ def test_template_calls_keep_jinja_semantics() -> None:
     template = env.from_string("{{ plain('a') }} {{ ctx('b') }} {{ stops() is undefined }}")
     made = template.render(plain=lambda x: x + "!", ctx=with_context, stops=stops, who="me")
     assert made == "a! me:b True"
+
+
+def test_template_globals_are_a_dict_overlaying_the_environments() -> None:
+    """``make_globals`` copies into a dict what Jinja's ChainMap would look up: the
+    environment's globals, shadowed by a template's own."""
+    env = environment()
+    template = env.from_string("{{ range(3)|list }} {{ x }}", globals={"x": "mine"})
+    assert type(template.globals) is dict
+    assert template.render() == "[0, 1, 2] mine"
+    assert "x" not in env.globals
+    shadowed = env.from_string("{{ range }}", globals={"range": "shadowed"})
+    assert shadowed.render() == "shadowed"
+    assert env.from_string("{{ range(2)|list }}").render() == "[0, 1]"
+
+
+def test_paper_page_body_is_escaped() -> None:
+    """paper.html collects its body with ``{% set %}``: the values in it are still escaped."""
+    catalog = make_catalog(hostile=True)
+    renderer = Renderer(catalog, site_config())
+    for paper in catalog.papers:
+        html = renderer.paper(paper.id).data.decode()
+        body = html[html.index('<main id="main"') : html.index("</main>")]
+        assert "<script>alert" not in body
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body
+        assert '" onmouseover="' not in body
