@@ -332,10 +332,13 @@ InputKeys = dict[int, tuple[str, str]]
 
 
 # The work worth a second process: parsing this many bytes of seed listings (~0.03 s a MB)
-# or of BibTeX (~0.5 s a MB) takes ~1 s; less gains little over the cost of a fork and of
-# sending the result back, and loses when the other core is busy.
+# takes ~1 s; less gains little over the cost of a fork and of sending the result back, and
+# loses when the other core is busy. A BibTeX file is worth it from 1 MB (~0.5 s of parsing,
+# ~1 s with its entries' keys): meanwhile this process parses the seed listings and folds
+# their titles for the papers stage (a cold 10,000-paper build with a 1.4 MB file: read and
+# papers 0.6 s shorter on an idle machine; session 11, bench/RESULTS.md).
 MIN_FORKED_SEED_BYTES = 32 << 20
-MIN_FORKED_BIB_BYTES = 2 << 20
+MIN_FORKED_BIB_BYTES = 1 << 20
 
 
 def _read_seeds(
