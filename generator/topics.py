@@ -302,18 +302,13 @@ def _block_of_entries(entries: Sequence[_Entry]) -> _Block:
     )
 
 
-def _block_of_texts(texts: Sequence[tuple[str, str]]) -> _Block:
-    """The block of texts (what ``_block_of_entries`` of their ``paper_entry`` gives),
-    counted for the whole block at once (``_counted_texts``)."""
-    return _counted_texts(texts, False)[0]
-
-
 def _counted_texts(
     texts: Sequence[tuple[str, str]], with_entries: bool
 ) -> tuple[_Block, list[_Entry] | None]:
-    """The block of texts, counted for the whole block at once: every phrase key use of
-    the block is numbered in one C-level pass, and each paper's distinct keys, counts,
-    similarity terms and most used phrase come from sorted arrays of those numbers. With
+    """The block of texts (what ``_block_of_entries`` of their ``paper_entry`` gives),
+    counted for the whole block at once: every phrase key use of the block is numbered in
+    one C-level pass, and each paper's distinct keys, counts, similarity terms and most
+    used phrase come from sorted arrays of those numbers. With
     ``with_entries``, also each text's ``paper_entry``, cut from those same arrays (a cold
     build notes them in its memo) rather than counted again text by text."""
     numbers: defaultdict[str, int] = defaultdict(itertools.count().__next__)

@@ -39,7 +39,7 @@ def test_a_block_is_the_same_made_any_way(size: int) -> None:
     for lo in range(0, max(1, len(texts)), max(1, size)):
         part = texts[lo : lo + size]
         from_entries = topics_module._block_of_entries([paper_entry(*t) for t in part])
-        assert topics_module._block_of_texts(part) == from_entries
+        assert topics_module._counted_texts(part, False)[0] == from_entries
         # what a forked worker is asked for
         block, entries = topics_module._count_texts(part, True, True)
         assert block == from_entries
@@ -53,7 +53,7 @@ def test_a_block_holds_each_papers_entry() -> None:
     """Read back paper by paper, a block gives each paper's keys, counts, title keys,
     similarity terms and most used phrase as its entry has them."""
     texts = _texts()[:300]
-    block = topics_module._block_of_texts(texts)
+    block = topics_module._counted_texts(texts, False)[0]
     keys = block.keys.split("\n")
     assert len(keys) == len(set(keys))
     ids, counts = _ints(block.ids), _ints(block.counts)
