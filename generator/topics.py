@@ -162,17 +162,65 @@ def paper_entry(title: str, abstract: str) -> _Entry:
     )
 
 
-def _text_marks(title: str, abstract: str) -> tuple[list[tuple[str, str]], list[str], list[str]]:
-    """A text's acronym definitions, capitalised words and "-ics" words (sorted)."""
+def _definitions(title: str, abstract: str) -> list[tuple[str, str]]:
+    """A text's acronym definitions: the title's, then the abstract's, each sorted."""
     definitions: list[tuple[str, str]] = []
     for text in (title, abstract):
         if "(" in text:
             definitions.extend(sorted(set(acronym_definitions(text))))
+    return definitions
+
+
+def _text_marks(title: str, abstract: str) -> tuple[list[tuple[str, str]], list[str], list[str]]:
+    """A text's acronym definitions, capitalised words and "-ics" words (sorted)."""
+    definitions = _definitions(title, abstract)
     capitals = {singular(w.lower()) for w in _CAPITALISED.findall(abstract)}
     capitals.update(singular(w.lower()) for w in _CAPITALISED.findall(title))
     both = abstract + " " + title
     ics = {w.lower()[:-1] for w in _ICS.findall(both)} if "ics" in both else set()
     return definitions, sorted(capitals), sorted(ics)
+
+
+def _block_marks(texts: Sequence[tuple[str, str]]) -> list[tuple[list[str], list[str]]]:
+    """Per text, the capitalised words and "-ics" words ``_text_marks`` gives (sorted),
+    found for the whole block at once: numpy finds every stretch between ASCII spaces that
+    holds an upper-case letter after a letter or digit (as every capitalised word does) or
+    "ics" (as every "-ics" word does), and only those stretches are matched, not the texts.
+    (No match of ``_CAPITALISED`` or ``_ICS`` spans a space: each is a whole run of word
+    characters.)"""
+    joined = "\n".join(itertools.chain.from_iterable(texts))  # title, abstract, title, ...
+    code = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    upper = (code - 65) < 26  # A-Z (below 65 wraps round to a large number)
+    word = upper | ((code - 97) < 26) | ((code - 48) < 10)
+    caps_at = np.flatnonzero(upper[1:] & word[:-1]) + 1
+    ics_at = np.flatnonzero((code[:-2] == 105) & (code[1:-1] == 99) & (code[2:] == 115))
+    spaces = np.flatnonzero((code == 32) | ((code - 9) < 5))  # " ", "\t\n\v\f\r"
+    ends = np.append(spaces, len(code))
+    begins = np.concatenate(([0], spaces + 1))
+    # Where each text (title, abstract, ...) begins in ``joined``: one "\n" after each.
+    sizes = np.fromiter(map(len, itertools.chain.from_iterable(texts)), np.int64, 2 * len(texts))
+    starts = np.cumsum(sizes + 1) - sizes - 1
+    out: list[tuple[set[str], set[str]]] = [(set(), set()) for _ in texts]
+    for kind, found_at, pattern in ((0, caps_at, _CAPITALISED), (1, ics_at, _ICS)):
+        # Each stretch holding one: between the spaces before and after it, once.
+        stretch = np.unique(np.searchsorted(spaces, found_at))
+        lo, hi = begins[stretch], ends[stretch]
+        paper = (np.searchsorted(starts, lo, side="right") - 1) >> 1
+        rows: list[int] = []
+        words: list[str] = []
+        findall = pattern.findall
+        for a, b, row in zip(lo.tolist(), hi.tolist(), paper.tolist(), strict=True):
+            found = findall(joined, a, b)
+            if found:
+                words += found
+                rows += [row] * len(found)
+        if kind == 0:
+            key = {w: singular(w.lower()) for w in set(words)}
+        else:
+            key = {w: w.lower()[:-1] for w in set(words)}
+        for row, w in zip(rows, words, strict=True):
+            out[row][kind].add(key[w])
+    return [(sorted(c), sorted(i)) for c, i in out]
 
 
 def _terms_and_lone(
@@ -203,11 +251,6 @@ def _terms_and_lone(
 # two-word phrase, not a general word; ``similarity_counts``), 2 a lone paper's possible
 # subject (two or three words, ``_lone_of``).
 _USES: dict[str, int] = {}
-
-
-def _uses_of(key: str) -> int:
-    found = _USES.get(key)
-    return _key_uses(key) if found is None else found
 
 
 def _key_uses(key: str) -> int:
@@ -318,6 +361,7 @@ def _counted_texts(
     capitals: Counter[str] = Counter()
     ics: set[str] = set()
     marks_of: list[tuple[list[tuple[str, str]], list[str], list[str]]] = []
+    defined_of: list[list[tuple[str, str]]] = []  # per text, its acronym definitions
     for title, abstract in texts:
         in_title = phrase_keys(title) if title else []
         in_abstract = phrase_keys(abstract)
@@ -325,12 +369,16 @@ def _counted_texts(
         uses += in_abstract
         sizes.append(len(in_title))
         sizes.append(len(in_abstract))
-        marks = _text_marks(title, abstract)
-        definitions.update(marks[0])
-        capitals.update(marks[1])
-        ics.update(marks[2])
+        defined = _definitions(title, abstract)
+        definitions.update(defined)
         if with_entries:
-            marks_of.append(marks)
+            defined_of.append(defined)
+    block_marks = _block_marks(texts)
+    for capitals_of, ics_of in block_marks:
+        capitals.update(capitals_of)
+        ics.update(ics_of)
+    if with_entries:
+        marks_of = [(d, *m) for d, m in zip(defined_of, block_marks, strict=True)]
     n = len(texts)
     ids = np.fromiter(map(numbers.__getitem__, uses), np.int64, len(uses))
     keys = list(numbers)
@@ -351,7 +399,10 @@ def _counted_texts(
     total = abstract_uses + TITLE_WEIGHT * (title_uses > 0)
     # ... and similarity terms and a lone paper's phrase count each title use double.
     weighted = abstract_uses + TITLE_WEIGHT * title_uses
-    flags = np.array([_uses_of(k) for k in keys], dtype=np.int64)[pair_key]
+    known = list(map(_USES.get, keys))  # each key's ``_key_uses``, looked up in one pass
+    if None in known:
+        known = [_key_uses(k) if f is None else f for k, f in zip(keys, known, strict=True)]
+    flags = np.array(known, dtype=np.int64)[pair_key]
     is_sim = (flags & 1) != 0
     lone = _lone_per_paper(n, keys, pair_paper, pair_key, weighted, (flags & 2) != 0)
     lengths = np.bincount(pair_paper, minlength=n)

@@ -12,6 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import generator.topics as topics_module
 from generator.phrases import (
@@ -129,3 +131,50 @@ def test_round4_equals_round() -> None:
     )
     got = _round4(values)
     assert [float(x) for x in got] == [round(float(x), 4) for x in values]
+
+
+MARKED = [
+    "fooBar_x BERT BERTs caf\u00e9_Ics \u00c9 BigGAN and LLMs",
+    "x\u00a0GPT-4 robotics\u00c9 robotics_ robotics\u2028photonics",
+    "\u00c9coNet eBay ab1C 3D 3Dconv x3D iPhone_ Ab\u2010Cd aB",
+    "\x1cRoBERTa\x1fAbCd\x85XyZ \x0bAbC\x0cdeF\rGhI\tJkL",
+    "\ud800BERT eBay\udfff robotics\U0001f600iPhone",
+    "ics Ics icsics xxxxics physics, (Photonics) optics",
+    "MoE\nLLMs\nphotonics.",
+    "",
+]
+
+
+def test_block_marks_equal_each_texts_marks() -> None:
+    # Capitalised and "-ics" words found block by block, from the stretches that can hold
+    # them, are what matching each text gives; blocks of any size and mix of texts.
+    texts = list(zip(TEXTS[::2], TEXTS[1::2], strict=False))
+    texts += [(a, b) for a in MARKED for b in MARKED]
+    rng = random.Random(5)
+    for size in (1, 3, 50, len(texts)):
+        order = rng.sample(texts, len(texts))
+        for lo in range(0, len(order), size):
+            part = order[lo : lo + size]
+            expected = [topics_module._text_marks(*t)[1:] for t in part]
+            assert [tuple(m) for m in topics_module._block_marks(part)] == expected, part
+    found = topics_module._block_marks([("", MARKED[0]), ("", MARKED[5])])
+    assert found == [(["bert", "biggan", "llm"], []), ([], ["photonic", "physic", "xxxxic"])]
+    assert topics_module._block_marks([]) == []
+
+
+# Pieces that make capitalised and "-ics" words, and the characters around them that could
+# decide a match: word characters (ASCII, accented, digits, "_"), every kind of space,
+# punctuation and a lone surrogate.
+_PIECES = st.sampled_from(
+    ["ics", "Ics", "BERT", "eBay", "x3D", "Ab", "aB", "\u00c9", "\u00e9", "_", "1", "q",
+     "physics", " ", "\n", "\t", "\x0b", "\x1c", "\x85", "\u00a0", "\u2028", "-", "(", ".",
+     "\ud800"]
+)  # fmt: skip
+_TEXT = st.lists(_PIECES, max_size=30).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(_TEXT, _TEXT), max_size=6))
+def test_block_marks_equal_text_marks_on_any_text(texts: list[tuple[str, str]]) -> None:
+    expected = [topics_module._text_marks(*t)[1:] for t in texts]
+    assert [tuple(m) for m in topics_module._block_marks(texts)] == expected
