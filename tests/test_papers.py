@@ -416,3 +416,26 @@ def test_a_memo_gives_the_same_papers_cold_warm_and_after_changes(tmp_path: Path
         *records[mid + 2 : -1],
     ]
     assert build_papers(changed, entries, memo) == build_papers(changed, entries)
+
+
+def test_a_paper_given_its_id_equals_dataclasses_replace() -> None:
+    """``_with_id`` builds the paper from its row of fields: the same paper ``replace`` gives,
+    every other field kept, and the paper itself when the id is already right."""
+    from dataclasses import fields
+
+    from generator.model import Origin
+    from generator.papers import _with_id
+
+    assert fields(Paper)[0].name == "id"  # the row's first field is the one replaced
+    paper = Paper(
+        id="", arxiv_id=None, title="T <b>", title_source="seed", authors=("Ann Lee",),
+        authors_truncated=True, date="2024-02", date_precision="month", year=2024,
+        category="cs.CL", abstract="A $x$.", comments="c", journal_ref="j", venue="v",
+        doi="10.1/x", url="https://e.org", code_url="https://github.com/a/b", has_code=True,
+        affiliation="U", score=0.5, listings=("l1", "l2"),
+        origins=(Origin("seed", "s.txt", 3, 1),), field_sources=(("title", "seed"),),
+    )  # fmt: skip
+    given = _with_id(paper, "x-t-b")
+    assert given == replace(paper, id="x-t-b")
+    assert given.id == "x-t-b" and paper.id == ""
+    assert _with_id(given, "x-t-b") is given
