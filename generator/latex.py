@@ -25,12 +25,13 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 from xml.etree.ElementTree import Element
 
+import markupsafe
 from markupsafe import Markup, escape
 from pylatexenc import latex2text as _l2t
 from pylatexenc import latexwalker as _lw
@@ -650,7 +651,7 @@ _LINK_ATTRS = ' rel="nofollow noopener"'
 def _html(items: Sequence[_Item], out: list[str], in_link: bool = False) -> None:
     for item in items:
         if isinstance(item, str):
-            out.append(str(escape(item)))
+            out.append(_escape_text(item))
         elif isinstance(item, _Tag):
             out.append(f"<{item.name}>")
             _html(item.children, out, in_link)
@@ -671,6 +672,18 @@ def _html(items: Sequence[_Item], out: list[str], in_link: bool = False) -> None
                 out.append(f'<code class="tex">{escape(source)}</code>')
             else:
                 out.append(markup)
+
+
+_ESCAPE_INNER: Callable[[str], str] | None = getattr(markupsafe, "_escape_inner", None)
+
+
+def _escape_text(text: str) -> str:
+    """``str(escape(text))`` for a plain ``str``: markupsafe's escaping function without
+    the Markup object made and copied back to a ``str`` (items of a paragraph are plain
+    ``str``, a dozen to an abstract)."""
+    if _ESCAPE_INNER is not None and type(text) is str:
+        return _ESCAPE_INNER(text)
+    return str(escape(text))
 
 
 _BAD_PERCENT_RE = re.compile(r"%(?![0-9A-Fa-f]{2})")
@@ -695,9 +708,26 @@ def _text(items: Sequence[_Item], out: list[str]) -> None:
 @lru_cache(maxsize=1024)
 def _paragraph_items(text: str) -> tuple[_Item, ...]:
     """A paragraph's items, parsed once: a page asks for the same abstract and title as
-    HTML and as plain text (read-only: the serialisers never change them)."""
+    HTML and as plain text (read-only: the serialisers never change them). Text with no
+    character that starts a token or an island (``\\ $ % { }``) and no ``://`` (a bare
+    URL's) is one plain run, typeset (``_plain`` of text with no placeholder): every title
+    and half the abstracts, which skip the scan."""
     if "\ue000" in text or "\ue001" in text:
         text = _PRIVATE_RE.sub("", text)
+    if not _may_hold_markup(text):
+        return (_typeset(text),) if text else ()
+    return _parsed_items(text)
+
+
+def _may_hold_markup(text: str) -> bool:
+    """Whether ``_scan`` or ``_items`` could find anything in ``text``: a backslash, dollar,
+    percent sign or brace, or the ``://`` every bare URL has (substring searches, far
+    cheaper than the scan's expression)."""
+    return "\\" in text or "$" in text or "%" in text or "{" in text or "}" in text or "://" in text
+
+
+def _parsed_items(text: str) -> tuple[_Item, ...]:
+    """A paragraph's items by the scanner and the island parser (``_paragraph_items``)."""
     scanned, held = _scan(text)
     return tuple(_items(scanned, held))
 

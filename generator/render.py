@@ -66,6 +66,8 @@ _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufdd0-\ufdef\ufffe\u
 # The same characters in UTF-8: ASCII controls (deleted by bytes.translate), C1 controls
 # (\xc2\x80-\xc2\x9f) and the non-characters U+FDD0-U+FDEF, U+FFFE, U+FFFF (\xef\xb7.., \xef\xbf..)
 _ASCII_CONTROLS = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
+# bytes.translate table: each of those bytes to 0x00, every other byte to itself
+_ASCII_CONTROLS_TO_NUL = bytes(0 if b in _ASCII_CONTROLS else b for b in range(256))
 _C1_UTF8 = re.compile(b"\xc2[\x80-\x9f]")
 
 
@@ -77,7 +79,7 @@ def page_bytes(html: str) -> bytes:
     search is a ``memchr``, a two-byte one scans some forty times slower."""
     data = html.encode("utf-8")
     if (
-        len(data.translate(None, _ASCII_CONTROLS)) == len(data)
+        b"\x00" not in data.translate(_ASCII_CONTROLS_TO_NUL)  # the table path: no deletion
         and _C1_UTF8.search(data) is None
         and (b"\xef" not in data or (b"\xef\xb7" not in data and b"\xef\xbf" not in data))
     ):
@@ -376,6 +378,10 @@ class SiteText(dict[str, Any]):
     def __init__(self, title: str, description: str) -> None:
         super().__init__(title=title, description=clean(description))
         self.source = description
+        # the same values as attributes too: Jinja reads ``site.title`` as an attribute
+        # first, and an attribute a dict lacks costs an exception, several on every page
+        self.title = title
+        self.description = self["description"]
 
     def __missing__(self, key: str) -> Any:
         if key != "description_html":
@@ -399,6 +405,7 @@ class Renderer:
         self._header_template = self.env.get_template("_header.html")
         self._headers: dict[tuple[str, str, bool], Markup] = {}
         self._year_links: dict[tuple[str, tuple[int, ...]], str] = {}
+        self._folder_views: dict[tuple[str, str | None], dict[str, Any]] = {}
         self.anchors = Anchors()
         self.feed_writer = FeedWriter(self.index)
 
@@ -492,17 +499,25 @@ class Renderer:
             self._headers[key] = found
         return found
 
-    def page(self, template: str, info: PageInfo, **view: Any) -> OutputFile:
-        base = self.config.base_url
-        absolute = base if info.kind == "404" else None
-        rel = make_rel(info.path, absolute)
-        page_dir = posixpath.dirname(info.path)
+    def folder_view(self, page_path: str, absolute: str | None) -> dict[str, Any]:
+        """What every template sees that depends on the page's folder only: ``rel``,
+        ``root`` and the helpers that make links (``cards``, ``links``, ...). Made once per
+        folder (and once more for absolute links: the 404 page), not per page: thousands
+        of pages share a folder, and each made its own nine closures."""
+        page_dir = posixpath.dirname(page_path)
+        key = (page_dir, absolute)
+        found = self._folder_views.get(key)
+        if found is None:
+            found = self._folder_views[key] = self._make_folder_view(page_path, absolute)
+        return found
+
+    def _make_folder_view(self, page_path: str, absolute: str | None) -> dict[str, Any]:
+        rel = make_rel(page_path, absolute)
+        page_dir = posixpath.dirname(page_path)
         prefix = root_prefix(page_dir)
         # anchors are cached per folder; absolute links (the 404 page) get their own key
         link_dir = "\x00abs" if absolute else page_dir
         anchors = self.anchors
-        if info.canonical is None and base and info.kind not in ("404", "search"):
-            info = _with(info, canonical=urls.absolute_url(base, info.path))
         card_html = self.card_html
         root = rel("")
         year_links = self._year_links
@@ -510,23 +525,33 @@ class Renderer:
         def cards(cs: Sequence[Card]) -> Markup:
             return _markup("".join([card_html(prefix, c) for c in cs]))
 
+        return {
+            "rel": rel,
+            "root": root,
+            "cards": cards,
+            "sections": lambda lp, level=2: sections_html(rel, cards, lp, level),
+            "title_links": lambda cs: self.title_links(rel, link_dir, cs),
+            "year_links": lambda ys: year_links_html(root, ys, year_links),
+            "site_header": lambda kind: self.site_header(rel, prefix, kind),
+            "author_links": lambda refs: author_links_html(rel, refs, anchors, link_dir),
+            "links": lambda items, cls="tags": links_html(rel, items, cls, anchors, link_dir),
+            "counted": lambda items, cls="counted": counted_html(
+                rel, items, cls, anchors, link_dir
+            ),
+            "same_name_note": SAME_NAME_NOTE,
+        }
+
+    def page(self, template: str, info: PageInfo, **view: Any) -> OutputFile:
+        base = self.config.base_url
+        absolute = base if info.kind == "404" else None
+        if info.canonical is None and base and info.kind not in ("404", "search"):
+            info = _with(info, canonical=urls.absolute_url(base, info.path))
+        folder = self.folder_view(info.path, absolute)
         try:
             html = self.env.get_template(template).render(
                 page=info,
                 site=self.site,
-                rel=rel,
-                root=root,
-                cards=cards,
-                sections=lambda lp, level=2: sections_html(rel, cards, lp, level),
-                title_links=lambda cs: self.title_links(rel, link_dir, cs),
-                year_links=lambda ys: year_links_html(root, ys, year_links),
-                site_header=lambda kind: self.site_header(rel, prefix, kind),
-                author_links=lambda refs: author_links_html(rel, refs, anchors, link_dir),
-                links=lambda items, cls="tags": links_html(rel, items, cls, anchors, link_dir),
-                counted=lambda items, cls="counted": counted_html(
-                    rel, items, cls, anchors, link_dir
-                ),
-                same_name_note=SAME_NAME_NOTE,
+                **folder,
                 **view,
             )
         except jinja2.TemplateError as exc:
