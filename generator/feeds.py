@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import functools
 import heapq
-from collections.abc import Callable, Mapping, Sequence
-
-import markupsafe
-from markupsafe import escape
+from collections.abc import Mapping, Sequence
 
 from generator import urls
+from generator.latex import escape_text
 from generator.model import Paper
 from generator.views import SiteIndex, clean, shorten
 
@@ -38,19 +36,8 @@ def _timestamp(date: str | None) -> str:
     return f"{int(y):04d}-{int(m):02d}-{int(d):02d}T00:00:00Z"
 
 
-_ESCAPE_INNER: Callable[[str], str] | None = getattr(markupsafe, "_escape_inner", None)
-
-
-def _esc(text: str) -> str:
-    """``str(markupsafe.escape(text))`` for a plain string, without making a Markup first
-    (an entry escapes a dozen values: its title, id, authors, topics and summary)."""
-    if type(text) is str and _ESCAPE_INNER is not None:
-        return _ESCAPE_INNER(text)
-    return str(escape(text))
-
-
 def _el(tag: str, text: str) -> str:
-    return f"<{tag}>{_esc(text)}</{tag}>"
+    return f"<{tag}>{escape_text(text)}</{tag}>"
 
 
 def newest_papers(
@@ -109,20 +96,20 @@ class FeedWriter:
         )
         stamp = _timestamp(paper.date)  # nothing to escape in it
         parts = [
-            f"  <entry>\n    <title>{_esc(card.title_text)}</title>\n"
-            f"    <id>{_esc(entry_id)}</id>\n    <updated>{stamp}</updated>\n"
+            f"  <entry>\n    <title>{escape_text(card.title_text)}</title>\n"
+            f"    <id>{escape_text(entry_id)}</id>\n    <updated>{stamp}</updated>\n"
         ]
         if paper.date:
             parts.append(f"    <published>{stamp}</published>\n")
-        parts.append(f'    <link rel="alternate" type="text/html" href="{_esc(href)}"/>\n')
+        parts.append(f'    <link rel="alternate" type="text/html" href="{escape_text(href)}"/>\n')
         names = [ref.name for ref in ix.author_refs(paper)[:ENTRY_AUTHORS] if ref.name]
         for name in names or ["Unknown"]:
-            parts.append(f"    <author><name>{_esc(name)}</name></author>\n")
+            parts.append(f"    <author><name>{escape_text(name)}</name></author>\n")
         for topic in ix.topic_links(ix.catalog.paper_topics.get(paper.id, ())):
-            parts.append(f'    <category term="{_esc(topic.text)}"/>\n')
+            parts.append(f'    <category term="{escape_text(topic.text)}"/>\n')
         summary = ix.summary(paper.id)
         summary = shorten(summary, 400) if summary else card.title_text
-        parts.append(f"    <summary>{_esc(summary)}</summary>\n  </entry>\n")
+        parts.append(f"    <summary>{escape_text(summary)}</summary>\n  </entry>\n")
         made = "".join(parts)
         self._entries[paper.id] = made
         return made
@@ -143,8 +130,8 @@ class FeedWriter:
             "  " + _el("title", f"{clean(title)} · {ix.site_title}"),
             "  " + _el("id", feed_id),
             "  " + _el("updated", updated),
-            f'  <link rel="self" href="{_esc(self.href(path, path))}"/>',
-            f'  <link rel="alternate" type="text/html" href="{_esc(page_href)}"/>',
+            f'  <link rel="self" href="{escape_text(self.href(path, path))}"/>',
+            f'  <link rel="alternate" type="text/html" href="{escape_text(page_href)}"/>',
             f"  <author>{_el('name', ix.site_title)}</author>",
         ]
         body = "".join(self.entry(p) for p in papers)

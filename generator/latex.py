@@ -651,7 +651,7 @@ _LINK_ATTRS = ' rel="nofollow noopener"'
 def _html(items: Sequence[_Item], out: list[str], in_link: bool = False) -> None:
     for item in items:
         if isinstance(item, str):
-            out.append(_escape_text(item))
+            out.append(escape_text(item))
         elif isinstance(item, _Tag):
             out.append(f"<{item.name}>")
             _html(item.children, out, in_link)
@@ -677,10 +677,10 @@ def _html(items: Sequence[_Item], out: list[str], in_link: bool = False) -> None
 _ESCAPE_INNER: Callable[[str], str] | None = getattr(markupsafe, "_escape_inner", None)
 
 
-def _escape_text(text: str) -> str:
+def escape_text(text: str) -> str:
     """``str(escape(text))`` for a plain ``str``: markupsafe's escaping function without
     the Markup object made and copied back to a ``str`` (items of a paragraph are plain
-    ``str``, a dozen to an abstract)."""
+    ``str``, a dozen to an abstract; a feed entry escapes a dozen values too)."""
     if _ESCAPE_INNER is not None and type(text) is str:
         return _ESCAPE_INNER(text)
     return str(escape(text))

@@ -293,7 +293,8 @@ def year_links_html(
     if found is None:
         prefix = _fast_escape(root)
         found = ", ".join(
-            f'<a href="{prefix}years/{_fast_escape(y)}.html">{_fast_escape(y)}</a>' for y in years
+            f'<a href="{prefix}{_fast_escape(urls.year_path(y))}">{_fast_escape(y)}</a>'
+            for y in years
         )
         made[key] = found
     return _markup(found)

@@ -16,7 +16,7 @@ from render_catalog import HOSTILE, Config, make_catalog
 from generator import bibexport, latex, meta
 from generator.bibexport import _MATH_RE, _SKIP_WORDS, _ascii_word, _first_title_word
 from generator.config import SiteConfig
-from generator.latex import _escape_text
+from generator.latex import escape_text
 from generator.render import Renderer, SiteText
 from generator.views import _CONTROL, AuthorRef, Link, PaperView, SiteIndex, drop_forbidden
 
@@ -170,9 +170,9 @@ def test_drop_forbidden_equals_the_expression() -> None:
 
 @pytest.mark.parametrize("text", ["", "plain", HOSTILE, "a & b < c > d \" e ' f", "é\x00"])
 def test_latex_text_escape_equals_markupsafe(text: str) -> None:
-    assert _escape_text(text) == str(escape(text))
-    assert type(_escape_text(text)) is str
-    assert _escape_text(Markup("<b>")) == "<b>"  # Markup is already safe, as escape() keeps it
+    assert escape_text(text) == str(escape(text))
+    assert type(escape_text(text)) is str
+    assert escape_text(Markup("<b>")) == "<b>"  # Markup is already safe, as escape() keeps it
 
 
 @pytest.mark.parametrize("base_url", [None, "https://example.org/sub/"])

@@ -172,8 +172,8 @@ def test_timestamp_memo_equals_the_plain_way(date: str | None) -> None:
 
 @pytest.mark.parametrize("text", ["", "plain", HOSTILE, "a & b < c > d ' e \" f", "é\u2028"])
 def test_feed_escape_equals_markupsafe(text: str) -> None:
-    assert feeds._esc(text) == str(escape(text))
-    assert type(feeds._esc(text)) is str
+    assert feeds.escape_text(text) == str(escape(text))
+    assert type(feeds.escape_text(text)) is str
 
 
 def _plain_entry(ix: SiteIndex, writer: FeedWriter, paper: Paper) -> str:
