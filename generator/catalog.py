@@ -164,10 +164,27 @@ def build_catalog(
     every paper's authors, listings, year and topics as they were reuses the structure.
     The result is the same with or without it."""
     paper_topics = topics.paper_topics
-    st, unsaved = _structure(papers, seed_files, topics, config, memo)
+    kept, begun, unsaved = _structure(papers, seed_files, topics, config, memo)
+    if kept is not None:
+        stem_to_listing, names, person_papers = kept.stem_to_listing, kept.names, kept.person_papers
+        listing_sets = [(name, ids) for _, name, ids, _, _ in kept.listings]
+    else:
+        assert begun is not None
+        stem_to_listing, names, person_papers = (
+            begun.stem_to_listing,
+            begun.names,
+            begun.person_papers,
+        )
+        listing_sets = [(name, ids) for _, _, name, ids in begun.listing_rows]
+    # A structure made now is finished while the sets are grouped (``_group_sets``).
+    original = papers
+    finished: list[_Structure] = []
+
+    def finish() -> None:
+        assert begun is not None
+        finished.append(_finish_structure(begun, original, topics))
 
     # Papers now carry listing ids instead of file stems.
-    stem_to_listing = st.stem_to_listing
     papers = tuple(
         _with_listings(p, tuple(stem_to_listing.get(s, s) for s in p.listings)) for p in papers
     )
@@ -177,10 +194,24 @@ def build_catalog(
     # MIN_PAPERS_TO_GROUP). Listings (few) compare the texts themselves unless large;
     # people (many) reuse the similar-paper lists already computed.
     tasks: list[tuple[tuple[str, ...], str, bool]] = [
-        (ids, name, len(ids) > MAX_LISTING_TEXT_GROUPING) for _, name, ids, _, _ in st.listings
+        (ids, name, len(ids) > MAX_LISTING_TEXT_GROUPING) for name, ids in listing_sets
     ]
-    tasks += [(ids, st.names[key], True) for key, ids in st.person_papers.items()]
-    grouped = _group_sets(tasks, by_id, paper_topics, topics.topics, similar, jobs, memo)
+    tasks += [(ids, names[key], True) for key, ids in person_papers.items()]
+    grouped = _group_sets(
+        tasks,
+        by_id,
+        paper_topics,
+        topics.topics,
+        similar,
+        jobs,
+        memo,
+        meanwhile=finish if kept is None else None,
+    )
+    if kept is not None:
+        st = kept
+    else:
+        assert begun is not None
+        st = finished[0] if finished else _finish_structure(begun, original, topics)
     listing_groups, author_groups = grouped[: len(st.listings)], grouped[len(st.listings) :]
     if unsaved is not None and memo is not None:
         # kept only now: an empty memo tells _group_sets that nothing can be found in it
@@ -292,16 +323,16 @@ def _structure(
     topics: TopicResult,
     config: SiteConfig,
     memo: MutableMapping[str, Any] | None,
-) -> tuple[_Structure, str | None]:
-    """``_make_structure``, found in ``memo`` under ``_structure_key``; with the key to keep
-    it under when it was made (the caller stores it)."""
+) -> tuple[_Structure | None, _Begun | None, str | None]:
+    """The structure found in ``memo`` under ``_structure_key``, or else its first part
+    (``_begin_structure``, for ``_finish_structure``) and the key to keep the finished
+    structure under (the caller stores it; None: not kept)."""
     key = _structure_key(papers, seed_files, topics, config) if memo is not None else None
-    if key is None or memo is None:
-        return _make_structure(papers, seed_files, topics, config), None
-    kept = memo.get(key)
-    if isinstance(kept, tuple) and len(kept) == len(fields(_Structure)):
-        return _Structure(*kept), None
-    return _make_structure(papers, seed_files, topics, config), key
+    if key is not None and memo is not None:
+        kept = memo.get(key)
+        if isinstance(kept, tuple) and len(kept) == len(fields(_Structure)):
+            return _Structure(*kept), None, None
+    return None, _begin_structure(papers, seed_files, config), key
 
 
 def _make_structure(
@@ -310,12 +341,32 @@ def _make_structure(
     topics: TopicResult,
     config: SiteConfig,
 ) -> _Structure:
+    """The whole structure at once (``_begin_structure``, then ``_finish_structure``)."""
+    return _finish_structure(_begin_structure(papers, seed_files, config), papers, topics)
+
+
+@dataclass(frozen=True, slots=True)
+class _Begun:
+    """The first part of a structure: what grouping needs (who wrote which paper, the
+    listings' names and ids). The rest is made from it while the sets are grouped."""
+
+    diags: tuple[Diagnostic, ...]
+    names: dict[str, str]  # person key -> display name
+    paper_people: dict[str, tuple[str, ...]]  # paper id -> person keys, in author order
+    # per seed file, in file order: (its path, its stem, listing name, paper ids)
+    listing_rows: list[tuple[str, str, str, tuple[str, ...]]]
+    listing_ids: dict[str, str]  # f"{position:06d}{stem}" -> listing id
+    stem_to_listing: dict[str, str]
+    person_papers: dict[str, tuple[str, ...]]  # person key -> paper ids, newest first
+
+
+def _begin_structure(
+    papers: Sequence[Paper], seed_files: Sequence[SeedFile], config: SiteConfig
+) -> _Begun:
     paper_people, names, diags = _resolve_people(papers, config)
-    person_ids = _unique_ids([(k, names[k]) for k in names])
-    paper_topics = topics.paper_topics
 
     # Listings: one per seed file, in file order; ids from their names.
-    listing_rows: list[tuple[SeedFile, str, str, tuple[str, ...]]] = []
+    listing_rows: list[tuple[str, str, str, tuple[str, ...]]] = []
     stem_papers: dict[str, dict[str, None]] = defaultdict(dict)
     for p in papers:
         for s in p.listings:
@@ -324,7 +375,7 @@ def _make_structure(
         stem = Path(seed.path).stem
         ids = tuple(stem_papers.get(stem, ()))
         listing_rows.append(
-            (seed, stem, _listing_name(seed, ids, paper_people, names, config), ids)
+            (seed.path, stem, _listing_name(seed, ids, paper_people, names, config), ids)
         )
     listing_ids = _unique_ids(
         [(f"{i:06d}{stem}", name) for i, (_, stem, name, _) in enumerate(listing_rows)]
@@ -332,6 +383,28 @@ def _make_structure(
     stem_to_listing = {
         stem: listing_ids[f"{i:06d}{stem}"] for i, (_, stem, _, _) in enumerate(listing_rows)
     }
+
+    person_lists: dict[str, list[str]] = defaultdict(list)
+    for p in papers:  # newest first
+        for k in paper_people[p.id]:
+            person_lists[k].append(p.id)
+    person_papers = {key: tuple(ids) for key, ids in person_lists.items()}
+    return _Begun(
+        diags=diags,
+        names=names,
+        paper_people=paper_people,
+        listing_rows=listing_rows,
+        listing_ids=listing_ids,
+        stem_to_listing=stem_to_listing,
+        person_papers=person_papers,
+    )
+
+
+def _finish_structure(begun: _Begun, papers: Sequence[Paper], topics: TopicResult) -> _Structure:
+    """The rest of the structure: author ids, topic counts, years, order, co-authors."""
+    names, paper_people, person_papers = begun.names, begun.paper_people, begun.person_papers
+    person_ids = _unique_ids([(k, names[k]) for k in names])
+    paper_topics = topics.paper_topics
     topics_of = {p.id: paper_topics.get(p.id, ()) for p in papers}
 
     def topic_counts(ids: Sequence[str]) -> tuple[str, ...]:
@@ -343,20 +416,14 @@ def _make_structure(
 
     listings = tuple(
         (
-            seed.path,
+            path,
             name,
             ids,
-            listing_ids[f"{i:06d}{stem}"],
+            begun.listing_ids[f"{i:06d}{stem}"],
             topic_counts(ids)[:12],
         )
-        for i, (seed, stem, name, ids) in enumerate(listing_rows)
+        for i, (path, stem, name, ids) in enumerate(begun.listing_rows)
     )
-
-    person_lists: dict[str, list[str]] = defaultdict(list)
-    for p in papers:  # newest first
-        for k in paper_people[p.id]:
-            person_lists[k].append(p.id)
-    person_papers = {key: tuple(ids) for key, ids in person_lists.items()}
 
     year_of = {p.id: p.year for p in papers}
     author_rows = tuple(
@@ -376,11 +443,11 @@ def _make_structure(
         tops.append(tuple((a, c[a]) for a in _by_count(c)[:10]))
 
     return _Structure(
-        diags=diags,
+        diags=begun.diags,
         names=names,
         person_ids=person_ids,
         listings=listings,
-        stem_to_listing=stem_to_listing,
+        stem_to_listing=begun.stem_to_listing,
         person_papers=person_papers,
         author_rows=author_rows,
         author_order=tuple(order),
@@ -398,11 +465,14 @@ def _group_sets(
     similar: Mapping[str, tuple[tuple[str, float], ...]],
     jobs: int,
     memo: MutableMapping[str, Any] | None,
+    *,
+    meanwhile: Callable[[], object] | None = None,
 ) -> list[tuple[tuple[Group, ...], bool]]:
     """``group_papers`` of each (paper ids, the set's name, use the similar lists) task, in
     order: sets too small are not grouped, kept results come from ``memo``, and the rest
     are grouped in ``jobs`` forked workers (their results are stored in ``memo``; with an
-    empty memo, the workers compute the keys too)."""
+    empty memo, the workers compute the keys too). ``meanwhile`` runs in this process while
+    the workers group (or after, when there are none)."""
     out: list[tuple[tuple[Group, ...], bool]] = [((), False)] * len(tasks)
     todo = [t for t, (ids, _, _) in enumerate(tasks) if len(ids) >= MIN_PAPERS_TO_GROUP]
     keyer = GroupKeys(paper_topics, topics, similar) if memo is not None else None
@@ -448,9 +518,14 @@ def _group_sets(
     if _linkage_work(len(tasks[t][0]) for t in todo) > LINKAGE_IMPORT_WORK:
         prime_linkage()  # likewise (else the sets are clustered without scipy)
     costs = [_grouping_cost(len(tasks[t][0]), tasks[t][2]) for t in todo]
-    # what the record needs of each paper, made while the workers group
-    meanwhile = (lambda: keyer.prepare(papers)) if keyer is not None else None
-    for t, (made, packed) in zip(todo, _map(run, todo, jobs, costs, meanwhile), strict=True):
+
+    def alongside() -> None:
+        if meanwhile is not None:
+            meanwhile()
+        if keyer is not None:  # what the record needs of each paper
+            keyer.prepare(papers)
+
+    for t, (made, packed) in zip(todo, _map(run, todo, jobs, costs, alongside), strict=True):
         if made is not None and memo is not None:
             memo[made] = packed
             keys[t] = made

@@ -62,11 +62,12 @@ def _newness(paper: Paper) -> tuple[str, str]:
 
 
 class FeedWriter:
-    """Builds feeds from the SiteIndex, caching each paper's entry."""
+    """Builds feeds from the SiteIndex, caching each paper's entry (as UTF-8: a feed is its
+    head's bytes and its entries' joined, each entry encoded once, not once per feed)."""
 
     def __init__(self, index: SiteIndex) -> None:
         self.index = index
-        self._entries: dict[str, str] = {}
+        self._entries: dict[str, bytes] = {}
 
     def href(self, from_path: str, target: str) -> str:
         """``target`` as seen from ``from_path``, a feed file two folders deep."""
@@ -82,10 +83,16 @@ class FeedWriter:
                 return "../../" + target
         return urls.relative_url(from_path, target)
 
-    def entry(self, paper: Paper) -> str:
+    def entry_bytes(self, paper: Paper) -> bytes:
+        """The paper's ``entry`` in UTF-8, made once."""
         found = self._entries.get(paper.id)
-        if found is not None:
-            return found
+        if found is None:
+            found = self._entries[paper.id] = self.entry(paper).encode("utf-8")
+        return found
+
+    def entry(self, paper: Paper) -> str:
+        """The paper's ``<entry>`` element, the same in every feed (made anew: feeds take
+        ``entry_bytes``)."""
         ix = self.index
         card = ix.card(paper.id)
         href = self.href(urls.feed_path("authors", "x"), card.path)  # same depth for every kind
@@ -110,9 +117,12 @@ class FeedWriter:
         summary = ix.summary(paper.id)
         summary = shorten(summary, 400) if summary else card.title_text
         parts.append(f"    <summary>{escape_text(summary)}</summary>\n  </entry>\n")
-        made = "".join(parts)
-        self._entries[paper.id] = made
-        return made
+        return "".join(parts)
+
+    def adopt(self, paper_id: str, entry: bytes) -> None:
+        """Take a paper's ``entry_bytes`` made by another process from the same index (equal
+        to what this one would make)."""
+        self._entries[paper_id] = entry
 
     def feed(
         self, kind: str, item_id: str, title: str, page_path: str, paper_ids: Sequence[str]
@@ -134,5 +144,6 @@ class FeedWriter:
             f'  <link rel="alternate" type="text/html" href="{escape_text(page_href)}"/>',
             f"  <author>{_el('name', ix.site_title)}</author>",
         ]
-        body = "".join(self.entry(p) for p in papers)
-        return ("\n".join(head) + "\n" + body + "</feed>\n").encode("utf-8")
+        entry = self.entry_bytes
+        body = b"".join([entry(p) for p in papers])
+        return ("\n".join(head) + "\n").encode("utf-8") + body + b"</feed>\n"

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 import marshal
 import math
 import operator
@@ -82,12 +83,7 @@ def _similarity(
         x = paper_vectors(papers, paper_topics, own_terms_count=True)
         sim = np.asarray((x @ x.T).todense(), dtype=np.float64)
     else:
-        for p in papers:
-            for other, score in similar.get(p.id, ()):
-                j = pos.get(other)
-                if j is not None:
-                    i = pos[p.id]
-                    sim[i, j] = sim[j, i] = max(sim[i, j], score)
+        _similar_links(sim, papers, pos, similar)
     # Shared topics, the rarer the topic the stronger the link: the sum of the shared
     # topics' weights, added in order of the topics' first use (a sparse product adds
     # each pair's terms in column order, so the sums are the same floats).
@@ -113,6 +109,43 @@ def _similarity(
         combined = sim
     np.fill_diagonal(combined, 1.0)
     return np.asarray(combined)
+
+
+def _similar_links(
+    sim: np.ndarray,
+    papers: Sequence[Paper],
+    pos: Mapping[str, int],
+    similar: Mapping[str, tuple[tuple[str, float], ...]],
+) -> None:
+    """Each pair of rows linked by the similar lists (either way round) gets the highest
+    of its links' scores, in place: what setting ``sim[i, j] = sim[j, i] = max(sim[i, j],
+    score)`` link by link gives, set by ``np.maximum.at`` (a maximum does not depend on the
+    order). Scores that are not all above 0 (a NaN, a signed zero) are set link by link."""
+    rows: list[int] = []
+    cols: list[int] = []
+    scores: list[float] = []
+    get = pos.get
+    for p in papers:
+        near = similar.get(p.id, ())
+        if near:
+            i = pos[p.id]
+            for other, score in near:
+                j = get(other)
+                if j is not None:
+                    rows.append(i)
+                    cols.append(j)
+                    scores.append(score)
+    if not rows:
+        return
+    v = np.array(scores, dtype=np.float64)
+    if bool((v > 0).all()):
+        r = np.array(rows, dtype=np.intp)
+        c = np.array(cols, dtype=np.intp)
+        np.maximum.at(sim, (r, c), v)
+        np.maximum.at(sim, (c, r), v)
+        return
+    for i, j, score in zip(rows, cols, scores, strict=True):
+        sim[i, j] = sim[j, i] = max(sim[i, j], score)
 
 
 def _topic_members(
@@ -328,8 +361,9 @@ def _average_linkage(sim: np.ndarray, threshold: float) -> list[list[int]]:
         return [[i] for i in range(n)]
     if not linkage_loaded():
         return _chain_clusters(sim, threshold)
-    # The condensed distances 1 - clip(sim, 0, 1) above the diagonal, computed in place.
-    dist = _scipy_linkage()[1](sim, force="tovector", checks=False)
+    # The condensed distances 1 - clip(sim, 0, 1) above the diagonal (what ``squareform``
+    # gives: the upper triangle, row by row), computed in place.
+    dist = sim[~np.tri(n, dtype=bool)]
     np.clip(dist, 0.0, 1.0, out=dist)
     np.subtract(1.0, dist, out=dist)
     tree = _nn_chain(dist, n)
@@ -337,26 +371,85 @@ def _average_linkage(sim: np.ndarray, threshold: float) -> list[list[int]]:
 
 
 @functools.cache
-def _scipy_linkage() -> tuple[Callable[..., Any], Callable[..., Any], Any, Any]:
-    """scipy's ``linkage`` and ``squareform``, and its own pieces behind ``linkage`` (private:
-    looked up, never required), imported on first use: importing them takes ~0.5 s, which a
-    build with little clustering to do (a rebuild) saves by using ``_chain_clusters``."""
+def _scipy_linkage() -> tuple[Callable[..., Any], Any, Any]:
+    """scipy's ``linkage``, and its own pieces behind it (private: looked up, never
+    required), through ``scipy.cluster``, whose package imports scipy.spatial and
+    scipy.linalg too (~0.3 s)."""
     from scipy.cluster import hierarchy
-    from scipy.spatial.distance import squareform
 
     chain = getattr(getattr(hierarchy, "_hierarchy", None), "nn_chain", None)
     average = getattr(hierarchy, "_LINKAGE_METHODS", {}).get("average")
-    return hierarchy.linkage, squareform, chain, average
+    return hierarchy.linkage, chain, average
+
+
+# scipy's number for average linkage in its chain (``hierarchy._LINKAGE_METHODS``), and a
+# check of a chain found on its own: five points whose average-linkage tree differs from
+# every other method's (exact binary floats).
+AVERAGE_CODE = 2
+CHECK_DIST = (1.0, 3.0, 6.0, 8.0, 2.0, 5.0, 9.0, 4.0, 7.0, 10.0)
+CHECK_TREE = [
+    [0.0, 1.0, 1.0, 2.0],
+    [2.0, 5.0, 2.5, 3.0],
+    [3.0, 6.0, 5.0, 4.0],
+    [4.0, 7.0, 8.5, 5.0],
+]
+
+
+@functools.cache
+def _linkage_chain() -> tuple[Any, Any]:
+    """scipy's nearest-neighbour chain and its number for average linkage, loaded on first
+    use. Its compiled module is loaded on its own (~1 ms, ``_load_chain``) when it gives
+    ``CHECK_TREE`` for ``CHECK_DIST``; else both are found through ``scipy.cluster``
+    (``_scipy_linkage``; a chain of None: ``_nn_chain`` calls ``linkage``)."""
+    chain = _load_chain()
+    if chain is not None and _chain_ok(chain, AVERAGE_CODE):
+        return chain, AVERAGE_CODE
+    return _scipy_linkage()[1:]
+
+
+def _load_chain() -> Any:
+    """``scipy.cluster._hierarchy.nn_chain``, its extension module loaded without running
+    ``scipy.cluster``'s package code (which imports vq, scipy.spatial and scipy.linalg);
+    the module is registered under its name, so a later import of ``scipy.cluster`` uses
+    it. None if this scipy does not have it where expected."""
+    import importlib.machinery
+    import importlib.util
+    import sys
+
+    name = "scipy.cluster._hierarchy"
+    module = sys.modules.get(name)
+    if module is None:
+        try:
+            package = importlib.util.find_spec("scipy.cluster")
+            where = package.submodule_search_locations if package is not None else None
+            spec = importlib.machinery.PathFinder.find_spec(name, list(where or ()))
+            if spec is None or not isinstance(spec.loader, importlib.machinery.ExtensionFileLoader):
+                return None
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+        except Exception:  # any failure: the package's own import path is taken instead
+            return None
+        module = sys.modules.setdefault(name, module)
+    return getattr(module, "nn_chain", None)
+
+
+def _chain_ok(chain: Any, code: int) -> bool:
+    """Whether ``chain(dist, n, code)`` gives the average-linkage tree of the check."""
+    try:
+        tree = np.asarray(chain(np.array(CHECK_DIST), 5, code))
+        return bool(tree.tolist() == CHECK_TREE)
+    except Exception:
+        return False
 
 
 def prime_linkage() -> None:
-    """Import scipy's linkage now (before forking workers, so they inherit it): worth it
-    for many large sets (its chain runs about twice as fast as ``_chain_clusters``)."""
-    _scipy_linkage()
+    """Load scipy's chain now (before forking workers, so they inherit it): worth it for
+    many large sets (it runs about twice as fast as ``_chain_clusters``)."""
+    _linkage_chain()
 
 
 def linkage_loaded() -> bool:
-    return _scipy_linkage.cache_info().currsize > 0
+    return _linkage_chain.cache_info().currsize > 0
 
 
 # Sets of more than MAX_SMALL papers to cluster whose sizes squared add up to more than
@@ -416,9 +509,9 @@ def _chain_clusters(sim: np.ndarray, threshold: float) -> list[list[int]]:
 
 def __getattr__(name: str) -> Any:
     if name == "_CHAIN":  # the direct chain call, if this scipy has it
-        return _scipy_linkage()[2]
+        return _linkage_chain()[0]
     if name == "_AVERAGE":
-        return _scipy_linkage()[3]
+        return _linkage_chain()[1]
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -426,9 +519,9 @@ def _nn_chain(dist: np.ndarray, n: int) -> np.ndarray:
     """``linkage(dist, method="average")``: scipy's nearest-neighbour chain itself, without
     the wrapper's per-call checks and array-API dispatch (~0.4 ms a call; the distances
     here are finite by construction). Falls back to ``linkage`` if scipy's layout differs."""
-    linkage, _, chain, average = _scipy_linkage()
+    chain, average = _linkage_chain()
     if chain is None or average is None:
-        return np.asarray(linkage(dist, method="average"))
+        return np.asarray(_scipy_linkage()[0](dist, method="average"))
     return np.asarray(chain(dist, n, average))
 
 
@@ -544,28 +637,7 @@ def group_papers(
         areas = (
             _average_clusters(sim.tolist(), LINK) if n <= MAX_SMALL else _average_linkage(sim, LINK)
         )
-    parent = list(range(len(areas)))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    area_of = {i: a for a, members in enumerate(areas) for i in members}
-    seen_author: dict[str, int] = {}
-    for i, keys in enumerate(paper_keys):
-        for key in sorted(keys - ignored):
-            if key in seen_author:
-                ra, rb = find(area_of[i]), find(area_of[seen_author[key]])
-                if ra != rb:
-                    parent[max(ra, rb)] = min(ra, rb)
-            else:
-                seen_author[key] = i
-    careers: dict[int, list[int]] = defaultdict(list)
-    for a, members in enumerate(areas):
-        careers[find(a)].extend(members)
-    groups = [sorted(m) for m in careers.values()]
+    groups = _careers(areas, paper_keys, ignored)
 
     # A lone paper joins the group it is most like, if it is like any.
     big = [g for g in groups if len(g) > 1]
@@ -612,6 +684,42 @@ def group_papers(
         used.add(label)
         out.append(Group(label, _ids(g, papers)))
     return tuple(out), True
+
+
+def _careers(
+    areas: Sequence[Sequence[int]], paper_keys: Sequence[frozenset[str]], ignored: set[str]
+) -> list[list[int]]:
+    """The areas joined by shared co-authors (other than ``ignored``), each sorted, in the
+    order of their first area. Each co-author joins the area of every paper of theirs to
+    that of their first; a joined area's root is its lowest area (``parent[max] = min``),
+    whatever the order of the joins: only which areas end up joined counts."""
+    if len(areas) == 1:  # nothing to join
+        return [sorted(areas[0])]
+    parent = list(range(len(areas)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    area_of = [0] * len(paper_keys)
+    for a, members in enumerate(areas):
+        for i in members:
+            area_of[i] = a
+    first_area: dict[str, int] = {}  # co-author -> the area of their first paper
+    for i, keys in enumerate(paper_keys):
+        ai = area_of[i]
+        for key in keys:
+            aj = first_area.setdefault(key, ai)
+            if aj != ai and key not in ignored:
+                ra, rb = find(ai), find(aj)
+                if ra != rb:
+                    parent[max(ra, rb)] = min(ra, rb)
+    careers: dict[int, list[int]] = defaultdict(list)
+    for a, members in enumerate(areas):
+        careers[find(a)].extend(members)
+    return [sorted(m) for m in careers.values()]
 
 
 def _mean_of(sim: np.ndarray | list[list[float]], i: int, cols: list[int]) -> float:
@@ -719,7 +827,8 @@ def _label(
     """The topic most of the group has (at least half of it) and the rest of the set lacks;
     else the arXiv category most of it shares; else an honest "Other papers".
     ``everywhere``: the topic counts of the whole set, when the caller has them."""
-    inside = Counter(t for i in rows for t in paper_topics.get(papers[i].id, ()))
+    get = paper_topics.get
+    inside = Counter(itertools.chain.from_iterable([get(papers[i].id, ()) for i in rows]))
     if everywhere is None:
         everywhere = inside if len(rows) == len(papers) else _topic_counts(papers, paper_topics)
     need = max(1 if len(rows) == 1 else 2, math.ceil(len(rows) / 2))
@@ -745,7 +854,9 @@ def _label(
 def _topic_counts(
     papers: Sequence[Paper], paper_topics: Mapping[str, tuple[str, ...]]
 ) -> Counter[str]:
-    return Counter(t for p in papers for t in paper_topics.get(p.id, ()))
+    return Counter(
+        itertools.chain.from_iterable(map(paper_topics.get, map(_ID, papers), repeat(())))
+    )
 
 
 def _single_label(

@@ -1631,12 +1631,23 @@ def acronym_definitions(text: str) -> Iterator[tuple[str, str]]:
             letters = letters[:-1]
         if not letters.isalpha():
             continue
-        before = _TOKEN.findall(clean_text(text[max(0, site.start() - 120) : site.start()]))
+        # The words are read back from the parenthesis, at most ``most`` of them: only the
+        # last ``most`` whitespace-separated pieces of the cleaned text before it are
+        # tokenised (a token never spans whitespace and every piece holds one at least,
+        # so their tokens are the last ones of the whole text's, enough of them).
+        most = len(letters) + 2
+        window = clean_text(text[max(0, site.start() - 120) : site.start()])
+        before = _TOKEN.findall(" ".join(window.rsplit(None, most)[-most:]))
         words: list[str] = []
+        parts = 0  # hyphen parts of the words: every reading takes at most one initial of each
         j = len(before) - 1
-        while j >= 0 and len(words) < len(letters) + 2 and before[j][0].isalpha():
-            words.insert(0, before[j])
+        while j >= 0 and len(words) < most and before[j][0].isalpha():
+            word = before[j]
+            words.insert(0, word)
+            parts += word.count("-") + 1
             j -= 1
+            if parts < len(letters):
+                continue  # too few initials for the letters: no reading matches yet
             expansion = _match_initials(words, letters)
             if expansion is not None:
                 yield singular(letters), expansion
@@ -1674,6 +1685,36 @@ def _match_initials(words: list[str], letters: str) -> str | None:
 
 
 _GENERAL = GENERIC_UNIGRAMS | GENERIC_NOUNS
+
+
+def lone_subject_ok(key: str) -> bool:
+    """Whether a phrase key can name a lone paper's subject (two words or more, a noun at
+    the end, not only general words)."""
+    if " " not in key:
+        return False
+    parts = key_parts(key)
+    if not nounish_end(parts[-1]):
+        return False
+    general = _GENERAL
+    if "of" in parts and parts[0] in general:
+        return False
+    return any(p not in CONNECTORS and p not in general for p in parts)
+
+
+def key_uses(key: str) -> int:
+    """What ``generator.topics`` uses a phrase key for, as bits: 1 a similarity term (a
+    word or two-word phrase longer than two characters, not a general word; see
+    ``similarity_terms_of``), 2 a lone paper's possible subject (two or three words,
+    ``lone_subject_ok``); 0 for a key of four words."""
+    spaces = key.count(" ")
+    if spaces > 2:
+        return 0
+    found = 0
+    if spaces < 2 and len(key) > 2 and key not in _GENERAL:
+        found = 1
+    if spaces and lone_subject_ok(key):
+        found |= 2
+    return found
 
 
 def similarity_terms(text: str) -> list[str]:
@@ -1816,14 +1857,45 @@ def _spelling(tok: str) -> tuple[int, str, str, str]:
     return found
 
 
+# A whitespace-separated piece of cleaned text -> its tokens (``_TOKEN.findall(piece)``) and
+# their ``_spelling``s. Tokens never span whitespace, so a text's tokens are its pieces'
+# tokens in order; pieces recur far more than texts do.
+_PIECE_SPELLINGS: dict[str, tuple[tuple[str, ...], tuple[tuple[int, str, str, str], ...]]] = {}
+
+
+def _piece_spellings(
+    piece: str,
+) -> tuple[tuple[str, ...], tuple[tuple[int, str, str, str], ...]]:
+    toks = tuple(_TOKEN.findall(piece))
+    get = _SPELLING.get
+    found = (toks, tuple([get(t) or _spelling(t) for t in toks]))
+    if len(_PIECE_SPELLINGS) > 1_000_000:
+        _PIECE_SPELLINGS.clear()
+    _PIECE_SPELLINGS[piece] = found
+    return found
+
+
+def text_spellings(text: str) -> tuple[list[str], list[tuple[int, str, str, str]]]:
+    """A cleaned text's tokens (``_TOKEN.findall(text)``) and their ``_spelling``s, put
+    together from its whitespace-separated pieces' (kept per piece)."""
+    toks: list[str] = []
+    info: list[tuple[int, str, str, str]] = []
+    get = _PIECE_SPELLINGS.get
+    for piece in text.split():
+        found = get(piece)
+        if found is None:
+            found = _piece_spellings(piece)
+        toks.extend(found[0])
+        info.extend(found[1])
+    return toks, info
+
+
 def surfaces_of(text: str, target: str) -> list[str]:
     """The surfaces of ``text`` whose merge key is ``target``: what ``surface_phrases``
     yields for that key (the same list as ``chunk_surfaces`` of the text's ``chunks``),
     read token by token without building chunks or any other phrase. A word's surface is
     its token as written; a run stops at a break (a token of kind 0)."""
-    toks = _TOKEN.findall(clean_text(text))
-    get = _SPELLING.get
-    info = [get(t) or _spelling(t) for t in toks]
+    toks, info = text_spellings(clean_text(text))
     out: list[str] = []
     n = len(toks)
     startswith = target.startswith

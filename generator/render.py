@@ -30,7 +30,7 @@ import markupsafe
 from markupsafe import Markup, escape
 
 from generator import urls
-from generator.bibexport import citation_key, citation_keys, paper_bibtex, site_bibtex
+from generator.bibexport import citation_keys, paper_bibtex, site_bibtex
 from generator.build import BuildError
 from generator.feeds import FeedWriter
 from generator.meta import page_head, paper_head, robots_txt, sitemap_paths, sitemap_xml
@@ -488,6 +488,31 @@ class Renderer:
         for pid, text in zip(paper_ids, texts, strict=True):
             adopt(pid, text)
 
+    def feed_entries(self, paper_ids: Sequence[str]) -> list[bytes]:
+        """The papers' Atom entries (``FeedWriter.entry_bytes``)."""
+        entry = self.feed_writer.entry_bytes
+        papers = self.index.papers
+        return [entry(papers[pid]) for pid in paper_ids]
+
+    def adopt_entries(self, paper_ids: Sequence[str], entries: Sequence[bytes]) -> None:
+        """Take feed entries made by ``feed_entries`` in a worker."""
+        adopt = self.feed_writer.adopt
+        for pid, entry in zip(paper_ids, entries, strict=True):
+            adopt(pid, entry)
+
+    def bibtex_parts(self, paper_ids: Sequence[str]) -> list[tuple[str, str]]:
+        """The papers' BibTeX fields and own citation keys (made once: a paper page shows
+        its entry, and papers.bib needs them all)."""
+        ix = self.index
+        papers = [ix.papers[pid] for pid in paper_ids]
+        return [(ix.bib_body(p), ix.citation_key(p)) for p in papers]
+
+    def adopt_bibtex(self, paper_ids: Sequence[str], parts: Sequence[tuple[str, str]]) -> None:
+        """Take BibTeX parts made by ``bibtex_parts`` in a worker."""
+        adopt = self.index.adopt_bibtex
+        for pid, (body, key) in zip(paper_ids, parts, strict=True):
+            adopt(pid, body, key)
+
     def site_header(self, rel: Callable[[str], str], prefix: str, kind: str) -> Markup:
         """The header (site name, navigation, search form), rendered once per depth and kind."""
         key = (prefix, kind, kind == "404")
@@ -882,7 +907,9 @@ class Renderer:
         base_key: Callable[[Paper], str] | None = None,
     ) -> OutputFile:
         ix = self.index
-        text = site_bibtex(ix.catalog.papers, body=body or ix.bib_body, base_key=base_key)
+        text = site_bibtex(
+            ix.catalog.papers, body=body or ix.bib_body, base_key=base_key or ix.citation_key
+        )
         return OutputFile("papers.bib", text.encode("utf-8"))
 
     def listings_json(self) -> OutputFile:
@@ -1016,11 +1043,17 @@ def _render_chunk(chunk: Sequence[Job]) -> list[tuple[Job, Any]]:
     return [_run_job(_WORKER, job) for job in chunk]
 
 
-def _render_paper_chunk(chunk: Sequence[Job]) -> tuple[list[tuple[Job, Any]], list[str]]:
-    """Paper pages, and their papers' abstracts as plain text (made for the pages)."""
+def _render_paper_chunk(
+    chunk: Sequence[Job], entries: bool = False
+) -> tuple[list[tuple[Job, Any]], list[str], list[tuple[str, str]], list[bytes]]:
+    """Paper pages, and their papers' abstracts as plain text and BibTeX parts (each made
+    for the pages); with ``entries``, their feed entries too (made from the pages' views,
+    once: else each worker rendering feeds makes most papers' entries again)."""
     assert _WORKER is not None
     done = [_run_job(_WORKER, job) for job in chunk]
-    return done, _WORKER.plain_abstracts([key for _, key in chunk])
+    ids = [key for _, key in chunk]
+    made = _WORKER.feed_entries(ids) if entries else []
+    return done, _WORKER.plain_abstracts(ids), _WORKER.bibtex_parts(ids), made
 
 
 def _compile_templates(env: jinja2.Environment) -> None:
@@ -1070,17 +1103,21 @@ def _render_jobs(
     jobs: int,
     meanwhile: Callable[[], None] | None = None,
     sink: Staging | None = None,
+    later: Callable[[], None] | None = None,
 ) -> list[tuple[Job, Any]]:
     """Each job's files (with ``sink``: written into it, as ``Put`` rows), in job order; in
-    ``jobs`` forked workers when there is enough work. ``meanwhile`` runs in this process
-    while the workers render (or after, when serial).
+    ``jobs`` forked workers when there is enough work. ``meanwhile``, then ``later``, run in
+    this process while the workers render (or after, when serial).
 
     A whole site renders in two rounds of workers. Every card is made here first (paper
     pages show their neighbours' cards, list pages nearly all). Then the paper pages, whose
     workers also send back their papers' abstracts as plain text (made for the pages'
-    descriptions) while this process runs ``meanwhile``; then, forked again once those are
-    adopted here, every other page (feeds summarise nearly every abstract). So no abstract
-    is made twice, nor all of them in one process before the workers start."""
+    descriptions), BibTeX parts (made for the pages' entries) and, when feeds are to be
+    made, feed entries (from the pages' views), while this process runs ``meanwhile``;
+    then, forked again once those are adopted here, every other page (feeds summarise
+    nearly every abstract) while this process runs ``later`` (papers.bib takes every
+    paper's BibTeX parts). So none is made twice, nor all of them in one process before
+    the workers start."""
     global _WORKER, _SINK
     _SINK = sink
     try:
@@ -1094,7 +1131,7 @@ def _render_jobs(
                     ctx,
                     jobs,
                     lambda pool: _gather(
-                        pool.map(_render_chunk, _chunks(work, per_pool)), meanwhile
+                        pool.map(_render_chunk, _chunks(work, per_pool)), meanwhile, later
                     ),
                 )
             renderer.prepare_cards()
@@ -1102,13 +1139,20 @@ def _render_jobs(
             rest = [i for i, job in enumerate(work) if job[0] != "paper"]
             done: list[Any] = [None] * len(work)
 
+            render_papers = functools.partial(
+                _render_paper_chunk, entries=any(job[0] == "feed" for job in work)
+            )
+
             def papers(pool: ProcessPoolExecutor) -> list[Any]:
-                parts = pool.map(_render_paper_chunk, _chunks([work[i] for i in first], per_pool))
+                parts = pool.map(render_papers, _chunks([work[i] for i in first], per_pool))
                 if meanwhile is not None:
                     meanwhile()
                 made: list[Any] = []
-                for rows, texts in parts:
-                    renderer.adopt_plain([key for (_, key), _ in rows], texts)
+                for rows, texts, bib, entries in parts:
+                    ids = [key for (_, key), _ in rows]
+                    renderer.adopt_plain(ids, texts)
+                    renderer.adopt_bibtex(ids, bib)
+                    renderer.adopt_entries(ids if entries else [], entries)
                     made += rows
                 return made
 
@@ -1116,14 +1160,17 @@ def _render_jobs(
                 done[i] = row
             others = [work[i] for i in rest]
             made = _in_pool(
-                ctx, jobs, lambda pool: _gather(pool.map(_render_chunk, _chunks(others, per_pool)))
+                ctx,
+                jobs,
+                lambda pool: _gather(pool.map(_render_chunk, _chunks(others, per_pool)), later),
             )
             for i, row in zip(rest, made, strict=True):
                 done[i] = row
             return done
         done = [_run_job(renderer, job) for job in work]
-        if meanwhile is not None:
-            meanwhile()
+        for then in (meanwhile, later):
+            if then is not None:
+                then()
         return done
     finally:
         _WORKER = None
@@ -1131,11 +1178,13 @@ def _render_jobs(
 
 
 def _gather(
-    parts: Iterator[list[tuple[Job, Any]]], meanwhile: Callable[[], None] | None = None
+    parts: Iterator[list[tuple[Job, Any]]], *meanwhile: Callable[[], None] | None
 ) -> list[tuple[Job, Any]]:
-    """The chunks' rows in order, after running ``meanwhile`` while the workers render."""
-    if meanwhile is not None:
-        meanwhile()
+    """The chunks' rows in order, after running each ``meanwhile`` given, in order, while
+    the workers render."""
+    for then in meanwhile:
+        if then is not None:
+            then()
     return [r for part in parts for r in part]
 
 
@@ -1388,13 +1437,17 @@ def _stream(
             for job in stale:
                 if job not in digests:
                     digests[job] = keys.key(*job)
+
+    @_no_gc()
+    def later() -> None:  # after the paper pages, whose workers' BibTeX parts it takes
         made, reused = _whole_site_files(renderer, work, memo, keys, reuse, read)
         add([(p, d, 0) for p, d in reused.items()])
         add([_put(staging, f) for f in made])
         if keys is not None:
             keys.record()  # made while the workers render (kept at the end)
 
-    for job, rows in _render_jobs(renderer, stale, jobs, meanwhile, sink=staging):
+    rendered = _render_jobs(renderer, stale, jobs, meanwhile, sink=staging, later=later)
+    for job, rows in rendered:
         add(rows)
         if memo is not None:
             memo[_memo_name(job)] = (digests[job], tuple((p, d) for p, d, _ in rows))
@@ -1611,10 +1664,11 @@ def _papers_bib(
             )
     fp = {pid: fps[i * 16 : i * 16 + 16] for i, pid in enumerate(ids)}
     bases: list[str] = []
+    own_key = ix.citation_key
 
     def base_key(p: Paper) -> str:
         found = old.get(p.id)
-        made = found[1][0] if found is not None and found[0] == fp[p.id] else citation_key(p)
+        made = found[1][0] if found is not None and found[0] == fp[p.id] else own_key(p)
         bases.append(made)
         return made
 
@@ -1650,7 +1704,7 @@ def _splice_bib(
     changed = [i for i in range(n) if now[i * 16 : i * 16 + 16] != before[i * 16 : i * 16 + 16]]
     ix = renderer.index
     papers = ix.catalog.papers
-    if any(citation_key(papers[i]) != bases[i] for i in changed):
+    if any(ix.citation_key(papers[i]) != bases[i] for i in changed):
         return None
     view = memoryview(data)
     starts = [0, *accumulate(size + 1 for size in sizes)]  # entry i at starts[i]

@@ -50,6 +50,8 @@ from generator.phrases import (
     field_noun,
     key_of_name,
     key_parts,
+    key_uses,
+    lone_subject_ok,
     merge_key,
     nounish_alone,
     nounish_end,
@@ -254,14 +256,8 @@ _USES: dict[str, int] = {}
 
 
 def _key_uses(key: str) -> int:
-    spaces = key.count(" ")
-    if spaces > 2:
-        return 0
-    found = 0
-    if spaces < 2 and len(key) > 2 and key not in _GENERAL:
-        found |= 1
-    if spaces and _phrase_ok(key):
-        found |= 2
+    """``phrases.key_uses`` of a key (compiled), noted in ``_USES``."""
+    found = key_uses(key)
     if len(_USES) > 2_000_000:
         _USES.clear()
     _USES[key] = found
@@ -793,9 +789,6 @@ def _unigram_ok(key: str, named: bool, ics: bool) -> bool:
     if merge_key(key) in GENERIC_UNIGRAMS or parts[0] in STOP_WORDS or len(merge_key(key)) < 3:
         return False
     return named or ics or nounish_alone(parts[-1])
-
-
-_GENERAL = GENERIC_UNIGRAMS | GENERIC_NOUNS  # what ``similarity_counts`` leaves out
 
 
 def _generic(part: str) -> bool:
@@ -1593,14 +1586,7 @@ def _phrase_ok(key: str) -> bool:
     the end, not only general words)."""
     found = _PHRASE_OK.get(key)
     if found is None:
-        parts = key_parts(key)
-        content = [p for p in parts if p not in CONNECTORS]
-        found = not (
-            len(key.split(" ")) < 2
-            or not nounish_end(parts[-1])
-            or all(_generic(p) for p in content)
-            or ("of" in parts and _generic(parts[0]))
-        )
+        found = lone_subject_ok(key)
         if len(_PHRASE_OK) > 1_000_000:
             _PHRASE_OK.clear()
         _PHRASE_OK[key] = found

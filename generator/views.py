@@ -18,7 +18,7 @@ from urllib.parse import quote
 from markupsafe import Markup
 
 from generator import urls
-from generator.bibexport import entry_body, paper_bibtex
+from generator.bibexport import citation_key, entry_body, paper_bibtex
 from generator.categories import CATEGORY_NAMES
 from generator.latex import abstract_html, inline_html, plain_text
 from generator.model import Author, Catalog, Listing, Paper, Topic
@@ -277,6 +277,7 @@ class SiteIndex:
         self._summaries: dict[str, str] = {}
         self._plain: dict[str, str] = {}
         self._bib_bodies: dict[str, str] = {}
+        self._bib_keys: dict[str, str] = {}
         self._years: dict[int, tuple[str, ...]] | None = None
         self._date_rank: dict[str, int] | None = None
         self._author_links: dict[str, Link] = {}
@@ -371,6 +372,20 @@ class SiteIndex:
             found = self._bib_bodies[paper.id] = entry_body(paper)
         return found
 
+    def citation_key(self, paper: Paper) -> str:
+        """The paper's own citation key (``bibexport.citation_key``), made once for its page
+        and papers.bib (which makes it unique there)."""
+        found = self._bib_keys.get(paper.id)
+        if found is None:
+            found = self._bib_keys[paper.id] = citation_key(paper)
+        return found
+
+    def adopt_bibtex(self, paper_id: str, body: str, key: str) -> None:
+        """Take a paper's ``bib_body`` and ``citation_key`` made by another process from
+        the same catalog (equal to what this one would make)."""
+        self._bib_bodies[paper_id] = body
+        self._bib_keys[paper_id] = key
+
     def plain_abstract(self, paper_id: str) -> str:
         """The abstract as plain Unicode text ('' when none), computed once."""
         found = self._plain.get(paper_id)
@@ -441,7 +456,9 @@ class SiteIndex:
             code_url=http_url(paper.code_url),
             has_code=paper.has_code,
             category_name=category_name(paper.category),
-            bibtex=drop_forbidden(paper_bibtex(paper, body=self.bib_body(paper))),
+            bibtex=drop_forbidden(
+                paper_bibtex(paper, self.citation_key(paper), body=self.bib_body(paper))
+            ),
             topics=self.topic_links(self.catalog.paper_topics.get(paper.id, ())),
             listings=tuple(listings),
             similar=similar,

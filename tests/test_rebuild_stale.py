@@ -81,13 +81,13 @@ def _catalog(inputs: Inputs, papers: tuple[Paper, ...], memo: dict[str, Any] | N
 def _structures(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Counts the structures made (not taken from the memo)."""
     made: list[int] = []
-    real = catalog_module._make_structure
+    real = catalog_module._begin_structure
 
     def counting(*args: Any) -> Any:
         made.append(1)
         return real(*args)
 
-    monkeypatch.setattr(catalog_module, "_make_structure", counting)
+    monkeypatch.setattr(catalog_module, "_begin_structure", counting)
     return made
 
 

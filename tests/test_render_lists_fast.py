@@ -221,6 +221,32 @@ def test_feed_entries_equal_the_plain_way(base_url: str | None) -> None:
     assert "<script>" not in feed and "&lt;script&gt;" in feed
 
 
+def _str_feed(writer: FeedWriter, feed: bytes, papers: list[Paper]) -> str:
+    """A feed as ``FeedWriter.feed`` made it before its entries were kept as bytes: its
+    head (the text before the first entry), the entries as ``str`` and the closing tag."""
+    text = feed.decode("utf-8")
+    head = text[: text.index("  <entry>")] if papers else text[: -len("</feed>\n")]
+    return head + "".join(writer.entry(p) for p in papers) + "</feed>\n"
+
+
+@pytest.mark.parametrize("base_url", [None, "https://ex.org/a&b/"])
+def test_feeds_from_entry_bytes_equal_the_str_way(base_url: str | None) -> None:
+    catalog = _hostile_catalog()
+    renderer = Renderer(catalog, site_config(base_url=base_url))
+    ix, writer = renderer.index, renderer.feed_writer
+    jobs = [job for job in renderer.jobs() if job[0] == "feed"]
+    assert jobs
+    for job in jobs:
+        kind, _, item = job[1].partition(":")
+        (made,) = renderer.run(job)
+        ids = {"authors": ix.authors, "topics": ix.topics}.get(kind, ix.listings)[item].paper_ids
+        papers = feeds.newest_papers(ix.papers, ids)
+        assert made.data == _str_feed(writer, made.data, papers).encode("utf-8")
+    for p in catalog.papers:
+        assert writer.entry_bytes(p) == writer.entry(p).encode("utf-8")
+        assert writer.entry_bytes(p) is writer.entry_bytes(p)  # made once
+
+
 def _plain_clean(text: str) -> str:
     return " ".join(views._CONTROL.sub("", text).split())
 
