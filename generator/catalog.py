@@ -207,11 +207,8 @@ def build_catalog(
         memo,
         meanwhile=finish if kept is None else None,
     )
-    if kept is not None:
-        st = kept
-    else:
-        assert begun is not None
-        st = finished[0] if finished else _finish_structure(begun, original, topics)
+    # ``_group_sets`` runs ``meanwhile`` once, with workers or without
+    (st,) = (kept,) if kept is not None else finished
     listing_groups, author_groups = grouped[: len(st.listings)], grouped[len(st.listings) :]
     if unsaved is not None and memo is not None:
         # kept only now: an empty memo tells _group_sets that nothing can be found in it

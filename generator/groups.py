@@ -333,22 +333,24 @@ def _average_clusters(sim: list[list[float]], threshold: float) -> list[list[int
     return _clusters_of(n, joined)
 
 
+def _root(parent: list[int], i: int) -> int:
+    """The root of ``i`` in the union-find forest ``parent`` (halving the path on the way)."""
+    while parent[i] != i:
+        parent[i] = parent[parent[i]]
+        i = parent[i]
+    return i
+
+
 def _clusters_of(n: int, joined: Sequence[tuple[int, int]]) -> list[list[int]]:
     """The clusters of items 0..n-1 that the ``joined`` pairs connect, each in item order,
     ordered by their first item."""
     parent = list(range(n))
 
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
     for x, y in joined:
-        parent[find(x)] = find(y)
+        parent[_root(parent, x)] = _root(parent, y)
     clusters: dict[int, list[int]] = defaultdict(list)
     for i in range(n):
-        clusters[find(i)].append(i)
+        clusters[_root(parent, i)].append(i)
     return sorted(clusters.values(), key=lambda c: c[0])
 
 
@@ -533,12 +535,6 @@ def _cut(tree: np.ndarray, n: int, cutoff: float) -> list[list[int]]:
     a merge joins its two sides when neither it nor any merge below it is above the cutoff."""
     parent = list(range(2 * n - 1))
 
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
     highest = [0.0] * (n - 1)
     for k, (a, b, d) in enumerate(tree[:, :3].tolist()):
         left, right = int(a), int(b)
@@ -549,11 +545,11 @@ def _cut(tree: np.ndarray, n: int, cutoff: float) -> list[list[int]]:
         )
         highest[k] = top
         if top <= cutoff:
-            parent[find(left)] = n + k
-            parent[find(right)] = n + k
+            parent[_root(parent, left)] = n + k
+            parent[_root(parent, right)] = n + k
     clusters: dict[int, list[int]] = defaultdict(list)
     for i in range(n):
-        clusters[find(i)].append(i)
+        clusters[_root(parent, i)].append(i)
     return sorted(clusters.values(), key=lambda c: c[0])
 
 
@@ -569,22 +565,16 @@ def _components(
     pos = {p.id: i for i, p in enumerate(papers)}
     parent = list(range(len(papers)))
 
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
     for p in papers:
         for other, score in lists.get(p.id, ()):
             j = pos.get(other)
             if j is not None and score >= 2 * LINK:
-                a, b = find(pos[p.id]), find(j)
+                a, b = _root(parent, pos[p.id]), _root(parent, j)
                 if a != b:
                     parent[max(a, b)] = min(a, b)
     comps: dict[int, list[int]] = defaultdict(list)
     for i in range(len(papers)):
-        comps[find(i)].append(i)
+        comps[_root(parent, i)].append(i)
     return sorted(comps.values(), key=lambda c: c[0])
 
 
@@ -699,12 +689,6 @@ def _careers(
         return [sorted(areas[0])]
     parent = list(range(len(areas)))
 
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
     area_of = [0] * len(paper_keys)
     for a, members in enumerate(areas):
         for i in members:
@@ -715,12 +699,12 @@ def _careers(
         for key in keys:
             aj = first_area.setdefault(key, ai)
             if aj != ai and key not in ignored:
-                ra, rb = find(ai), find(aj)
+                ra, rb = _root(parent, ai), _root(parent, aj)
                 if ra != rb:
                     parent[max(ra, rb)] = min(ra, rb)
     careers: dict[int, list[int]] = defaultdict(list)
     for a, members in enumerate(areas):
-        careers[find(a)].extend(members)
+        careers[_root(parent, a)].extend(members)
     return [sorted(m) for m in careers.values()]
 
 

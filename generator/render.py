@@ -1152,7 +1152,8 @@ def _render_jobs(
                     ids = [key for (_, key), _ in rows]
                     renderer.adopt_plain(ids, texts)
                     renderer.adopt_bibtex(ids, bib)
-                    renderer.adopt_entries(ids if entries else [], entries)
+                    if entries:  # made only when feeds are
+                        renderer.adopt_entries(ids, entries)
                     made += rows
                 return made
 
